@@ -1,0 +1,309 @@
+//! Typed engine errors: every variant names the operation and the address that failed.
+
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+
+/// The socket operation an error or a transcript entry belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Name resolution (`getaddrinfo`).
+    GetAddrInfo,
+    /// Reverse resolution (`getnameinfo`).
+    GetNameInfo,
+    /// Creating the socket.
+    Socket,
+    /// Setting a socket option.
+    SetSockOpt,
+    /// Reading a socket option back.
+    GetSockOpt,
+    /// Claiming a local address and port.
+    Bind,
+    /// Turning a bound TCP socket into a listener.
+    Listen,
+    /// Taking one waiting connection off a listener.
+    Accept,
+    /// Connecting to a peer (TCP handshake, or fixing the peer of a UDP socket).
+    Connect,
+    /// Asking for the socket's own address.
+    GetSockName,
+    /// Asking for the connected peer's address.
+    GetPeerName,
+    /// Writing bytes to a connected socket.
+    Send,
+    /// Sending one datagram to an address.
+    SendTo,
+    /// Reading bytes from a connected socket.
+    Recv,
+    /// Reading one datagram and its sender.
+    RecvFrom,
+    /// Shutting down one or both directions.
+    Shutdown,
+    /// Releasing the socket.
+    Close,
+}
+
+impl Op {
+    /// The C name of the call, as a programmer would write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::GetAddrInfo => "getaddrinfo",
+            Op::GetNameInfo => "getnameinfo",
+            Op::Socket => "socket",
+            Op::SetSockOpt => "setsockopt",
+            Op::GetSockOpt => "getsockopt",
+            Op::Bind => "bind",
+            Op::Listen => "listen",
+            Op::Accept => "accept",
+            Op::Connect => "connect",
+            Op::GetSockName => "getsockname",
+            Op::GetPeerName => "getpeername",
+            Op::Send => "send",
+            Op::SendTo => "sendto",
+            Op::Recv => "recv",
+            Op::RecvFrom => "recvfrom",
+            Op::Shutdown => "shutdown",
+            Op::Close => "close",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A coarse class of failure, for plain-language explanations and exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// Nothing is listening at the address (TCP RST to SYN, or ICMP port unreachable for UDP).
+    Refused,
+    /// The operation did not finish in time.
+    TimedOut,
+    /// Another socket already holds the local address and port.
+    AddrInUse,
+    /// The address does not belong to this machine.
+    AddrNotAvailable,
+    /// The system refused (for example a port below 1024 without privileges).
+    PermissionDenied,
+    /// The peer reset the connection.
+    Reset,
+    /// The peer closed while we were still sending.
+    BrokenPipe,
+    /// No route to the host or network.
+    Unreachable,
+    /// The name could not be resolved.
+    NotFound,
+    /// The input was not valid (bad port, bad address, payload too large).
+    InvalidInput,
+    /// Anything else.
+    Other,
+}
+
+/// An error from the socket engine. Each variant says which operation failed and on which address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A socket call failed.
+    #[error("{op}({target}) failed: {message}")]
+    Io {
+        /// The call that failed.
+        op: Op,
+        /// The address (or name) it was made for.
+        target: String,
+        /// The class of failure.
+        class: ErrorClass,
+        /// The operating system's error number, where there is one.
+        os_code: Option<i32>,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A host name could not be turned into addresses.
+    #[error("getaddrinfo({host}) failed: {message}")]
+    Resolve {
+        /// The name that was looked up.
+        host: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// Connecting did not complete within the connect timeout.
+    #[error("connect({addr}) timed out after {timeout_ms} ms")]
+    ConnectTimeout {
+        /// The address that did not answer.
+        addr: SocketAddr,
+        /// The timeout that ran out, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// A UDP payload is larger than one datagram can carry.
+    #[error(
+        "sendto({to}) refused: {len} bytes is more than the {limit}-byte limit of one UDP datagram over {family}"
+    )]
+    PayloadTooLarge {
+        /// The intended receiver.
+        to: SocketAddr,
+        /// The size asked for.
+        len: usize,
+        /// The largest payload for this address family.
+        limit: usize,
+        /// "IPv4" or "IPv6".
+        family: &'static str,
+    },
+    /// A command named a TCP server client that is not connected.
+    #[error("no connected client with id {id}")]
+    NoSuchClient {
+        /// The id asked for.
+        id: u64,
+    },
+    /// The command could not be queued because the send queue is full.
+    #[error(
+        "the send queue is full ({capacity} commands are waiting); try again when they have gone out"
+    )]
+    QueueFull {
+        /// How many commands the queue holds.
+        capacity: usize,
+    },
+    /// The session has ended and takes no more commands.
+    #[error("the session has ended")]
+    SessionEnded,
+    /// The command does not fit the session's current state.
+    #[error("{op} is not possible now: {why}")]
+    NotNow {
+        /// What was asked for.
+        op: Op,
+        /// Why not.
+        why: String,
+    },
+    /// A worker thread could not start, or ended by panicking; the session reports it instead of
+    /// taking the program down.
+    #[error("internal error in thread {thread}: {message}")]
+    WorkerFailed {
+        /// The thread's name.
+        thread: String,
+        /// The panic message.
+        message: String,
+    },
+}
+
+impl EngineError {
+    /// Builds an [`EngineError::Io`] from an `io::Error`, keeping its class and number.
+    pub fn io(op: Op, target: impl fmt::Display, err: &io::Error) -> Self {
+        EngineError::Io {
+            op,
+            target: target.to_string(),
+            class: classify(err),
+            os_code: err.raw_os_error(),
+            message: err.to_string(),
+        }
+    }
+
+    /// The coarse class of the failure.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            EngineError::Io { class, .. } => *class,
+            EngineError::Resolve { .. } => ErrorClass::NotFound,
+            EngineError::ConnectTimeout { .. } => ErrorClass::TimedOut,
+            EngineError::PayloadTooLarge { .. } => ErrorClass::InvalidInput,
+            EngineError::NoSuchClient { .. }
+            | EngineError::QueueFull { .. }
+            | EngineError::SessionEnded
+            | EngineError::NotNow { .. }
+            | EngineError::WorkerFailed { .. } => ErrorClass::Other,
+        }
+    }
+
+    /// The operation that failed.
+    pub fn op(&self) -> Option<Op> {
+        match self {
+            EngineError::Io { op, .. } | EngineError::NotNow { op, .. } => Some(*op),
+            EngineError::Resolve { .. } => Some(Op::GetAddrInfo),
+            EngineError::ConnectTimeout { .. } => Some(Op::Connect),
+            EngineError::PayloadTooLarge { .. } => Some(Op::SendTo),
+            _ => None,
+        }
+    }
+
+    /// A plain-language sentence with a hint, for people who have never seen `ECONNREFUSED`.
+    /// The window and the command line both use it, so they word things the same way.
+    pub fn plain_sentence(&self) -> String {
+        match self {
+            EngineError::Io {
+                op, target, class, ..
+            } => explain_class(*op, target, *class, &self.to_string()),
+            EngineError::Resolve { host, message } => format!(
+                "The name \"{host}\" could not be turned into an address ({message}). Check the spelling, or type an IP address such as 127.0.0.1."
+            ),
+            EngineError::ConnectTimeout { addr, timeout_ms } => format!(
+                "Nobody answered at {addr} within {:.1} s. The machine may be off, or a firewall may be dropping the connection quietly.",
+                *timeout_ms as f64 / 1000.0
+            ),
+            EngineError::PayloadTooLarge {
+                len, limit, family, ..
+            } => format!(
+                "That message is {len} bytes, but one UDP datagram over {family} can carry at most {limit} bytes. Send it in smaller pieces, or use TCP, which is a stream and has no such limit."
+            ),
+            other => {
+                let mut s = other.to_string();
+                if let Some(first) = s.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                s.push('.');
+                s
+            }
+        }
+    }
+}
+
+fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
+    match class {
+        ErrorClass::Refused if op == Op::Connect => format!(
+            "Connection refused: nothing is listening on {target}. Start a server there first, or check the port."
+        ),
+        ErrorClass::Refused => format!(
+            "Refused: nothing is listening on {target} (the other machine answered \"port unreachable\")."
+        ),
+        ErrorClass::TimedOut => {
+            format!("{op} to {target} timed out: nobody answered in time.")
+        }
+        ErrorClass::AddrInUse => format!(
+            "Address already in use: another program (or another tab) already holds {target}. Stop it, or pick another port — port 0 lets the system choose a free one."
+        ),
+        ErrorClass::AddrNotAvailable => format!(
+            "The address {target} does not belong to this machine, so it cannot be used here. Use 127.0.0.1, or 0.0.0.0 for every interface."
+        ),
+        ErrorClass::PermissionDenied if op == Op::Bind => format!(
+            "Permission denied for {target}: ports below 1024 need administrator rights. Use a port of 1024 or above (for example 8080)."
+        ),
+        ErrorClass::PermissionDenied => {
+            format!("Permission denied: the system did not allow {op} on {target}.")
+        }
+        ErrorClass::Reset => format!(
+            "Connection reset by peer: {target} ended the connection abruptly (it sent a TCP reset)."
+        ),
+        ErrorClass::BrokenPipe => {
+            format!("The peer {target} has closed the connection, so the data could not be sent.")
+        }
+        ErrorClass::Unreachable => {
+            format!("No route to {target}: the network or host cannot be reached from here.")
+        }
+        ErrorClass::NotFound => format!("The name {target} could not be found."),
+        ErrorClass::InvalidInput | ErrorClass::Other => format!("{raw}."),
+    }
+}
+
+/// Sorts an `io::Error` into an [`ErrorClass`].
+pub fn classify(err: &io::Error) -> ErrorClass {
+    use io::ErrorKind as K;
+    match err.kind() {
+        K::ConnectionRefused => ErrorClass::Refused,
+        K::TimedOut | K::WouldBlock => ErrorClass::TimedOut,
+        K::AddrInUse => ErrorClass::AddrInUse,
+        K::AddrNotAvailable => ErrorClass::AddrNotAvailable,
+        K::PermissionDenied => ErrorClass::PermissionDenied,
+        K::ConnectionReset | K::ConnectionAborted => ErrorClass::Reset,
+        K::BrokenPipe => ErrorClass::BrokenPipe,
+        K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown => ErrorClass::Unreachable,
+        K::NotFound => ErrorClass::NotFound,
+        K::InvalidInput => ErrorClass::InvalidInput,
+        _ => ErrorClass::Other,
+    }
+}

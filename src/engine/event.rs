@@ -1,0 +1,377 @@
+//! What a session tells its owner: socket calls, connections, data, errors and its end.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crossbeam_channel::Sender;
+
+use super::error::{EngineError, Op};
+
+/// Identifies one TCP connection within a session (a TCP client's connection is always 1).
+pub type ConnId = u64;
+
+/// Bytes to send. Shared, so "send to all" does not copy the payload per client.
+pub type Payload = Arc<[u8]>;
+
+/// One thing that happened in a session, stamped with the wall-clock time it happened.
+#[derive(Debug)]
+pub struct Event {
+    /// When it happened.
+    pub at: SystemTime,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// An event that happens now.
+    pub fn now(kind: EventKind) -> Self {
+        Event {
+            at: SystemTime::now(),
+            kind,
+        }
+    }
+}
+
+/// The kinds of [`Event`].
+///
+/// Data-path calls (`send`, `recv`, `sendto`, `recvfrom`) are not repeated as [`EventKind::Call`]:
+/// the data event *is* the record of that call (see [`EventKind::transcript_line`]), which keeps bulk
+/// transfers to one event per read.
+#[derive(Debug)]
+pub enum EventKind {
+    /// A socket call was made, with its arguments and result: the live transcript.
+    Call(SocketCall),
+    /// A TCP server is listening; `local` carries the real port when port 0 was asked for.
+    Listening {
+        /// The listening address, from `getsockname`.
+        local: SocketAddr,
+    },
+    /// A UDP socket is bound (and, when asked, connected) and ready to send and receive.
+    Ready {
+        /// The socket's own address, from `getsockname`.
+        local: SocketAddr,
+        /// The peer fixed by `connect()`, if the socket was connected.
+        peer: Option<SocketAddr>,
+    },
+    /// A TCP connection is established (client: connect succeeded; server: accept returned).
+    Connected {
+        /// The connection.
+        conn: ConnId,
+        /// Our end, from `getsockname`.
+        local: SocketAddr,
+        /// Their end, from `getpeername`.
+        peer: SocketAddr,
+    },
+    /// A server took a connection over its client limit, and closed it at once.
+    Rejected {
+        /// Who tried to connect.
+        peer: SocketAddr,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// One `recv` on a TCP connection returned these bytes.
+    Received {
+        /// The connection.
+        conn: ConnId,
+        /// Who sent them.
+        peer: SocketAddr,
+        /// The bytes, exactly as one `recv` returned them.
+        data: Chunk,
+    },
+    /// Bytes were written to a TCP connection (all of them: `send` is repeated until done).
+    Sent {
+        /// The connection.
+        conn: ConnId,
+        /// Who they went to.
+        peer: SocketAddr,
+        /// What was written.
+        data: Payload,
+        /// True when the engine's echo mode sent them, not a command.
+        echo: bool,
+    },
+    /// The peer shut down its sending side: `recv` returned 0 (end of stream, a FIN arrived).
+    PeerFinished {
+        /// The connection.
+        conn: ConnId,
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// We shut down our sending side (half-close): a FIN went out, reading goes on.
+    WriteShutdown {
+        /// The connection.
+        conn: ConnId,
+        /// The peer.
+        peer: SocketAddr,
+    },
+    /// A TCP connection is over.
+    Disconnected {
+        /// The connection.
+        conn: ConnId,
+        /// The peer.
+        peer: SocketAddr,
+        /// Why it ended.
+        reason: CloseReason,
+    },
+    /// UDP datagrams arrived (batched: one event carries every datagram that was already waiting).
+    Datagrams(DatagramBatch),
+    /// One UDP datagram was sent.
+    DatagramSent {
+        /// Where it went.
+        to: SocketAddr,
+        /// Its payload.
+        data: Payload,
+    },
+    /// The reader could not queue some datagrams for display because the owner was not keeping up.
+    /// They were received and are in the counters; they are only missing from the view.
+    NotShown {
+        /// How many datagrams.
+        datagrams: u64,
+        /// How many payload bytes they carried.
+        bytes: u64,
+    },
+    /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
+    Error(EngineError),
+    /// The session is over: always the last event, with the reason.
+    Stopped {
+        /// Why it ended.
+        reason: StopReason,
+    },
+}
+
+impl EventKind {
+    /// The event as one line of the socket-call transcript, if it stands for a call.
+    pub fn transcript_line(&self) -> Option<String> {
+        match self {
+            EventKind::Call(call) => Some(call.to_string()),
+            EventKind::Received { data, .. } => Some(format!("recv() → {} bytes", data.len())),
+            EventKind::Sent { data, .. } => {
+                Some(format!("send({} bytes) → {}", data.len(), data.len()))
+            }
+            EventKind::PeerFinished { .. } => Some("recv() → 0 (end of stream)".to_owned()),
+            EventKind::Datagrams(batch) => Some(if batch.len() == 1 {
+                let d = batch.iter().next().map_or(0, |d| d.data.len());
+                format!(
+                    "recvfrom() → {d} bytes from {}",
+                    batch
+                        .last_peer()
+                        .map_or_else(String::new, |p| p.to_string())
+                )
+            } else {
+                format!(
+                    "recvfrom() × {} → {} bytes",
+                    batch.len(),
+                    batch.total_bytes()
+                )
+            }),
+            EventKind::DatagramSent { to, data } => Some(format!(
+                "sendto({} bytes, {to}) → {}",
+                data.len(),
+                data.len()
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// One socket call, as the transcript shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketCall {
+    /// The connection it belongs to, for per-connection calls on a server.
+    pub conn: Option<ConnId>,
+    /// Which call.
+    pub op: Op,
+    /// Its arguments, as text (`AF_INET, SOCK_STREAM`, `SO_REUSEADDR, 1`, `127.0.0.1:9000`).
+    pub args: String,
+    /// What it returned: `Ok` with a short result, or `Err` with the system's message.
+    pub outcome: Result<String, String>,
+}
+
+impl fmt::Display for SocketCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.op, self.args)?;
+        match &self.outcome {
+            Ok(r) if r.is_empty() => write!(f, " → ok"),
+            Ok(r) => write!(f, " → {r}"),
+            Err(e) => write!(f, " → error: {e}"),
+        }
+    }
+}
+
+/// Why a TCP connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The peer finished sending and the connection was then closed (by the peer or by us).
+    PeerClosed,
+    /// You asked to close it.
+    YouClosed,
+    /// You aborted it: `SO_LINGER` 0 made `close` send a reset.
+    YouAborted,
+    /// The server session stopped and closed every client.
+    ServerStopped,
+    /// The connection failed (reset by the peer, broken pipe, ...).
+    Failed(EngineError),
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseReason::PeerClosed => f.write_str("the peer closed the connection"),
+            CloseReason::YouClosed => f.write_str("you closed the connection"),
+            CloseReason::YouAborted => f.write_str("you aborted the connection (reset sent)"),
+            CloseReason::ServerStopped => f.write_str("the server stopped"),
+            CloseReason::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// You stopped it (a command, or dropping the handle).
+    Requested,
+    /// The TCP client's connection ended; the reason is in the `Disconnected` event before this.
+    ConnectionEnded(CloseReason),
+    /// It could not start or could not go on.
+    Failed(EngineError),
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopReason::Requested => f.write_str("stopped"),
+            StopReason::ConnectionEnded(r) => write!(f, "{r}"),
+            StopReason::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Bytes that one `recv` returned. Large reads travel in a recycled buffer that goes back to the
+/// reader's pool when this is dropped, so bulk transfers do not allocate per read.
+pub struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+    pool: Option<Sender<Vec<u8>>>,
+}
+
+impl Chunk {
+    /// A chunk that owns exactly these bytes.
+    pub fn from_vec(buf: Vec<u8>) -> Self {
+        let len = buf.len();
+        Chunk {
+            buf,
+            len,
+            pool: None,
+        }
+    }
+
+    /// A chunk of the first `len` bytes of a pooled buffer; the buffer returns to `pool` on drop.
+    pub(crate) fn pooled(buf: Vec<u8>, len: usize, pool: Sender<Vec<u8>>) -> Self {
+        Chunk {
+            buf,
+            len,
+            pool: Some(pool),
+        }
+    }
+}
+
+impl Deref for Chunk {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Clone for Chunk {
+    fn clone(&self) -> Self {
+        Chunk::from_vec(self.to_vec())
+    }
+}
+
+impl fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Chunk({} bytes)", self.len)
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            // A full pool just lets the buffer be freed.
+            let _ = pool.try_send(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
+/// One received datagram, borrowed from a [`DatagramBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct Datagram<'a> {
+    /// When `recvfrom` returned it.
+    pub at: SystemTime,
+    /// Who sent it, as `recvfrom` reported.
+    pub peer: SocketAddr,
+    /// Its payload.
+    pub data: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DatagramMeta {
+    at: SystemTime,
+    peer: SocketAddr,
+    start: usize,
+    len: usize,
+}
+
+/// Datagrams that were waiting together, in arrival order, stored in one allocation.
+#[derive(Debug, Default, Clone)]
+pub struct DatagramBatch {
+    bytes: Vec<u8>,
+    items: Vec<DatagramMeta>,
+    /// True when the engine's echo mode sent each of these back to its sender.
+    pub echoed: bool,
+}
+
+impl DatagramBatch {
+    /// Appends one datagram.
+    pub fn push(&mut self, at: SystemTime, peer: SocketAddr, data: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(data);
+        self.items.push(DatagramMeta {
+            at,
+            peer,
+            start,
+            len: data.len(),
+        });
+    }
+
+    /// How many datagrams.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Total payload bytes.
+    pub fn total_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The sender of the newest datagram.
+    pub fn last_peer(&self) -> Option<SocketAddr> {
+        self.items.last().map(|m| m.peer)
+    }
+
+    /// The datagrams in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = Datagram<'_>> {
+        self.items.iter().map(|m| Datagram {
+            at: m.at,
+            peer: m.peer,
+            data: &self.bytes[m.start..m.start + m.len],
+        })
+    }
+}

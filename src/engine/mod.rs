@@ -1,0 +1,28 @@
+//! The socket engine: one worker thread per socket, reporting every call, byte and error as an
+//! [`Event`] over a bounded channel. It knows nothing of the window; the GUI, the command line,
+//! the tests and the benchmarks all drive it the same way.
+//!
+//! Start a session with a config and a [`Waker`] ([`tcp_client::start`], [`tcp_server::start`],
+//! [`udp::start_client`], [`udp::start_server`]); the returned [`Session`] takes commands, hands
+//! out events and reads exact counters. Dropping it stops the session and joins its threads.
+
+pub mod error;
+pub mod event;
+pub mod lookup;
+pub mod options;
+pub mod session;
+pub mod tcp_client;
+mod tcp_conn;
+pub mod tcp_server;
+pub mod udp;
+
+pub use error::{EngineError, ErrorClass, Op};
+pub use event::{
+    Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,
+    StopReason,
+};
+pub use options::TcpOptions;
+pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, noop_waker};
+pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};
+pub use tcp_server::{TcpServer, TcpServerCommand, TcpServerConfig};
+pub use udp::{UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession};

@@ -1,0 +1,530 @@
+//! The session handle, its shared state and counters, and the event sink workers report through.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
+
+use super::error::{EngineError, Op};
+use super::event::{ConnId, Event, EventKind, SocketCall, StopReason};
+
+/// Called by a worker after it has queued events, so the owner (the window) wakes up and drains
+/// them. It is called once per batch of events, not per event: the owner re-arms it by draining.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// A waker that does nothing, for owners that block on [`Session::recv_timeout`] instead.
+pub fn noop_waker() -> Waker {
+    Arc::new(|| {})
+}
+
+/// Stack size for every worker thread. Threads only block in socket calls and keep their buffers on
+/// the heap, so a small stack keeps thousands of connections cheap (see DESIGN.md).
+pub(crate) const WORKER_STACK: usize = 256 * 1024;
+
+/// Exact counters of a session. Workers update them before they queue the matching event, and
+/// nothing ever skips them, so they stay exact even when the view drops events.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) reads: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) datagrams_in: AtomicU64,
+    pub(crate) datagrams_out: AtomicU64,
+    pub(crate) not_shown_datagrams: AtomicU64,
+    pub(crate) not_shown_bytes: AtomicU64,
+    pub(crate) connections_accepted: AtomicU64,
+    pub(crate) connections_rejected: AtomicU64,
+    pub(crate) clients_active: AtomicU64,
+}
+
+/// A copy of a session's counters at one moment.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CounterSnapshot {
+    /// Payload bytes received (TCP bytes, or UDP datagram payloads).
+    pub bytes_in: u64,
+    /// Payload bytes sent.
+    pub bytes_out: u64,
+    /// Successful TCP `recv` calls that returned data.
+    pub reads: u64,
+    /// Completed TCP sends (one per message or echo).
+    pub writes: u64,
+    /// UDP datagrams received.
+    pub datagrams_in: u64,
+    /// UDP datagrams sent (including echoes).
+    pub datagrams_out: u64,
+    /// UDP datagrams received but not queued for display, because the owner was not keeping up.
+    pub not_shown_datagrams: u64,
+    /// Payload bytes of those datagrams.
+    pub not_shown_bytes: u64,
+    /// TCP connections a server accepted and kept.
+    pub connections_accepted: u64,
+    /// TCP connections a server closed at once because it had reached its client limit.
+    pub connections_rejected: u64,
+    /// TCP connections open right now.
+    pub clients_active: u64,
+}
+
+impl Counters {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> CounterSnapshot {
+        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        CounterSnapshot {
+            bytes_in: r(&self.bytes_in),
+            bytes_out: r(&self.bytes_out),
+            reads: r(&self.reads),
+            writes: r(&self.writes),
+            datagrams_in: r(&self.datagrams_in),
+            datagrams_out: r(&self.datagrams_out),
+            not_shown_datagrams: r(&self.not_shown_datagrams),
+            not_shown_bytes: r(&self.not_shown_bytes),
+            connections_accepted: r(&self.connections_accepted),
+            connections_rejected: r(&self.connections_rejected),
+            clients_active: r(&self.clients_active),
+        }
+    }
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: usize) {
+    counter.fetch_add(n as u64, Ordering::Relaxed);
+}
+
+/// Live counters of one TCP connection.
+#[derive(Debug)]
+pub struct ClientStats {
+    pub(crate) id: ConnId,
+    pub(crate) peer: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) since: SystemTime,
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
+    pub(crate) reads: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) peer_finished: AtomicBool,
+    pub(crate) write_shut: AtomicBool,
+}
+
+impl ClientStats {
+    pub(crate) fn new(id: ConnId, local: SocketAddr, peer: SocketAddr) -> Self {
+        ClientStats {
+            id,
+            peer,
+            local,
+            since: SystemTime::now(),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            peer_finished: AtomicBool::new(false),
+            write_shut: AtomicBool::new(false),
+        }
+    }
+
+    fn snapshot(&self) -> ClientSnapshot {
+        let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ClientSnapshot {
+            id: self.id,
+            peer: self.peer,
+            local: self.local,
+            since: self.since,
+            bytes_in: r(&self.bytes_in),
+            bytes_out: r(&self.bytes_out),
+            reads: r(&self.reads),
+            writes: r(&self.writes),
+            peer_finished: self.peer_finished.load(Ordering::Relaxed),
+            write_shut: self.write_shut.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A copy of one connection's counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientSnapshot {
+    /// The connection's id within the session.
+    pub id: ConnId,
+    /// The peer's address.
+    pub peer: SocketAddr,
+    /// Our end's address.
+    pub local: SocketAddr,
+    /// When it was established.
+    pub since: SystemTime,
+    /// Bytes received from it.
+    pub bytes_in: u64,
+    /// Bytes sent to it.
+    pub bytes_out: u64,
+    /// `recv` calls that returned data.
+    pub reads: u64,
+    /// Completed sends.
+    pub writes: u64,
+    /// The peer has shut down its sending side.
+    pub peer_finished: bool,
+    /// We have shut down our sending side.
+    pub write_shut: bool,
+}
+
+/// State shared by a session's handle and its workers.
+#[derive(Default)]
+pub(crate) struct SessionShared {
+    pub counters: Counters,
+    pub clients: Mutex<BTreeMap<ConnId, Arc<ClientStats>>>,
+    pub local_addr: Mutex<Option<SocketAddr>>,
+    pub stopping: AtomicBool,
+    pub echo: AtomicBool,
+    /// Wakes a worker that is blocked in a call the supervisor cannot interrupt by itself
+    /// (a TCP client's `connect`). Set while such a call runs.
+    pub interrupt: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A worker that panicked while holding a lock is reported as an error event; the data behind
+    // these locks (counters, addresses) stays usable, so poisoning is not fatal.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SessionShared {
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn register_client(&self, stats: Arc<ClientStats>) {
+        lock(&self.clients).insert(stats.id, stats);
+        self.counters.clients_active.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn unregister_client(&self, id: ConnId) {
+        if lock(&self.clients).remove(&id).is_some() {
+            self.counters.clients_active.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Where workers put their events: a bounded channel plus the owner's waker.
+#[derive(Clone)]
+pub(crate) struct EventSink {
+    tx: Sender<Event>,
+    abort: Receiver<()>,
+    wake_pending: Arc<AtomicBool>,
+    waker: Waker,
+}
+
+impl EventSink {
+    /// Queues an event, waiting while the channel is full: that wait is what lets TCP flow control
+    /// push back on a fast peer instead of losing data. Returns false when the owner is gone.
+    pub(crate) fn emit(&self, kind: EventKind) -> bool {
+        let event = Event::now(kind);
+        let sent = match self.tx.try_send(event) {
+            Ok(()) => true,
+            Err(TrySendError::Disconnected(_)) => false,
+            Err(TrySendError::Full(event)) => {
+                // Wake the owner first: it may be waiting for exactly this wake-up to drain.
+                (self.waker)();
+                select! {
+                    send(self.tx, event) -> r => r.is_ok(),
+                    recv(self.abort) -> _ => false,
+                }
+            }
+        };
+        if sent {
+            self.wake();
+        }
+        sent
+    }
+
+    /// Queues an event only if there is room; gives it back otherwise. For UDP, whose reader must
+    /// never stall behind a slow owner.
+    pub(crate) fn try_emit(&self, kind: EventKind) -> Result<(), EventKind> {
+        match self.tx.try_send(Event::now(kind)) {
+            Ok(()) => {
+                self.wake();
+                Ok(())
+            }
+            Err(TrySendError::Full(e) | TrySendError::Disconnected(e)) => Err(e.kind),
+        }
+    }
+
+    /// Reports one socket call.
+    pub(crate) fn call(
+        &self,
+        conn: Option<ConnId>,
+        op: Op,
+        args: impl Into<String>,
+        outcome: Result<String, String>,
+    ) {
+        self.emit(EventKind::Call(SocketCall {
+            conn,
+            op,
+            args: args.into(),
+            outcome,
+        }));
+    }
+
+    /// Reports a call that succeeded with nothing to say beyond "ok".
+    pub(crate) fn ok(&self, conn: Option<ConnId>, op: Op, args: impl Into<String>) {
+        self.call(conn, op, args, Ok(String::new()));
+    }
+
+    /// Reports a call's `io::Result` and returns it turned into an [`EngineError`].
+    pub(crate) fn report<T>(
+        &self,
+        conn: Option<ConnId>,
+        op: Op,
+        args: impl Into<String>,
+        target: impl std::fmt::Display,
+        result: std::io::Result<T>,
+        describe: impl FnOnce(&T) -> String,
+    ) -> Result<T, EngineError> {
+        match result {
+            Ok(v) => {
+                self.call(conn, op, args, Ok(describe(&v)));
+                Ok(v)
+            }
+            Err(e) => {
+                self.call(conn, op, args, Err(e.to_string()));
+                Err(EngineError::io(op, target, &e))
+            }
+        }
+    }
+
+    /// True once the owner has dropped the handle (nobody will read events any more).
+    pub(crate) fn abort_signal(&self) -> &Receiver<()> {
+        &self.abort
+    }
+
+    fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            (self.waker)();
+        }
+    }
+}
+
+/// What a role's supervisor thread receives from the handle.
+pub(crate) struct WorkerCtx<C> {
+    pub sink: EventSink,
+    pub shared: Arc<SessionShared>,
+    pub commands: Receiver<C>,
+    pub stop: Receiver<()>,
+}
+
+/// Sizes of a session's queues.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSizes {
+    /// Events waiting for the owner. TCP readers wait when it is full; UDP readers count what
+    /// does not fit as "not shown".
+    pub events: usize,
+    /// Commands waiting for the session.
+    pub commands: usize,
+}
+
+impl Default for QueueSizes {
+    fn default() -> Self {
+        QueueSizes {
+            events: 1024,
+            commands: 256,
+        }
+    }
+}
+
+/// A running session: send it commands, read its events, read its counters. Dropping the handle
+/// stops the session and joins all of its threads.
+pub struct Session<C: Send + 'static> {
+    commands: Sender<C>,
+    command_capacity: usize,
+    events: Receiver<Event>,
+    wake_pending: Arc<AtomicBool>,
+    shared: Arc<SessionShared>,
+    stop: Sender<()>,
+    abort: Option<Sender<()>>,
+    supervisor: Option<JoinHandle<()>>,
+}
+
+impl<C: Send + 'static> Session<C> {
+    /// Starts the supervisor thread `name` running `body`. If the thread cannot be created, the
+    /// session still exists and reports the failure as its only events.
+    pub(crate) fn spawn(
+        name: String,
+        sizes: QueueSizes,
+        waker: Waker,
+        body: impl FnOnce(WorkerCtx<C>) + Send + 'static,
+    ) -> Self {
+        let (event_tx, event_rx) = bounded(sizes.events.max(1));
+        let (command_tx, command_rx) = bounded(sizes.commands.max(1));
+        let (stop_tx, stop_rx) = bounded(1);
+        let (abort_tx, abort_rx) = bounded::<()>(0);
+        let wake_pending = Arc::new(AtomicBool::new(false));
+        let shared = Arc::new(SessionShared::default());
+        let sink = EventSink {
+            tx: event_tx,
+            abort: abort_rx,
+            wake_pending: Arc::clone(&wake_pending),
+            waker,
+        };
+        let ctx = WorkerCtx {
+            sink: sink.clone(),
+            shared: Arc::clone(&shared),
+            commands: command_rx,
+            stop: stop_rx,
+        };
+        let supervisor = spawn_worker(
+            name,
+            &sink,
+            move || body(ctx),
+            |e| EventKind::Stopped {
+                reason: StopReason::Failed(e),
+            },
+        );
+        Session {
+            commands: command_tx,
+            command_capacity: sizes.commands.max(1),
+            events: event_rx,
+            wake_pending,
+            shared,
+            stop: stop_tx,
+            abort: Some(abort_tx),
+            supervisor,
+        }
+    }
+
+    /// Queues a command. Never blocks: a full queue is reported as [`EngineError::QueueFull`].
+    pub fn send(&self, command: C) -> Result<(), EngineError> {
+        match self.commands.try_send(command) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(EngineError::QueueFull {
+                capacity: self.command_capacity,
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(EngineError::SessionEnded),
+        }
+    }
+
+    /// Asks the session to stop. Never blocks; the session ends with a `Stopped` event.
+    pub fn stop(&self) {
+        self.shared.stopping.store(true, Ordering::Release);
+        if let Some(interrupt) = lock(&self.shared.interrupt).as_ref() {
+            interrupt();
+        }
+        let _ = self.stop.try_send(());
+    }
+
+    /// Takes up to `max` waiting events, oldest first, without blocking. Returns true if more are
+    /// waiting (the caller should come back soon). Re-arms the waker.
+    pub fn drain(&self, max: usize, mut each: impl FnMut(Event)) -> bool {
+        // Re-arm before taking, so an event queued during the drain wakes the owner again.
+        self.wake_pending.store(false, Ordering::Release);
+        for _ in 0..max {
+            match self.events.try_recv() {
+                Ok(event) => each(event),
+                Err(_) => return false,
+            }
+        }
+        !self.events.is_empty()
+    }
+
+    /// Waits up to `timeout` for the next event.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Event> {
+        self.wake_pending.store(false, Ordering::Release);
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// Waits, up to `timeout` in all, for an event that `want` accepts; hands every event it passes
+    /// on the way to `seen`. Returns the accepted event, or `None` when time ran out or the session
+    /// ended first.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        mut want: impl FnMut(&Event) -> bool,
+        mut seen: impl FnMut(&Event),
+    ) -> Option<Event> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let event = self.recv_timeout(left)?;
+            seen(&event);
+            if want(&event) {
+                return Some(event);
+            }
+        }
+    }
+
+    /// The event channel itself, for owners that `select!` over several sources.
+    pub fn events(&self) -> &Receiver<Event> {
+        &self.events
+    }
+
+    /// The session's exact counters, read now.
+    pub fn counters(&self) -> CounterSnapshot {
+        self.shared.counters.snapshot()
+    }
+
+    /// The open TCP connections and their counters, by id.
+    pub fn clients(&self) -> Vec<ClientSnapshot> {
+        lock(&self.shared.clients)
+            .values()
+            .map(|c| c.snapshot())
+            .collect()
+    }
+
+    /// The socket's own address once it is bound (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        *lock(&self.shared.local_addr)
+    }
+
+    /// True when every thread of the session has ended.
+    pub fn is_finished(&self) -> bool {
+        self.supervisor.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl<C: Send + 'static> Drop for Session<C> {
+    fn drop(&mut self) {
+        self.stop();
+        // Nobody reads events any more: release workers that wait for room in the channel.
+        drop(self.abort.take());
+        if let Some(handle) = self.supervisor.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Spawns a named worker thread that turns a panic into an event instead of a silent death.
+/// Returns `None` (after reporting) when the thread could not be created.
+pub(crate) fn spawn_worker(
+    name: String,
+    sink: &EventSink,
+    body: impl FnOnce() + Send + 'static,
+    on_failure: impl Fn(EngineError) -> EventKind + Send + Sync + 'static,
+) -> Option<JoinHandle<()>> {
+    let thread_sink = sink.clone();
+    let thread_name = name.clone();
+    let on_failure = Arc::new(on_failure);
+    let on_failure_here = Arc::clone(&on_failure);
+    let spawned = thread::Builder::new()
+        .name(name.clone())
+        .stack_size(WORKER_STACK)
+        .spawn(move || {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(body)) {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(ToString::to_string)
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                thread_sink.emit(on_failure(EngineError::WorkerFailed {
+                    thread: thread_name,
+                    message,
+                }));
+            }
+        });
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            sink.emit(on_failure_here(EngineError::WorkerFailed {
+                thread: name,
+                message: format!("could not start the thread: {e}"),
+            }));
+            None
+        }
+    }
+}

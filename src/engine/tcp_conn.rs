@@ -1,0 +1,509 @@
+//! One established TCP connection, shared by the client and the server roles.
+//!
+//! A reader thread owns the stream and blocks in `recv`; it reports every read, runs echo mode, and
+//! at the end tells the supervisor why the connection is over. A writer thread is started only when
+//! something is first sent, so thousands of idle server clients cost one thread each. Closing and
+//! aborting act through a clone of the socket (`shutdown` wakes a blocked `recv` at once).
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
+use socket2::Socket;
+
+use super::error::{EngineError, Op};
+use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
+use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
+
+/// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
+const BIG_READ: usize = 64 * 1024;
+/// Size of a connection's first read buffer: small, so idle connections stay cheap.
+const SMALL_READ: usize = 4 * 1024;
+/// After this many small reads in a row, a connection gives its big buffer back.
+const SMALL_STREAK_TO_SHRINK: u32 = 64;
+/// Messages that may wait for one connection's writer.
+const WRITE_QUEUE: usize = 256;
+
+/// Big read buffers that travel inside [`Chunk`]s and come back when the owner drops them.
+#[derive(Clone)]
+pub(crate) struct BufferPool {
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl BufferPool {
+    pub(crate) fn new(capacity: usize) -> Self {
+        let (tx, rx) = bounded(capacity);
+        BufferPool { tx, rx }
+    }
+
+    fn take(&self) -> Vec<u8> {
+        self.rx.try_recv().unwrap_or_else(|_| vec![0; BIG_READ])
+    }
+}
+
+/// What a connection's threads tell the supervisor.
+pub(crate) enum ConnNotice {
+    /// The peer finished sending and the connection should now be closed by us.
+    CloseAfterPeerFinished(ConnId),
+    /// The reader has ended; the connection can be joined and reported closed.
+    Ended(ConnId, CloseReason),
+}
+
+enum WriteOp {
+    Data(Payload),
+    ShutdownWrite,
+    Close(CloseReason),
+}
+
+/// Per-connection state seen by the reader, the writer and the supervisor.
+struct ConnState {
+    /// Why we are closing, set by whoever starts the close (first one wins).
+    closing: Mutex<Option<CloseReason>>,
+    writer_busy: AtomicBool,
+}
+
+impl ConnState {
+    fn set_closing(&self, reason: CloseReason) {
+        lock(&self.closing).get_or_insert(reason);
+    }
+
+    fn closing(&self) -> Option<CloseReason> {
+        lock(&self.closing).clone()
+    }
+}
+
+/// What every thread of a connection needs.
+#[derive(Clone)]
+struct ConnCtx {
+    id: ConnId,
+    peer: SocketAddr,
+    sink: EventSink,
+    shared: Arc<SessionShared>,
+    stats: Arc<ClientStats>,
+    state: Arc<ConnState>,
+    /// A clone of the socket for shutdown and `SO_LINGER` from any thread.
+    control: Arc<Socket>,
+    wake_reader: Sender<()>,
+}
+
+impl ConnCtx {
+    fn shutdown(&self, how: Shutdown) {
+        let args = match how {
+            Shutdown::Read => "SHUT_RD",
+            Shutdown::Write => "SHUT_WR",
+            Shutdown::Both => "SHUT_RDWR",
+        };
+        let _ = self.sink.report(
+            Some(self.id),
+            Op::Shutdown,
+            args,
+            self.peer,
+            self.control.shutdown(how),
+            |()| String::new(),
+        );
+    }
+
+    /// Starts a close: remember why, shut the socket down so a blocked `recv` returns, and wake
+    /// a reader that waits after end of stream.
+    fn close_now(&self, reason: CloseReason) {
+        self.state.set_closing(reason);
+        self.shutdown(Shutdown::Both);
+        let _ = self.wake_reader.try_send(());
+    }
+
+    fn shutdown_write(&self) {
+        self.shutdown(Shutdown::Write);
+        self.stats.write_shut.store(true, Ordering::Release);
+        self.sink.emit(EventKind::WriteShutdown {
+            conn: self.id,
+            peer: self.peer,
+        });
+        // Both directions are finished now: nothing is left for this connection to do.
+        if self.stats.peer_finished.load(Ordering::Acquire) {
+            self.close_now(CloseReason::PeerClosed);
+        }
+    }
+
+    fn write_all(&self, stream: &mut TcpStream, data: Payload, echo: bool) -> bool {
+        match stream.write_all(&data) {
+            Ok(()) => {
+                add(&self.shared.counters.bytes_out, data.len());
+                add(&self.shared.counters.writes, 1);
+                add(&self.stats.bytes_out, data.len());
+                add(&self.stats.writes, 1);
+                self.sink.emit(EventKind::Sent {
+                    conn: self.id,
+                    peer: self.peer,
+                    data,
+                    echo,
+                });
+                true
+            }
+            Err(e) => {
+                let error = EngineError::io(Op::Send, self.peer, &e);
+                self.sink.call(
+                    Some(self.id),
+                    Op::Send,
+                    format!("{} bytes", data.len()),
+                    Err(e.to_string()),
+                );
+                self.close_now(CloseReason::Failed(error));
+                false
+            }
+        }
+    }
+}
+
+/// The supervisor's handle on one connection.
+pub(crate) struct Connection {
+    ctx: ConnCtx,
+    close_on_peer_finished: bool,
+    writer: Option<(Sender<WriteOp>, Option<JoinHandle<()>>)>,
+    reader: Option<JoinHandle<()>>,
+}
+
+/// Everything needed to start a connection's reader.
+pub(crate) struct ConnSetup {
+    pub id: ConnId,
+    pub stream: TcpStream,
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+    /// Close our side as soon as the peer finishes sending (server default), instead of waiting
+    /// for the user (client default, and the server's half-close demonstrations).
+    pub close_on_peer_finished: bool,
+    pub thread_name: String,
+}
+
+impl Connection {
+    /// Registers the connection's counters and starts its reader. Reports `Connected`.
+    pub(crate) fn start(
+        setup: ConnSetup,
+        sink: &EventSink,
+        shared: &Arc<SessionShared>,
+        pool: &BufferPool,
+        notices: &Sender<ConnNotice>,
+    ) -> Result<Self, EngineError> {
+        let ConnSetup {
+            id,
+            stream,
+            local,
+            peer,
+            close_on_peer_finished,
+            thread_name,
+        } = setup;
+        let control = stream
+            .try_clone()
+            .map(|s| Arc::new(Socket::from(s)))
+            .map_err(|e| EngineError::io(Op::Socket, peer, &e))?;
+        let stats = Arc::new(ClientStats::new(id, local, peer));
+        shared.register_client(Arc::clone(&stats));
+        let (wake_tx, wake_rx) = bounded(1);
+        let ctx = ConnCtx {
+            id,
+            peer,
+            sink: sink.clone(),
+            shared: Arc::clone(shared),
+            stats,
+            state: Arc::new(ConnState {
+                closing: Mutex::new(None),
+                writer_busy: AtomicBool::new(false),
+            }),
+            control,
+            wake_reader: wake_tx,
+        };
+        sink.emit(EventKind::Connected {
+            conn: id,
+            local,
+            peer,
+        });
+        let reader_ctx = ctx.clone();
+        let reader_pool = pool.clone();
+        let reader_notices = notices.clone();
+        let failed_notices = notices.clone();
+        let reader = spawn_worker(
+            thread_name,
+            sink,
+            move || {
+                let reason =
+                    read_loop(&reader_ctx, stream, &reader_pool, &reader_notices, &wake_rx);
+                let _ = reader_notices.send(ConnNotice::Ended(reader_ctx.id, reason));
+            },
+            move |e| {
+                let _ = failed_notices.send(ConnNotice::Ended(id, CloseReason::Failed(e.clone())));
+                EventKind::Error(e)
+            },
+        );
+        if reader.is_none() {
+            shared.unregister_client(id);
+            return Err(EngineError::WorkerFailed {
+                thread: format!("reader of connection {id}"),
+                message: "could not start".to_owned(),
+            });
+        }
+        Ok(Connection {
+            ctx,
+            close_on_peer_finished,
+            writer: None,
+            reader,
+        })
+    }
+
+    /// After the peer finished sending, should we close now? Yes when configured so, or when our
+    /// own sending side is already shut (both directions are then done).
+    pub(crate) fn should_close_after_peer_finished(&self) -> bool {
+        self.close_on_peer_finished || self.ctx.stats.write_shut.load(Ordering::Acquire)
+    }
+
+    fn writer(&mut self) -> Result<&Sender<WriteOp>, EngineError> {
+        if self.writer.is_none() {
+            let stream: TcpStream = self
+                .ctx
+                .control
+                .try_clone()
+                .map_err(|e| EngineError::io(Op::Send, self.ctx.peer, &e))?
+                .into();
+            let (tx, rx) = bounded(WRITE_QUEUE);
+            let ctx = self.ctx.clone();
+            let handle = spawn_worker(
+                format!("tcp-write {} {}", self.ctx.id, self.ctx.peer),
+                &self.ctx.sink,
+                move || write_loop(&ctx, stream, &rx),
+                EventKind::Error,
+            );
+            self.writer = Some((tx, handle));
+        }
+        match &self.writer {
+            Some((tx, _)) => Ok(tx),
+            None => Err(EngineError::SessionEnded),
+        }
+    }
+
+    fn queue(&mut self, op: WriteOp) -> Result<(), EngineError> {
+        let tx = self.writer()?;
+        match tx.try_send(op) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(EngineError::QueueFull {
+                capacity: WRITE_QUEUE,
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(EngineError::NotNow {
+                op: Op::Send,
+                why: format!("the connection to {} is closing", self.ctx.peer),
+            }),
+        }
+    }
+
+    /// Queues bytes for the writer (started on first use).
+    pub(crate) fn send(&mut self, data: Payload) -> Result<(), EngineError> {
+        if self.ctx.stats.write_shut.load(Ordering::Acquire) {
+            return Err(EngineError::NotNow {
+                op: Op::Send,
+                why: "sending was already shut down on this connection".to_owned(),
+            });
+        }
+        self.queue(WriteOp::Data(data))
+    }
+
+    /// Half-close: after what is queued has gone out, send FIN and keep reading.
+    pub(crate) fn shutdown_write(&mut self) -> Result<(), EngineError> {
+        if self.writer.is_some() {
+            self.queue(WriteOp::ShutdownWrite)
+        } else {
+            self.ctx.shutdown_write();
+            Ok(())
+        }
+    }
+
+    /// Graceful close: after what is queued has gone out, shut down both directions.
+    pub(crate) fn close(&mut self, reason: CloseReason) {
+        if self.ctx.state.closing().is_some() {
+            return;
+        }
+        let queued = self.writer.is_some() && self.queue(WriteOp::Close(reason.clone())).is_ok();
+        if !queued {
+            self.ctx.close_now(reason);
+        }
+    }
+
+    /// Abort: `SO_LINGER` 0 makes the final `close` send a reset instead of FIN, and any queued
+    /// data is thrown away.
+    pub(crate) fn abort(&mut self) {
+        let ctx = &self.ctx;
+        ctx.state.set_closing(CloseReason::YouAborted);
+        let _ = super::options::set_option(
+            &ctx.sink,
+            Some(ctx.id),
+            &ctx.peer,
+            "SO_LINGER",
+            "{on, 0 s}",
+            ctx.control.set_linger(Some(Duration::ZERO)),
+        );
+        // Shutting down only the read side wakes the reader without sending FIN first; a writer
+        // stuck on a full send buffer needs the write side shut too (the FIN then waits behind
+        // the unsent data and the reset overtakes it).
+        if cfg!(windows) || ctx.state.writer_busy.load(Ordering::Acquire) {
+            ctx.shutdown(Shutdown::Both);
+        } else {
+            ctx.shutdown(Shutdown::Read);
+        }
+        let _ = ctx.wake_reader.try_send(());
+        // The writer must not keep the socket open with queued data.
+        if let Some((tx, handle)) = self.writer.take() {
+            drop(tx);
+            self.writer = Some((bounded(0).0, handle));
+        }
+    }
+
+    /// Joins the connection's threads (after its reader has reported the end), reports the final
+    /// `close` and `Disconnected`, and unregisters it.
+    pub(crate) fn finish(mut self, reason: CloseReason) {
+        if let Some((tx, handle)) = self.writer.take() {
+            drop(tx);
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
+        }
+        if let Some(handle) = self.reader.take() {
+            let _ = handle.join();
+        }
+        let Connection { ctx, .. } = self;
+        let ConnCtx {
+            id,
+            peer,
+            sink,
+            shared,
+            control,
+            ..
+        } = ctx;
+        // The last descriptor goes here: this is the real close(2).
+        drop(control);
+        sink.ok(Some(id), Op::Close, "");
+        shared.unregister_client(id);
+        sink.emit(EventKind::Disconnected {
+            conn: id,
+            peer,
+            reason,
+        });
+    }
+}
+
+fn read_loop(
+    ctx: &ConnCtx,
+    mut stream: TcpStream,
+    pool: &BufferPool,
+    notices: &Sender<ConnNotice>,
+    wake: &Receiver<()>,
+) -> CloseReason {
+    let counters = &ctx.shared.counters;
+    let mut buf = vec![0; SMALL_READ];
+    let mut small_streak = 0_u32;
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                if let Some(reason) = ctx.state.closing() {
+                    return reason;
+                }
+                ctx.sink.call(
+                    Some(ctx.id),
+                    Op::Recv,
+                    buf.len().to_string(),
+                    Err(e.to_string()),
+                );
+                return CloseReason::Failed(EngineError::io(Op::Recv, ctx.peer, &e));
+            }
+        };
+        if n == 0 {
+            if let Some(reason) = ctx.state.closing() {
+                return reason;
+            }
+            ctx.stats.peer_finished.store(true, Ordering::Release);
+            ctx.sink.emit(EventKind::PeerFinished {
+                conn: ctx.id,
+                peer: ctx.peer,
+            });
+            let _ = notices.send(ConnNotice::CloseAfterPeerFinished(ctx.id));
+            // Nothing more can arrive; stay until someone closes (the peer may still read).
+            select! {
+                recv(wake) -> _ => {},
+                recv(ctx.sink.abort_signal()) -> _ => {},
+            }
+            return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
+        }
+        add(&counters.bytes_in, n);
+        add(&counters.reads, 1);
+        add(&ctx.stats.bytes_in, n);
+        add(&ctx.stats.reads, 1);
+
+        let capacity = buf.len();
+        let data = if capacity == BIG_READ && n > SMALL_READ {
+            Chunk::pooled(std::mem::replace(&mut buf, pool.take()), n, pool.tx.clone())
+        } else {
+            Chunk::from_vec(buf[..n].to_vec())
+        };
+        // Grow when a read filled the buffer; shrink after a long run of small reads.
+        if n == capacity && capacity < BIG_READ {
+            buf = pool.take();
+            small_streak = 0;
+        } else if capacity == BIG_READ && n < SMALL_READ {
+            small_streak += 1;
+            if small_streak >= SMALL_STREAK_TO_SHRINK {
+                let big = std::mem::replace(&mut buf, vec![0; SMALL_READ]);
+                let _ = pool.tx.try_send(big);
+                small_streak = 0;
+            }
+        } else {
+            small_streak = 0;
+        }
+
+        let echo = ctx
+            .shared
+            .echo
+            .load(Ordering::Relaxed)
+            .then(|| Payload::from(&data[..]));
+        if !ctx.sink.emit(EventKind::Received {
+            conn: ctx.id,
+            peer: ctx.peer,
+            data,
+        }) {
+            return CloseReason::YouClosed;
+        }
+        if let Some(echo) = echo
+            && !ctx.write_all(&mut stream, echo, true)
+        {
+            return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
+        }
+    }
+}
+
+fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
+    loop {
+        let op = select! {
+            recv(ops) -> op => match op { Ok(op) => op, Err(_) => return },
+            recv(ctx.sink.abort_signal()) -> _ => return,
+        };
+        if ctx.state.closing().is_some() {
+            return;
+        }
+        match op {
+            WriteOp::Data(data) => {
+                ctx.state.writer_busy.store(true, Ordering::Release);
+                let ok = ctx.write_all(&mut stream, data, false);
+                ctx.state.writer_busy.store(false, Ordering::Release);
+                if !ok {
+                    return;
+                }
+            }
+            WriteOp::ShutdownWrite => ctx.shutdown_write(),
+            WriteOp::Close(reason) => {
+                ctx.close_now(reason);
+                return;
+            }
+        }
+    }
+}

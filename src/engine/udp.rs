@@ -1,0 +1,588 @@
+//! The UDP roles: independent datagrams, no connection; a receiver learns each sender from
+//! `recvfrom`. A client sends to one target (optionally `connect`ed first); a server binds a port.
+//!
+//! Threads: the supervisor sends (UDP sends do not wait on a peer) and runs commands; a reader
+//! blocks in `recvfrom`. The reader never waits for the owner: datagrams it cannot queue are
+//! counted as "not shown".
+
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, UdpSocket};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{bounded, select};
+use socket2::{Socket, Type};
+
+use super::error::{EngineError, Op};
+use super::event::{DatagramBatch, EventKind, Payload, StopReason};
+use super::lookup::resolve;
+use super::options::{
+    apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
+};
+use super::session::{
+    EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
+};
+
+/// Largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).
+pub const MAX_PAYLOAD_V4: usize = 65_507;
+/// Largest UDP payload over IPv6 without jumbograms: 65,535 − 8 (UDP header).
+pub const MAX_PAYLOAD_V6: usize = 65_527;
+/// Receive buffer asked for by default: the system default (about 208 KiB on Linux) loses
+/// datagrams in bursts even for a raw loop.
+pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
+/// Most datagrams in one event.
+const BATCH_MAX: usize = 64;
+
+/// The largest payload one datagram to `to` can carry, and the family's name.
+pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
+    match to.ip() {
+        IpAddr::V4(_) => (MAX_PAYLOAD_V4, "IPv4"),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => (MAX_PAYLOAD_V4, "IPv4"),
+        IpAddr::V6(_) => (MAX_PAYLOAD_V6, "IPv6"),
+    }
+}
+
+/// How a UDP server binds.
+#[derive(Debug, Clone, Copy)]
+pub struct UdpServerConfig {
+    /// Address to bind; `127.0.0.1` (the default) hears only this machine.
+    pub bind: IpAddr,
+    /// Port; 0 lets the system choose.
+    pub port: u16,
+    /// `SO_REUSEADDR` (for UDP this lets several sockets share a port; off by default).
+    pub reuse_address: bool,
+    /// `IPV6_V6ONLY` for an IPv6 socket; off hears IPv4 too.
+    pub v6_only: bool,
+    /// `SO_BROADCAST`: allow sending to broadcast addresses.
+    pub broadcast: bool,
+    /// `SO_RCVBUF` to ask for; the granted size is reported.
+    pub recv_buffer: Option<usize>,
+    /// Send every datagram straight back to its sender.
+    pub echo: bool,
+    /// Queue sizes.
+    pub queues: QueueSizes,
+}
+
+impl Default for UdpServerConfig {
+    fn default() -> Self {
+        UdpServerConfig {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            reuse_address: false,
+            v6_only: false,
+            broadcast: false,
+            recv_buffer: Some(DEFAULT_RECV_BUFFER),
+            echo: false,
+            queues: QueueSizes::default(),
+        }
+    }
+}
+
+/// How a UDP client sends.
+#[derive(Debug, Clone)]
+pub struct UdpClientConfig {
+    /// Target host name or literal.
+    pub host: String,
+    /// Target port.
+    pub port: u16,
+    /// Local address to bind; `None` binds the unspecified address with port 0 (ephemeral).
+    pub local: Option<SocketAddr>,
+    /// Call `connect()` first: only the target's datagrams are received, and an ICMP
+    /// "port unreachable" shows up as "connection refused".
+    pub connect: bool,
+    /// `SO_BROADCAST`.
+    pub broadcast: bool,
+    /// `SO_RCVBUF` to ask for.
+    pub recv_buffer: Option<usize>,
+    /// Queue sizes.
+    pub queues: QueueSizes,
+}
+
+impl UdpClientConfig {
+    /// A client for `host:port` with default options.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        UdpClientConfig {
+            host: host.into(),
+            port,
+            local: None,
+            connect: false,
+            broadcast: false,
+            recv_buffer: Some(DEFAULT_RECV_BUFFER),
+            queues: QueueSizes::default(),
+        }
+    }
+}
+
+/// What a UDP session can be asked to do.
+#[derive(Debug, Clone)]
+pub enum UdpCommand {
+    /// Client: send one datagram to the target.
+    Send(Payload),
+    /// Send one datagram to this address.
+    SendTo(SocketAddr, Payload),
+    /// Send one datagram to whoever sent the newest one.
+    ReplyToLast(Payload),
+    /// Turn echo mode on or off.
+    SetEcho(bool),
+}
+
+/// A running UDP session (client or server).
+pub type UdpSession = Session<UdpCommand>;
+
+/// Starts a UDP server.
+pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
+    let name = format!("udp-server {}", SocketAddr::new(config.bind, config.port));
+    Session::spawn(name, config.queues, waker, move |ctx| {
+        ctx.shared.echo.store(config.echo, Ordering::Relaxed);
+        let setup = Setup {
+            local: SocketAddr::new(config.bind, config.port),
+            reuse_address: config.reuse_address,
+            v6_only: Some(config.v6_only),
+            broadcast: config.broadcast,
+            recv_buffer: config.recv_buffer,
+            target: None,
+            connect: false,
+        };
+        run(&ctx, &setup);
+    })
+}
+
+/// Starts a UDP client.
+pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
+    let name = format!("udp-client {}:{}", config.host, config.port);
+    Session::spawn(name, config.queues, waker, move |ctx| {
+        let sink = &ctx.sink;
+        let args = format!("\"{}\", {}, SOCK_DGRAM", config.host, config.port);
+        let target = match resolve(&config.host, config.port) {
+            Ok(addrs) => {
+                let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+                sink.call(None, Op::GetAddrInfo, args, Ok(list.join(", ")));
+                addrs[0]
+            }
+            Err(e) => {
+                sink.call(None, Op::GetAddrInfo, args, Err(e.to_string()));
+                sink.emit(EventKind::Stopped {
+                    reason: StopReason::Failed(e),
+                });
+                return;
+            }
+        };
+        let unspecified = if target.is_ipv4() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        };
+        let setup = Setup {
+            local: config.local.unwrap_or(SocketAddr::new(unspecified, 0)),
+            reuse_address: false,
+            v6_only: None,
+            broadcast: config.broadcast,
+            recv_buffer: config.recv_buffer,
+            target: Some(target),
+            connect: config.connect,
+        };
+        run(&ctx, &setup);
+    })
+}
+
+struct Setup {
+    local: SocketAddr,
+    reuse_address: bool,
+    v6_only: Option<bool>,
+    broadcast: bool,
+    recv_buffer: Option<usize>,
+    target: Option<SocketAddr>,
+    connect: bool,
+}
+
+fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineError> {
+    let addr = setup.local;
+    let socket = new_socket(sink, None, &addr, Type::DGRAM)?;
+    if setup.reuse_address {
+        set_option(
+            sink,
+            None,
+            &addr,
+            "SO_REUSEADDR",
+            1,
+            socket.set_reuse_address(true),
+        )?;
+    }
+    if let (Some(v6_only), true) = (setup.v6_only, addr.is_ipv6()) {
+        set_option(
+            sink,
+            None,
+            &addr,
+            "IPV6_V6ONLY",
+            u8::from(v6_only),
+            socket.set_only_v6(v6_only),
+        )?;
+    }
+    if setup.broadcast {
+        set_option(
+            sink,
+            None,
+            &addr,
+            "SO_BROADCAST",
+            1,
+            socket.set_broadcast(true),
+        )?;
+    }
+    apply_buffer_sizes(sink, None, &socket, &addr, setup.recv_buffer, None)?;
+    bind(sink, &socket, &addr)?;
+    if let (Some(target), true) = (setup.target, setup.connect) {
+        sink.report(
+            None,
+            Op::Connect,
+            target.to_string(),
+            target,
+            socket.connect(&target.into()),
+            |()| "peer fixed; no packet sent".to_owned(),
+        )?;
+    }
+    let local = local_address(sink, None, &socket, &addr)?;
+    Ok((socket, local))
+}
+
+fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
+    let sink = &ctx.sink;
+    let (socket, local) = match open(sink, setup) {
+        Ok(s) => s,
+        Err(e) => {
+            sink.ok(None, Op::Close, "");
+            sink.emit(EventKind::Stopped {
+                reason: StopReason::Failed(e),
+            });
+            return;
+        }
+    };
+    let socket: UdpSocket = socket.into();
+    *lock(&ctx.shared.local_addr) = Some(local);
+    let connected_peer = setup.target.filter(|_| setup.connect);
+    sink.emit(EventKind::Ready {
+        local,
+        peer: connected_peer,
+    });
+
+    let last_sender = Arc::new(Mutex::new(None));
+    let (done_tx, done_rx) = bounded::<Option<EngineError>>(1);
+    let reader = match socket.try_clone() {
+        Ok(reader_socket) => {
+            let sink = sink.clone();
+            let shared = Arc::clone(&ctx.shared);
+            let last = Arc::clone(&last_sender);
+            let done = done_tx.clone();
+            spawn_worker(
+                format!("udp-recv {local}"),
+                &ctx.sink,
+                move || {
+                    let error = read_loop(&sink, &shared, &reader_socket, &last);
+                    let _ = done.send(error);
+                },
+                move |e| {
+                    let _ = done_tx.try_send(Some(e.clone()));
+                    EventKind::Error(e)
+                },
+            )
+        }
+        Err(e) => {
+            let _ = done_tx.send(Some(EngineError::io(Op::Socket, local, &e)));
+            None
+        }
+    };
+
+    let sender = Sender {
+        sink,
+        shared: &ctx.shared,
+        socket: &socket,
+        connected: connected_peer.is_some(),
+    };
+    let reason = loop {
+        select! {
+            recv(ctx.commands) -> cmd => {
+                let Ok(cmd) = cmd else { break StopReason::Requested };
+                let result = match cmd {
+                    UdpCommand::Send(data) => match setup.target {
+                        Some(to) => sender.send(to, &data),
+                        None => Err(EngineError::NotNow {
+                            op: Op::SendTo,
+                            why: "a server has no fixed target; choose an address to send to".to_owned(),
+                        }),
+                    },
+                    UdpCommand::SendTo(to, data) => sender.send(to, &data),
+                    UdpCommand::ReplyToLast(data) => match *lock(&last_sender) {
+                        Some(to) => sender.send(to, &data),
+                        None => Err(EngineError::NotNow {
+                            op: Op::SendTo,
+                            why: "no datagram has arrived yet, so there is nobody to reply to".to_owned(),
+                        }),
+                    },
+                    UdpCommand::SetEcho(on) => {
+                        ctx.shared.echo.store(on, Ordering::Relaxed);
+                        Ok(())
+                    }
+                };
+                if let Err(e) = result {
+                    sink.emit(EventKind::Error(e));
+                }
+            },
+            recv(done_rx) -> error => {
+                break match error {
+                    Ok(Some(e)) => StopReason::Failed(e),
+                    _ => StopReason::Requested,
+                };
+            },
+            recv(ctx.stop) -> _ => break StopReason::Requested,
+            recv(sink.abort_signal()) -> _ => break StopReason::Requested,
+        }
+    };
+
+    ctx.shared.stopping.store(true, Ordering::Release);
+    wake_reader(&socket, local);
+    if let Some(handle) = reader {
+        let _ = handle.join();
+    }
+    drop(socket);
+    sink.ok(None, Op::Close, "");
+    sink.emit(EventKind::Stopped { reason });
+}
+
+/// Makes the reader's blocked `recvfrom` return: `shutdown` does it on Linux (and for connected
+/// sockets elsewhere); an empty datagram to ourselves does it for unconnected sockets everywhere.
+fn wake_reader(socket: &UdpSocket, local: SocketAddr) {
+    let _ = Socket::from(match socket.try_clone() {
+        Ok(s) => s,
+        Err(_) => return,
+    })
+    .shutdown(Shutdown::Read);
+    let from: SocketAddr = if local.is_ipv4() {
+        (Ipv4Addr::LOCALHOST, 0).into()
+    } else {
+        (Ipv6Addr::LOCALHOST, 0).into()
+    };
+    if let Ok(waker) = UdpSocket::bind(from) {
+        let _ = waker.send_to(&[], self_address(local));
+    }
+}
+
+struct Sender<'a> {
+    sink: &'a EventSink,
+    shared: &'a SessionShared,
+    socket: &'a UdpSocket,
+    connected: bool,
+}
+
+impl Sender<'_> {
+    fn send(&self, to: SocketAddr, data: &Payload) -> Result<(), EngineError> {
+        let (limit, family) = max_payload(&to);
+        if data.len() > limit {
+            return Err(EngineError::PayloadTooLarge {
+                to,
+                len: data.len(),
+                limit,
+                family,
+            });
+        }
+        let (op, result) = if self.connected {
+            (
+                Op::Send,
+                retry_would_block(&self.shared.stopping, || self.socket.send(data)),
+            )
+        } else {
+            (
+                Op::SendTo,
+                retry_would_block(&self.shared.stopping, || self.socket.send_to(data, to)),
+            )
+        };
+        match result {
+            Ok(_) => {
+                add(&self.shared.counters.datagrams_out, 1);
+                add(&self.shared.counters.bytes_out, data.len());
+                self.sink.emit(EventKind::DatagramSent {
+                    to,
+                    data: Arc::clone(data),
+                });
+                Ok(())
+            }
+            Err(e) => {
+                self.sink.call(
+                    None,
+                    op,
+                    format!("{} bytes, {to}", data.len()),
+                    Err(e.to_string()),
+                );
+                Err(EngineError::io(op, to, &e))
+            }
+        }
+    }
+}
+
+/// The reader briefly switches the shared socket to non-blocking to drain a burst; a send that
+/// lands in that window and finds the send buffer full is simply tried again.
+fn retry_would_block(
+    stopping: &std::sync::atomic::AtomicBool,
+    mut send: impl FnMut() -> std::io::Result<usize>,
+) -> std::io::Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match send() {
+            Err(e)
+                if e.kind() == ErrorKind::WouldBlock
+                    && Instant::now() < deadline
+                    && !stopping.load(Ordering::Relaxed) =>
+            {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            other => return other,
+        }
+    }
+}
+
+struct Reader<'a> {
+    sink: &'a EventSink,
+    shared: &'a SessionShared,
+    socket: &'a UdpSocket,
+    batch: DatagramBatch,
+    not_shown: (u64, u64),
+}
+
+impl Reader<'_> {
+    fn take(&mut self, data: &[u8], peer: SocketAddr) {
+        let counters = &self.shared.counters;
+        add(&counters.datagrams_in, 1);
+        add(&counters.bytes_in, data.len());
+        self.batch.push(SystemTime::now(), peer, data);
+        if self.shared.echo.load(Ordering::Relaxed) {
+            self.batch.echoed = true;
+            match retry_would_block(&self.shared.stopping, || self.socket.send_to(data, peer)) {
+                Ok(_) => {
+                    add(&counters.datagrams_out, 1);
+                    add(&counters.bytes_out, data.len());
+                }
+                Err(e) => {
+                    self.sink
+                        .try_emit(EventKind::Error(EngineError::io(Op::SendTo, peer, &e)))
+                        .ok();
+                }
+            }
+        }
+    }
+
+    /// Hands the batch to the owner if there is room; otherwise counts it as not shown.
+    fn flush(&mut self, last_sender: &Mutex<Option<SocketAddr>>) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if let Some(peer) = self.batch.last_peer() {
+            *lock(last_sender) = Some(peer);
+        }
+        if self.not_shown.0 > 0 {
+            let (datagrams, bytes) = self.not_shown;
+            if self
+                .sink
+                .try_emit(EventKind::NotShown { datagrams, bytes })
+                .is_ok()
+            {
+                self.not_shown = (0, 0);
+            }
+        }
+        let batch = std::mem::take(&mut self.batch);
+        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
+            let counters = &self.shared.counters;
+            add(&counters.not_shown_datagrams, lost.len());
+            add(&counters.not_shown_bytes, lost.total_bytes());
+            self.not_shown.0 += lost.len() as u64;
+            self.not_shown.1 += lost.total_bytes() as u64;
+        }
+    }
+
+    /// Reports a receive error; returns true if reading can go on.
+    fn error(&mut self, e: &std::io::Error, local: SocketAddr) -> bool {
+        // An ICMP "port unreachable" for an earlier send: the socket itself is fine.
+        let recoverable = matches!(
+            e.kind(),
+            ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset | ErrorKind::Interrupted
+        );
+        if e.kind() != ErrorKind::Interrupted {
+            self.sink
+                .try_emit(EventKind::Call(super::event::SocketCall {
+                    conn: None,
+                    op: Op::RecvFrom,
+                    args: String::new(),
+                    outcome: Err(e.to_string()),
+                }))
+                .ok();
+            if recoverable {
+                let target = self
+                    .socket
+                    .peer_addr()
+                    .map_or_else(|_| local.to_string(), |p| p.to_string());
+                self.sink
+                    .emit(EventKind::Error(EngineError::io(Op::RecvFrom, target, e)));
+            }
+        }
+        recoverable
+    }
+}
+
+fn read_loop(
+    sink: &EventSink,
+    shared: &SessionShared,
+    socket: &UdpSocket,
+    last_sender: &Mutex<Option<SocketAddr>>,
+) -> Option<EngineError> {
+    let local = socket
+        .local_addr()
+        .unwrap_or_else(|_| (Ipv4Addr::UNSPECIFIED, 0).into());
+    let mut reader = Reader {
+        sink,
+        shared,
+        socket,
+        batch: DatagramBatch::default(),
+        not_shown: (0, 0),
+    };
+    // Large enough for any datagram, so none is ever cut short.
+    let mut buf = vec![0_u8; 65_536];
+    loop {
+        let first = socket.recv_from(&mut buf);
+        if shared.is_stopping() {
+            return None;
+        }
+        match first {
+            Ok((n, peer)) => reader.take(&buf[..n], peer),
+            Err(e) => {
+                if reader.error(&e, local) {
+                    continue;
+                }
+                return Some(EngineError::io(Op::RecvFrom, local, &e));
+            }
+        }
+        // Take whatever else is already waiting, without waiting for more: one event for a burst.
+        let mut pending_error = None;
+        if socket.set_nonblocking(true).is_ok() {
+            while reader.batch.len() < BATCH_MAX {
+                match socket.recv_from(&mut buf) {
+                    Ok((n, peer)) => reader.take(&buf[..n], peer),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        pending_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let _ = socket.set_nonblocking(false);
+        }
+        reader.flush(last_sender);
+        if shared.is_stopping() {
+            return None;
+        }
+        if let Some(e) = pending_error
+            && !reader.error(&e, local)
+        {
+            return Some(EngineError::io(Op::RecvFrom, local, &e));
+        }
+    }
+}
