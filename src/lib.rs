@@ -33,4 +33,6 @@
 //! drop(server); // stops the session and joins its threads
 //! ```
 
+pub mod cli;
 pub mod engine;
+pub mod gui;

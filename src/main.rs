@@ -1,8 +1,5 @@
-//! The `socketlab` program.
+//! The `socketlab` program: the window, or a command-line subcommand.
 
-fn main() {
-    println!(
-        "Socket Lab {} — the window arrives with the GUI issue.",
-        env!("CARGO_PKG_VERSION")
-    );
+fn main() -> std::process::ExitCode {
+    socketlab::cli::main()
 }

@@ -10,6 +10,8 @@ pub mod error;
 pub mod event;
 pub mod lookup;
 pub mod options;
+pub mod payload;
+pub mod services;
 pub mod session;
 pub mod tcp_client;
 mod tcp_conn;
