@@ -6,8 +6,10 @@
 //! [`udp::start_client`], [`udp::start_server`]); the returned [`Session`] takes commands, hands
 //! out events and reads exact counters. Dropping it stops the session and joins its threads.
 
+pub mod encoding;
 pub mod error;
 pub mod event;
+pub mod explain;
 pub mod lookup;
 pub mod options;
 pub mod payload;

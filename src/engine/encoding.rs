@@ -1,0 +1,174 @@
+//! Character encodings for sending and for display: UTF-8, Latin-1/Windows-1252, UTF-16LE/BE,
+//! GBK, GB18030, `Shift_JIS` and Big5. A character the chosen encoding cannot represent is reported
+//! with its position, never silently replaced.
+
+use encoding_rs::{BIG5, EncoderResult, Encoding, GB18030, GBK, SHIFT_JIS, WINDOWS_1252};
+
+/// A text encoding the user can choose.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum TextEncoding {
+    /// UTF-8 (the default everywhere on the Internet).
+    #[default]
+    Utf8,
+    /// Latin-1 as browsers and Windows really use it (Windows-1252).
+    Windows1252,
+    /// UTF-16, little-endian (Windows' internal text).
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+    /// GBK (Simplified Chinese).
+    Gbk,
+    /// GB18030 (Simplified Chinese, covers all of Unicode).
+    Gb18030,
+    /// `Shift_JIS` (Japanese).
+    ShiftJis,
+    /// Big5 (Traditional Chinese).
+    Big5,
+}
+
+impl TextEncoding {
+    /// Every choice, in menu order.
+    pub const ALL: [TextEncoding; 8] = [
+        TextEncoding::Utf8,
+        TextEncoding::Windows1252,
+        TextEncoding::Utf16Le,
+        TextEncoding::Utf16Be,
+        TextEncoding::Gbk,
+        TextEncoding::Gb18030,
+        TextEncoding::ShiftJis,
+        TextEncoding::Big5,
+    ];
+
+    /// The name shown in menus.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Windows1252 => "Latin-1 / Windows-1252",
+            TextEncoding::Utf16Le => "UTF-16LE",
+            TextEncoding::Utf16Be => "UTF-16BE",
+            TextEncoding::Gbk => "GBK",
+            TextEncoding::Gb18030 => "GB18030",
+            TextEncoding::ShiftJis => "Shift_JIS",
+            TextEncoding::Big5 => "Big5",
+        }
+    }
+
+    fn legacy(self) -> Option<&'static Encoding> {
+        match self {
+            TextEncoding::Windows1252 => Some(WINDOWS_1252),
+            TextEncoding::Gbk => Some(GBK),
+            TextEncoding::Gb18030 => Some(GB18030),
+            TextEncoding::ShiftJis => Some(SHIFT_JIS),
+            TextEncoding::Big5 => Some(BIG5),
+            TextEncoding::Utf8 | TextEncoding::Utf16Le | TextEncoding::Utf16Be => None,
+        }
+    }
+}
+
+/// A character the chosen encoding cannot represent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{found}' at position {} cannot be written in {}; choose another encoding (UTF-8 can write every character) or remove it.", position + 1, encoding.label())]
+pub struct UnmappableChar {
+    /// Character index (from 0) of the first such character.
+    pub position: usize,
+    /// The character.
+    pub found: char,
+    /// The encoding that lacks it.
+    pub encoding: TextEncoding,
+}
+
+/// Encodes text, or names the first character that the encoding cannot represent.
+pub fn encode(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, UnmappableChar> {
+    match encoding {
+        TextEncoding::Utf8 => Ok(text.as_bytes().to_vec()),
+        TextEncoding::Utf16Le => Ok(text.encode_utf16().flat_map(u16::to_le_bytes).collect()),
+        TextEncoding::Utf16Be => Ok(text.encode_utf16().flat_map(u16::to_be_bytes).collect()),
+        legacy => {
+            let Some(codec) = legacy.legacy() else {
+                return Ok(text.as_bytes().to_vec());
+            };
+            let mut encoder = codec.new_encoder();
+            let mut out = Vec::with_capacity(text.len() * 2 + 16);
+            let mut rest = text;
+            loop {
+                let room = encoder
+                    .max_buffer_length_from_utf8_without_replacement(rest.len())
+                    .unwrap_or(rest.len() * 4 + 16);
+                let start = out.len();
+                out.resize(start + room, 0);
+                let (result, read, written) =
+                    encoder.encode_from_utf8_without_replacement(rest, &mut out[start..], true);
+                out.truncate(start + written);
+                match result {
+                    EncoderResult::InputEmpty => return Ok(out),
+                    EncoderResult::OutputFull => rest = &rest[read..],
+                    EncoderResult::Unmappable(found) => {
+                        let consumed = text.len() - rest.len() + read;
+                        // `read` includes the unmappable character itself.
+                        let position = text[..consumed].chars().count().saturating_sub(1);
+                        return Err(UnmappableChar {
+                            position,
+                            found,
+                            encoding,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decodes bytes for display. Returns the text and whether some bytes were not valid in the
+/// encoding (those show as U+FFFD, except in UTF-8 where callers use `to_visible_text`).
+pub fn decode(bytes: &[u8], encoding: TextEncoding) -> (String, bool) {
+    let codec = match encoding {
+        TextEncoding::Utf8 => encoding_rs::UTF_8,
+        TextEncoding::Utf16Le => encoding_rs::UTF_16LE,
+        TextEncoding::Utf16Be => encoding_rs::UTF_16BE,
+        legacy => legacy.legacy().unwrap_or(encoding_rs::UTF_8),
+    };
+    let (text, had_errors) = codec.decode_without_bom_handling(bytes);
+    (text.into_owned(), had_errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_samples() {
+        for (enc, text) in [
+            (TextEncoding::Gbk, "你好，世界"),
+            (TextEncoding::Gb18030, "你好😀"),
+            (TextEncoding::ShiftJis, "こんにちは"),
+            (TextEncoding::Big5, "繁體中文"),
+            (TextEncoding::Windows1252, "café €"),
+            (TextEncoding::Utf16Le, "héllo😀"),
+            (TextEncoding::Utf16Be, "héllo😀"),
+            (TextEncoding::Utf8, "héllo😀"),
+        ] {
+            let bytes = encode(text, enc).unwrap_or_default();
+            assert_eq!(decode(&bytes, enc), (text.to_owned(), false), "{enc:?}");
+        }
+        assert_eq!(encode("你", TextEncoding::Gbk), Ok(vec![0xc4, 0xe3]));
+        assert_eq!(encode("こ", TextEncoding::ShiftJis), Ok(vec![0x82, 0xb1]));
+    }
+
+    #[test]
+    fn reports_unmappable_characters_with_position() {
+        let err = encode("ab你c", TextEncoding::Windows1252);
+        assert_eq!(
+            err,
+            Err(UnmappableChar {
+                position: 2,
+                found: '你',
+                encoding: TextEncoding::Windows1252
+            })
+        );
+        assert!(encode("😀", TextEncoding::ShiftJis).is_err());
+        let long: String = "x".repeat(5000) + "你";
+        assert_eq!(encode(&long, TextEncoding::Gbk).map(|b| b.len()), Ok(5002));
+    }
+}
