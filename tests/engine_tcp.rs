@@ -409,3 +409,30 @@ fn connect_timeout_is_a_typed_error() {
     assert_eq!(error.class(), ErrorClass::TimedOut);
     assert!(error.to_string().contains(&silent.to_string()), "{error}");
 }
+
+#[test]
+fn stop_is_not_held_up_by_a_peer_that_does_not_read() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client =
+        engine::tcp_client::start(TcpClientConfig::new("127.0.0.1", addr.port()), noop_waker());
+    let (_silent_peer, _) = listener.accept().unwrap();
+    connected(&client);
+    // Far more than the socket buffers hold: the writer ends up blocked in send().
+    for _ in 0..64 {
+        client
+            .send(TcpClientCommand::Send(bytes(&[0x55; 1024 * 1024])))
+            .unwrap();
+    }
+    client.stop();
+    let end = wait(&client, "stopped", |e| {
+        matches!(e.kind, EventKind::Stopped { .. })
+    });
+    assert!(matches!(
+        end.kind,
+        EventKind::Stopped {
+            reason: StopReason::Requested
+        }
+    ));
+    assert!(client.counters().bytes_out < 64 * 1024 * 1024);
+}

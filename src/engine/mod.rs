@@ -13,6 +13,7 @@ pub mod explain;
 pub mod lookup;
 pub mod options;
 pub mod payload;
+pub mod periodic;
 pub mod services;
 pub mod session;
 pub mod tcp_client;

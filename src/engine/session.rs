@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 
 use super::error::{EngineError, Op};
 use super::event::{ConnId, Event, EventKind, SocketCall, StopReason};
+use super::periodic::{Periodic, PeriodicStatus};
 
 /// Called by a worker after it has queued events, so the owner (the window) wakes up and drains
 /// them. It is called once per batch of events, not per event: the owner re-arms it by draining.
@@ -340,6 +341,7 @@ pub struct Session<C: Send + 'static> {
     stop: Sender<()>,
     abort: Option<Sender<()>>,
     supervisor: Option<JoinHandle<()>>,
+    periodic: Option<Periodic>,
 }
 
 impl<C: Send + 'static> Session<C> {
@@ -386,6 +388,7 @@ impl<C: Send + 'static> Session<C> {
             stop: stop_tx,
             abort: Some(abort_tx),
             supervisor,
+            periodic: None,
         }
     }
 
@@ -478,8 +481,39 @@ impl<C: Send + 'static> Session<C> {
     }
 }
 
+impl<C: Clone + Send + 'static> Session<C> {
+    /// Queues `command` every `interval` (1 ms or more), `count` times or until stopped, from a
+    /// timer thread in the engine. Replaces a periodic send that is already running.
+    pub fn start_periodic(
+        &mut self,
+        command: C,
+        interval: Duration,
+        count: Option<u64>,
+    ) -> Result<(), EngineError> {
+        self.periodic = None;
+        self.periodic = Some(Periodic::start(
+            self.commands.clone(),
+            command,
+            interval,
+            count,
+        )?);
+        Ok(())
+    }
+
+    /// Stops the periodic send, if one runs.
+    pub fn stop_periodic(&mut self) {
+        self.periodic = None;
+    }
+
+    /// The periodic send's progress, if one was started (it may have finished its count).
+    pub fn periodic(&self) -> Option<PeriodicStatus> {
+        self.periodic.as_ref().map(Periodic::status)
+    }
+}
+
 impl<C: Send + 'static> Drop for Session<C> {
     fn drop(&mut self) {
+        drop(self.periodic.take());
         self.stop();
         // Nobody reads events any more: release workers that wait for room in the channel.
         drop(self.abort.take());

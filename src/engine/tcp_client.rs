@@ -178,11 +178,10 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
             },
             recv(ctx.stop) -> _ => {
                 stop_requested = true;
-                conn.close(CloseReason::YouClosed);
+                conn.close_immediately(CloseReason::YouClosed);
             },
             recv(sink.abort_signal()) -> _ => {
-                conn.close(CloseReason::YouClosed);
-                conn.finish(CloseReason::YouClosed);
+                conn.abandon(CloseReason::YouClosed);
                 return;
             },
         }

@@ -358,6 +358,20 @@ impl Connection {
         }
     }
 
+    /// Closes at once, without waiting for queued data: a stop must not hang behind a peer that
+    /// does not read.
+    pub(crate) fn close_immediately(&self, reason: CloseReason) {
+        if self.ctx.state.closing().is_none() {
+            self.ctx.close_now(reason);
+        }
+    }
+
+    /// Closes at once and joins: for a session whose owner is gone.
+    pub(crate) fn abandon(self, reason: CloseReason) {
+        self.close_immediately(reason.clone());
+        self.finish(reason);
+    }
+
     /// Joins the connection's threads (after its reader has reported the end), reports the final
     /// `close` and `Disconnected`, and unregisters it.
     pub(crate) fn finish(mut self, reason: CloseReason) {
@@ -485,7 +499,12 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
     loop {
         let op = select! {
             recv(ops) -> op => match op { Ok(op) => op, Err(_) => return },
-            recv(ctx.sink.abort_signal()) -> _ => return,
+            recv(ctx.sink.abort_signal()) -> _ => {
+                // The owner is gone: a Close queued behind this may never be read, so close here,
+                // or the reader would wait in recv for a peer that never hangs up.
+                ctx.close_now(CloseReason::YouClosed);
+                return;
+            },
         };
         if ctx.state.closing().is_some() {
             return;

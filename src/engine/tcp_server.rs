@@ -239,7 +239,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
                     let _ = handle.join();
                 }
                 for (_, conn) in std::mem::take(&mut supervisor.conns) {
-                    conn.finish(CloseReason::ServerStopped);
+                    conn.abandon(CloseReason::ServerStopped);
                 }
                 return;
             },
@@ -272,8 +272,8 @@ impl Supervisor<'_> {
         }
         self.shared.stopping.store(true, Ordering::Release);
         self.stop_reason = Some(reason);
-        for conn in self.conns.values_mut() {
-            conn.close(CloseReason::ServerStopped);
+        for conn in self.conns.values() {
+            conn.close_immediately(CloseReason::ServerStopped);
         }
     }
 
