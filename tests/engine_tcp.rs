@@ -419,9 +419,10 @@ fn stop_is_not_held_up_by_a_peer_that_does_not_read() {
     let (_silent_peer, _) = listener.accept().unwrap();
     connected(&client);
     // Far more than the socket buffers hold: the writer ends up blocked in send().
+    let megabyte = bytes(&vec![0x55; 1024 * 1024]);
     for _ in 0..64 {
         client
-            .send(TcpClientCommand::Send(bytes(&[0x55; 1024 * 1024])))
+            .send(TcpClientCommand::Send(megabyte.clone()))
             .unwrap();
     }
     client.stop();
