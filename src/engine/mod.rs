@@ -6,6 +6,7 @@
 //! [`udp::start_client`], [`udp::start_server`]); the returned [`Session`] takes commands, hands
 //! out events and reads exact counters. Dropping it stops the session and joins its threads.
 
+pub mod autoreply;
 pub mod encoding;
 pub mod error;
 pub mod event;

@@ -1,0 +1,112 @@
+//! Server auto-reply: echo, or rules ("when the received data equals / contains / starts with X,
+//! reply with Y"). Rules run in the engine's reader threads, so replies go out at once, whether or
+//! not the window is keeping up.
+//!
+//! Matching is per receive: per datagram for UDP, and per `recv` for TCP. A TCP stream has no
+//! message boundaries, so a message split across two reads (or two messages in one read) is seen
+//! as the reads deliver it — which is exactly the lesson the "TCP is a stream" demo teaches.
+
+/// How a rule compares the received bytes with its pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MatchKind {
+    /// The received bytes are exactly the pattern.
+    Equals,
+    /// The pattern occurs anywhere in the received bytes.
+    Contains,
+    /// The received bytes begin with the pattern.
+    StartsWith,
+}
+
+/// One rule: when the received bytes match, send `reply` back to the sender.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rule {
+    /// How to compare.
+    pub when: MatchKind,
+    /// What to look for.
+    pub pattern: Vec<u8>,
+    /// What to send back.
+    pub reply: Vec<u8>,
+}
+
+impl Rule {
+    /// True when `data` matches this rule.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        match self.when {
+            MatchKind::Equals => data == self.pattern.as_slice(),
+            MatchKind::StartsWith => data.starts_with(&self.pattern),
+            MatchKind::Contains => {
+                self.pattern.is_empty()
+                    || data
+                        .windows(self.pattern.len())
+                        .any(|w| w == self.pattern.as_slice())
+            }
+        }
+    }
+}
+
+/// What a server sends back on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum AutoReply {
+    /// Nothing.
+    #[default]
+    Off,
+    /// Every received byte, straight back.
+    Echo,
+    /// The reply of the first rule that matches; nothing if none does.
+    Rules(Vec<Rule>),
+}
+
+impl AutoReply {
+    /// The bytes to send back for `data`, if any.
+    pub fn reply_for<'a>(&'a self, data: &'a [u8]) -> Option<&'a [u8]> {
+        match self {
+            AutoReply::Off => None,
+            AutoReply::Echo => Some(data),
+            AutoReply::Rules(rules) => rules
+                .iter()
+                .find(|r| r.matches(data))
+                .map(|r| r.reply.as_slice()),
+        }
+    }
+
+    /// True unless it is `Off` (or has no rules), so readers can skip the lookup cheaply.
+    pub fn is_active(&self) -> bool {
+        match self {
+            AutoReply::Off => false,
+            AutoReply::Echo => true,
+            AutoReply::Rules(rules) => !rules.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(when: MatchKind, pattern: &[u8], reply: &[u8]) -> Rule {
+        Rule {
+            when,
+            pattern: pattern.to_vec(),
+            reply: reply.to_vec(),
+        }
+    }
+
+    #[test]
+    fn first_matching_rule_wins() {
+        let auto = AutoReply::Rules(vec![
+            rule(MatchKind::Equals, b"PING", b"PONG"),
+            rule(MatchKind::StartsWith, b"GET ", b"HTTP/1.0 200 OK\r\n\r\n"),
+            rule(MatchKind::Contains, b"\x02", b"\x06"),
+        ]);
+        assert_eq!(auto.reply_for(b"PING"), Some(&b"PONG"[..]));
+        assert_eq!(auto.reply_for(b"PING\n"), None, "equals means exactly");
+        assert_eq!(
+            auto.reply_for(b"GET / HTTP/1.0"),
+            Some(&b"HTTP/1.0 200 OK\r\n\r\n"[..])
+        );
+        assert_eq!(auto.reply_for(b"ab\x02cd"), Some(&b"\x06"[..]));
+        assert_eq!(auto.reply_for(b"nothing"), None);
+        assert_eq!(AutoReply::Echo.reply_for(b"x"), Some(&b"x"[..]));
+        assert!(!AutoReply::Rules(vec![]).is_active());
+    }
+}
