@@ -33,7 +33,7 @@ proptest! {
     fn rendering_arbitrary_bytes_is_inert(bytes in proptest::collection::vec(any::<u8>(), 0..2048), max in 0_usize..300) {
         let text = to_visible_text(&bytes, max);
         // Nothing a terminal or a text widget would act on survives: no control characters.
-        prop_assert!(!text.chars().any(|c| c.is_control()));
+        prop_assert!(!text.chars().any(char::is_control));
         prop_assert!(text.chars().count() <= max.saturating_mul(4) + 1);
         let dump = hex_dump(&bytes);
         prop_assert_eq!(dump.lines().count(), bytes.len().div_ceil(16));
