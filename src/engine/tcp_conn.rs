@@ -375,6 +375,27 @@ impl Connection {
     /// Joins the connection's threads (after its reader has reported the end), reports the final
     /// `close` and `Disconnected`, and unregisters it.
     pub(crate) fn finish(mut self, reason: CloseReason) {
+        self.join_threads();
+        let ConnCtx {
+            id,
+            peer,
+            ref sink,
+            ref shared,
+            ..
+        } = self.ctx;
+        let (sink, shared) = (sink.clone(), Arc::clone(shared));
+        // Dropping the last descriptor is the real close(2).
+        drop(self);
+        sink.ok(Some(id), Op::Close, "");
+        shared.unregister_client(id);
+        sink.emit(EventKind::Disconnected {
+            conn: id,
+            peer,
+            reason,
+        });
+    }
+
+    fn join_threads(&mut self) {
         if let Some((tx, handle)) = self.writer.take() {
             drop(tx);
             if let Some(handle) = handle {
@@ -384,24 +405,18 @@ impl Connection {
         if let Some(handle) = self.reader.take() {
             let _ = handle.join();
         }
-        let Connection { ctx, .. } = self;
-        let ConnCtx {
-            id,
-            peer,
-            sink,
-            shared,
-            control,
-            ..
-        } = ctx;
-        // The last descriptor goes here: this is the real close(2).
-        drop(control);
-        sink.ok(Some(id), Op::Close, "");
-        shared.unregister_client(id);
-        sink.emit(EventKind::Disconnected {
-            conn: id,
-            peer,
-            reason,
-        });
+    }
+}
+
+impl Drop for Connection {
+    /// A supervisor that unwinds (a bug, caught and reported by `spawn_worker`) must not leave
+    /// reader threads blocked in `recv` on sockets nobody owns any more.
+    fn drop(&mut self) {
+        if self.reader.is_some() {
+            self.close_immediately(CloseReason::YouClosed);
+            self.join_threads();
+            self.ctx.shared.unregister_client(self.ctx.id);
+        }
     }
 }
 
