@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod event;
+pub mod log_store;
 pub mod lookup;
 pub mod options;
 pub mod payload;

@@ -1,0 +1,147 @@
+//! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
+//! (`show_rows`), so 100,000 entries scroll as smoothly as ten.
+
+use std::time::SystemTime;
+
+use egui::{Color32, Label, RichText, ScrollArea, Ui};
+
+use crate::engine::log_store::{Direction, LogEntry, LogStore};
+use crate::engine::payload::{to_hex, to_visible_text};
+use crate::gui::text as t;
+
+/// Characters of a row's content laid out: more than any window is wide.
+const ROW_TEXT_CHARS: usize = 400;
+/// Bytes of a row's content shown in hex.
+const ROW_HEX_BYTES: usize = 160;
+
+/// A wall-clock time as the log shows it (local time, milliseconds).
+pub fn clock(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(at)
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+/// The text of one row.
+pub fn row_text(entry: &LogEntry, hex: bool) -> String {
+    let peer = entry.peer.map_or_else(String::new, |p| p.to_string());
+    if entry.direction == Direction::Note {
+        return format!(
+            "{}  {:<6}  {}",
+            clock(entry.at),
+            t::DIR_NOTE,
+            String::from_utf8_lossy(&entry.preview)
+        );
+    }
+    let dir = match entry.direction {
+        Direction::In => t::DIR_IN,
+        Direction::Out => t::DIR_OUT,
+        Direction::Echo | Direction::Note => t::DIR_ECHO,
+    };
+    let (content, shown) = if hex {
+        let shown = entry.preview.len().min(ROW_HEX_BYTES);
+        (to_hex(&entry.preview[..shown]), shown)
+    } else {
+        let text = to_visible_text(&entry.preview, ROW_TEXT_CHARS);
+        // When the text was cut by characters, the byte count shown is not known exactly; the
+        // preview length is the honest lower bound of what the row stands for.
+        (text, entry.preview.len())
+    };
+    let more = entry.len.saturating_sub(shown);
+    let more = if more > 0 && (hex || entry.is_truncated()) {
+        t::row_more(more)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}  {:<6}  {:<22} {:>8}  {content}{more}",
+        clock(entry.at),
+        dir,
+        peer,
+        t::row_bytes(entry.len)
+    )
+}
+
+fn row_color(ui: &Ui, direction: Direction) -> Color32 {
+    let dark = ui.visuals().dark_mode;
+    match (direction, dark) {
+        (Direction::In, true) => Color32::from_rgb(120, 200, 255),
+        (Direction::In, false) => Color32::from_rgb(0, 90, 170),
+        (Direction::Out | Direction::Echo, true) => Color32::from_rgb(140, 220, 140),
+        (Direction::Out | Direction::Echo, false) => Color32::from_rgb(0, 120, 40),
+        (Direction::Note, _) => ui.visuals().weak_text_color(),
+    }
+}
+
+/// Draws the log with its header (display choice, Clear). `empty` is the guidance shown while
+/// there is nothing to list. The header's Clear empties the view (not the counters).
+pub fn log_view(ui: &mut Ui, id: &str, log: &mut LogStore, hex: &mut bool, empty: &str) {
+    ui.horizontal(|ui| {
+        ui.strong(t::LOG);
+        ui.separator();
+        ui.label(t::SHOW_AS).on_hover_text(t::SHOW_AS_HINT);
+        ui.selectable_value(hex, false, t::SHOW_TEXT)
+            .on_hover_text(t::SHOW_AS_HINT);
+        ui.selectable_value(hex, true, t::SHOW_HEX)
+            .on_hover_text(t::SHOW_AS_HINT);
+        ui.separator();
+        if ui
+            .add_enabled(
+                !log.is_empty() || log.hidden() > 0,
+                egui::Button::new(t::CLEAR),
+            )
+            .clicked()
+        {
+            log.clear();
+        }
+    });
+    if log.hidden() > 0 {
+        ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
+    }
+    if log.is_empty() {
+        ui.add(Label::new(RichText::new(empty).italics()).wrap());
+        return;
+    }
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    ScrollArea::both()
+        .id_salt(id)
+        .auto_shrink(false)
+        .stick_to_bottom(true)
+        .show_rows(ui, row_height, log.len(), |ui, rows| {
+            for index in rows {
+                if let Some(entry) = log.get(index) {
+                    let color = row_color(ui, entry.direction);
+                    ui.add(
+                        Label::new(
+                            RichText::new(row_text(entry, *hex))
+                                .monospace()
+                                .color(color),
+                        )
+                        .extend(),
+                    );
+                }
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_show_controls_visibly_and_say_what_is_cut() {
+        let mut log = LogStore::default();
+        let peer = "127.0.0.1:9000".parse().ok();
+        log.push_data(SystemTime::now(), Direction::In, peer, None, b"hi\r\n\xff");
+        let row = log.get(0).map(|e| row_text(e, false)).unwrap_or_default();
+        assert!(row.contains("hi␍␊\\xff"), "{row}");
+        assert!(row.contains("127.0.0.1:9000"), "{row}");
+        assert!(row.contains("5 B"), "{row}");
+        let hex = log.get(0).map(|e| row_text(e, true)).unwrap_or_default();
+        assert!(hex.contains("68 69 0d 0a ff"), "{hex}");
+
+        let big = vec![b'a'; 10_000];
+        log.push_data(SystemTime::now(), Direction::Out, peer, None, &big);
+        let row = log.get(1).map(|e| row_text(e, true)).unwrap_or_default();
+        assert!(row.contains("(+9840 bytes not shown)"), "{row}");
+    }
+}
