@@ -27,7 +27,7 @@ pub const TAB_UDP_CLIENT_HINT: &str = "Send UDP datagrams to an address and see 
 /// Tooltips of the tab buttons.
 pub const TAB_UDP_SERVER_HINT: &str = "Bind a UDP port and see every datagram that arrives.";
 /// Shown on a tab whose session is running.
-pub const TAB_ACTIVE_MARK: &str = " ●";
+pub const TAB_ACTIVE_MARK: &str = " •";
 
 // ---- fields ----
 
@@ -343,14 +343,12 @@ pub const SEND_AFTER_SHUTDOWN: &str = "You shut down sending on this connection.
 pub const LOG: &str = "Data";
 /// Heading.
 pub const TRANSCRIPT: &str = "Socket calls";
-/// Label of the log's display choice.
-pub const SHOW_AS: &str = "Show as";
 /// Display choice.
-pub const SHOW_TEXT: &str = "Text";
+pub const SHOW_TEXT: &str = "Text view";
 /// Display choice.
-pub const SHOW_HEX: &str = "Hex";
+pub const SHOW_HEX: &str = "Hex view";
 /// Tooltip of the log's display choice.
-pub const SHOW_AS_HINT: &str = "Text shows control characters as symbols (␍␊) and invalid UTF-8 as \\xNN; hex shows every byte.";
+pub const SHOW_AS_HINT: &str = "Text shows control characters by name (CR, LF) and invalid UTF-8 as \\xNN; hex shows every byte.";
 /// Direction marks.
 pub const DIR_IN: &str = "◀ in";
 /// Direction marks.
@@ -424,3 +422,6 @@ pub fn note_stopped(reason: &str) -> String {
 
 /// Stop reasons in the status line.
 pub const REASON_STOPPED: &str = "you stopped it";
+
+/// Tooltip of the mark next to an invalid field.
+pub const INVALID_MARK_HINT: &str = "This field is not valid yet: see the sentence below.";

@@ -39,13 +39,14 @@ pub fn show_errors<'a>(ui: &mut Ui, errors: impl IntoIterator<Item = &'a Option<
 /// One sentence in the error colour.
 pub fn error_line(ui: &mut Ui, text: &str) {
     let color = ui.visuals().error_fg_color;
-    ui.add(egui::Label::new(egui::RichText::new(format!("⚠ {text}")).color(color)).wrap());
+    ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
 }
 
 fn mark_invalid(ui: &mut Ui, invalid: bool) {
     if invalid {
         let color = ui.visuals().error_fg_color;
-        ui.colored_label(color, "⚠");
+        ui.colored_label(color, "!")
+            .on_hover_text(t::INVALID_MARK_HINT);
     }
 }
 

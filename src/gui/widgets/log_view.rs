@@ -3,7 +3,8 @@
 
 use std::time::SystemTime;
 
-use egui::{Color32, Label, RichText, ScrollArea, Ui};
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::{to_hex, to_visible_text};
@@ -61,6 +62,55 @@ pub fn row_text(entry: &LogEntry, hex: bool) -> String {
     )
 }
 
+/// Short names of the C0 control characters, indexed by code, for the control pictures
+/// (U+2400 + code) that [`to_visible_text`] produces: the bundled fonts have no glyphs for those
+/// pictures, so the log draws each as a small highlighted name instead (`CR` `LF`), like editors
+/// that show control characters do.
+const C0_NAMES: [&str; 32] = [
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC",
+    "FS", "GS", "RS", "US",
+];
+
+/// The name to draw for a control picture or replacement mark, if `c` is one.
+fn control_name(c: char) -> Option<&'static str> {
+    match c as u32 {
+        n @ 0x2400..=0x241f => C0_NAMES.get((n - 0x2400) as usize).copied(),
+        0x2421 => Some("DEL"),
+        0xfffd => Some("?"),
+        _ => None,
+    }
+}
+
+/// Lays out a row: ordinary text in `color`, control pictures as highlighted short names.
+pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
+    let font = FontId::monospace(13.0);
+    let plain = TextFormat::simple(font.clone(), color);
+    let marked = TextFormat {
+        font_id: FontId::monospace(10.0),
+        color,
+        background: chip,
+        valign: egui::Align::Center,
+        ..TextFormat::default()
+    };
+    let mut job = LayoutJob::default();
+    let mut run = String::new();
+    for c in text.chars() {
+        if let Some(name) = control_name(c) {
+            if !run.is_empty() {
+                job.append(&std::mem::take(&mut run), 0.0, plain.clone());
+            }
+            job.append(name, 1.0, marked.clone());
+        } else {
+            run.push(c);
+        }
+    }
+    if !run.is_empty() {
+        job.append(&run, 0.0, plain);
+    }
+    job
+}
+
 fn row_color(ui: &Ui, direction: Direction) -> Color32 {
     let dark = ui.visuals().dark_mode;
     match (direction, dark) {
@@ -78,7 +128,6 @@ pub fn log_view(ui: &mut Ui, id: &str, log: &mut LogStore, hex: &mut bool, empty
     ui.horizontal(|ui| {
         ui.strong(t::LOG);
         ui.separator();
-        ui.label(t::SHOW_AS).on_hover_text(t::SHOW_AS_HINT);
         ui.selectable_value(hex, false, t::SHOW_TEXT)
             .on_hover_text(t::SHOW_AS_HINT);
         ui.selectable_value(hex, true, t::SHOW_HEX)
