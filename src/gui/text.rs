@@ -203,6 +203,8 @@ pub const STATE_READY: &str = "ready";
 pub const STATE_CLOSING: &str = "closing";
 /// States.
 pub const STATE_CLOSED: &str = "closed";
+/// Label before a server's own address.
+pub const ADDRESS: &str = "on";
 /// Label before the local address.
 pub const LOCAL: &str = "local";
 /// Label before the peer address.
@@ -267,6 +269,12 @@ pub const CLIENT_PEER_FINISHED: &str = "finished sending";
 pub const CLIENT_WRITE_SHUT: &str = "you shut down sending";
 /// Label of the "send to" choice.
 pub const SEND_TO: &str = "Send to";
+/// A client's short name in the table.
+pub fn client_label(id: u64) -> String {
+    format!("client {id}")
+}
+/// How to pick one client.
+pub const SELECT_CLIENT_HINT: &str = "or click a client in the table to send to it alone";
 /// A client's name in the table and in "send to".
 pub fn client_name(id: u64, peer: &SocketAddr) -> String {
     format!("client {id} ({peer})")
@@ -327,6 +335,10 @@ pub fn message_size(n: usize) -> String {
 }
 /// Why Send is off.
 pub const SEND_NEEDS_CONNECTION: &str = "Connect first: there is no connection to send on.";
+/// Why Send is off.
+pub const SEND_NEEDS_LISTENING: &str = "Press Listen first, then wait for a client to connect.";
+/// Why Send is off.
+pub const SEND_NEEDS_BIND: &str = "Press Bind first, then wait for a datagram to reply to.";
 /// Why Send is off.
 pub const SEND_NEEDS_SOCKET: &str = "Open the socket first.";
 /// Why Send is off.

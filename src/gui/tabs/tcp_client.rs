@@ -410,7 +410,8 @@ impl TcpClientTab {
 
         egui::Panel::right("tcp-client-transcript")
             .resizable(true)
-            .default_size(ui.available_width() * 0.4)
+            .default_size(480.0)
+            .min_size(240.0)
             .show(ui, |ui| {
                 self.activity
                     .transcript

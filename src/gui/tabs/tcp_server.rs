@@ -19,7 +19,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::{clock, log_view};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
-use crate::gui::widgets::{Tone, error_banner, guidance, status_line};
+use crate::gui::widgets::{Tone, error_banner, guidance, status_line_with};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -432,9 +432,11 @@ impl TcpServerTab {
         });
 
         let (state, tone) = self.state_text();
-        status_line(ui, &state, tone, self.listening_on(), None);
-        if let Some(addr) = self.listening_on() {
-            ui.horizontal(|ui| {
+        let address = self.listening_on();
+        status_line_with(ui, &state, tone, None, None, |ui| {
+            if let Some(addr) = address {
+                ui.separator();
+                ui.label(t::ADDRESS);
                 ui.label(RichText::new(addr.to_string()).monospace().strong());
                 if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
                     ui.ctx().copy_text(addr.to_string());
@@ -446,8 +448,8 @@ impl TcpServerTab {
                 {
                     action = Some(Action::UseInClient(addr));
                 }
-            });
-        }
+            }
+        });
         let c = self.activity.counters;
         ui.weak(t::counters(
             c.bytes_in,
@@ -467,7 +469,7 @@ impl TcpServerTab {
         ui.separator();
 
         let blocked = if self.listening_on().is_none() {
-            Some(t::SEND_NEEDS_CONNECTION)
+            Some(t::SEND_NEEDS_LISTENING)
         } else if self.clients.is_empty() {
             Some(t::SEND_NEEDS_CLIENT)
         } else {
@@ -480,7 +482,8 @@ impl TcpServerTab {
 
         egui::Panel::right("tcp-server-transcript")
             .resizable(true)
-            .default_size(ui.available_width() * 0.4)
+            .default_size(480.0)
+            .min_size(240.0)
             .show(ui, |ui| {
                 self.activity
                     .transcript
@@ -511,6 +514,17 @@ impl TcpServerTab {
             ui.separator();
             ui.label(t::SEND_TO);
             ui.selectable_value(&mut self.target, Target::All, t::SEND_TO_ALL);
+            if let Target::Client(id) = self.target
+                && let Some(c) = self.clients.iter().find(|c| c.id == id)
+            {
+                ui.selectable_value(
+                    &mut self.target,
+                    Target::Client(id),
+                    t::client_name(id, &c.peer),
+                );
+            } else {
+                ui.weak(t::SELECT_CLIENT_HINT);
+            }
         });
         if self.clients.is_empty() {
             if self.listening_on().is_some() {
@@ -542,8 +556,9 @@ impl TcpServerTab {
                             ui.selectable_value(
                                 &mut self.target,
                                 Target::Client(c.id),
-                                t::client_name(c.id, &c.peer),
-                            );
+                                t::client_label(c.id),
+                            )
+                            .on_hover_text(t::SELECT_CLIENT_HINT);
                             ui.monospace(c.peer.to_string());
                             ui.label(clock(c.since));
                             ui.label(c.bytes_in.to_string());

@@ -18,7 +18,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
-use crate::gui::widgets::{Tone, error_banner, status_line};
+use crate::gui::widgets::{Tone, error_banner, status_line_with};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,9 +316,11 @@ impl UdpServerTab {
             }
         });
         let (state, tone) = self.state_text();
-        status_line(ui, &state, tone, self.bound_to(), None);
-        if let Some(addr) = self.bound_to() {
-            ui.horizontal(|ui| {
+        let address = self.bound_to();
+        status_line_with(ui, &state, tone, None, None, |ui| {
+            if let Some(addr) = address {
+                ui.separator();
+                ui.label(t::ADDRESS);
                 ui.label(RichText::new(addr.to_string()).monospace().strong());
                 if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
                     ui.ctx().copy_text(addr.to_string());
@@ -330,8 +332,8 @@ impl UdpServerTab {
                 {
                     action = Some(Action::UseInClient(addr));
                 }
-            });
-        }
+            }
+        });
         let c = self.activity.counters;
         ui.weak(t::counters(
             c.bytes_in,
@@ -365,7 +367,7 @@ impl UdpServerTab {
             })
             .inner;
         let blocked = match (&reply_to, self.bound_to()) {
-            (_, None) => Some(t::SEND_NEEDS_SOCKET),
+            (_, None) => Some(t::SEND_NEEDS_BIND),
             (None, _) => Some(t::SEND_NEEDS_TARGET),
             (Some(Err(_)), _) => Some(t::REPLY_TO_BAD),
             (Some(Ok(_)), Some(_)) => None,
@@ -382,7 +384,8 @@ impl UdpServerTab {
 
         egui::Panel::right("udp-server-transcript")
             .resizable(true)
-            .default_size(ui.available_width() * 0.4)
+            .default_size(480.0)
+            .min_size(240.0)
             .show(ui, |ui| {
                 self.activity
                     .transcript

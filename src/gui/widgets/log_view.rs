@@ -159,14 +159,9 @@ pub fn log_view(ui: &mut Ui, id: &str, log: &mut LogStore, hex: &mut bool, empty
             for index in rows {
                 if let Some(entry) = log.get(index) {
                     let color = row_color(ui, entry.direction);
-                    ui.add(
-                        Label::new(
-                            RichText::new(row_text(entry, *hex))
-                                .monospace()
-                                .color(color),
-                        )
-                        .extend(),
-                    );
+                    let chip = ui.visuals().code_bg_color;
+                    let job = row_job(&row_text(entry, *hex), color, chip);
+                    ui.add(Label::new(job).extend());
                 }
             }
         });

@@ -33,6 +33,18 @@ pub fn status_line(
     local: Option<SocketAddr>,
     peer: Option<SocketAddr>,
 ) {
+    status_line_with(ui, state, tone, local, peer, |_| {});
+}
+
+/// The status line with more on the same line (a server's address and its buttons).
+pub fn status_line_with(
+    ui: &mut Ui,
+    state: &str,
+    tone: Tone,
+    local: Option<SocketAddr>,
+    peer: Option<SocketAddr>,
+    extra: impl FnOnce(&mut Ui),
+) {
     let color = match tone {
         Tone::Idle => ui.visuals().weak_text_color(),
         Tone::Busy => ui.visuals().warn_fg_color,
@@ -50,6 +62,7 @@ pub fn status_line(
             ui.separator();
             ui.label(format!("{} {peer}", t::PEER));
         }
+        extra(ui);
     });
 }
 

@@ -107,9 +107,8 @@ impl Transcript {
             .show_rows(ui, row_height, self.lines.len(), |ui, rows| {
                 for line in rows.filter_map(|i| self.lines.get(i)) {
                     let prefix = match (server, line.conn) {
-                        (true, Some(c)) => format!("#{c:<3} "),
-                        (true, None) => "     ".to_owned(),
-                        (false, _) => String::new(),
+                        (true, Some(c)) => format!("#{c} "),
+                        _ => String::new(),
                     };
                     let mut text =
                         RichText::new(format!("{}  {prefix}{}", clock(line.at), line.text))
