@@ -303,7 +303,7 @@ pub const FOLLOW_SENDER_HINT: &str =
 /// Label of the editor.
 pub const MESSAGE: &str = "Message";
 /// Placeholder of the editor.
-pub const MESSAGE_HINT_TEXT: &str = "Type a message, then Enter";
+pub const MESSAGE_HINT_TEXT: &str = "Type a message, then Enter (Up recalls earlier ones)";
 /// Placeholder of the editor in hex mode.
 pub const MESSAGE_HINT_HEX: &str = "Hex bytes, e.g. 48 65 6c 6c 6f";
 /// Placeholder of the editor in escapes mode.

@@ -18,6 +18,44 @@ pub struct EditorSettings {
     pub mode: InputMode,
     /// What is appended.
     pub ending: LineEnding,
+    /// Messages sent, newest last (Up and Down recall them).
+    pub history: Vec<String>,
+    /// Position while stepping through `history` with Up and Down.
+    #[serde(skip)]
+    pub recall: Option<usize>,
+}
+
+/// Messages remembered for Up and Down.
+const HISTORY_CAP: usize = 50;
+
+impl EditorSettings {
+    fn remember(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        self.history.retain(|h| *h != text);
+        self.history.push(text);
+        if self.history.len() > HISTORY_CAP {
+            self.history.remove(0);
+        }
+        self.recall = None;
+    }
+
+    fn step_history(&mut self, older: bool) {
+        let len = self.history.len();
+        if len == 0 {
+            return;
+        }
+        let next = match (self.recall, older) {
+            (None, true) => Some(len - 1),
+            (None, false) => None,
+            (Some(i), true) => Some(i.saturating_sub(1)),
+            (Some(i), false) if i + 1 < len => Some(i + 1),
+            (Some(_), false) => None,
+        };
+        self.recall = next;
+        self.text = next
+            .and_then(|i| self.history.get(i).cloned())
+            .unwrap_or_default();
+    }
 }
 
 impl Default for EditorSettings {
@@ -26,11 +64,13 @@ impl Default for EditorSettings {
             text: String::new(),
             mode: InputMode::Text,
             ending: LineEnding::None,
+            history: Vec::new(),
+            recall: None,
         }
     }
 }
 
-/// Draws the editor. `blocked` is why sending is impossible right now (the button is disabled and
+/// Draws the editor (Up and Down recall earlier messages). `blocked` is why sending is impossible right now (the button is disabled and
 /// says why), or `None`. Returns the bytes to send when the user pressed Send or Enter and the
 /// input is valid.
 pub fn payload_editor(
@@ -57,6 +97,13 @@ pub fn payload_editor(
             )
             .labelled_by(label.id);
         let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+        if edit.has_focus() {
+            if ui.input(|i| i.key_pressed(Key::ArrowUp)) {
+                settings.step_history(true);
+            } else if ui.input(|i| i.key_pressed(Key::ArrowDown)) {
+                settings.step_history(false);
+            }
+        }
         let ready = blocked.is_none() && encoded.is_ok();
         let button = ui.add_enabled(ready, egui::Button::new(t::SEND));
         let button = match blocked {
@@ -101,5 +148,11 @@ pub fn payload_editor(
     if let Err(e) = &encoded {
         error_line(ui, &e.to_string());
     }
-    if send { encoded.ok() } else { None }
+    if send {
+        // The message goes into the history and the field empties, as in a chat box.
+        settings.remember();
+        encoded.ok()
+    } else {
+        None
+    }
 }
