@@ -46,10 +46,10 @@ impl EditorSettings {
         }
         let next = match (self.recall, older) {
             (None, true) => Some(len - 1),
-            (None, false) => None,
             (Some(i), true) => Some(i.saturating_sub(1)),
             (Some(i), false) if i + 1 < len => Some(i + 1),
-            (Some(_), false) => None,
+            // Past the newest: back to an empty field.
+            (_, false) => None,
         };
         self.recall = next;
         self.text = next
