@@ -4,7 +4,7 @@ mod gui_support;
 
 use std::time::SystemTime;
 
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use gui_support::{harness, shows, step_until};
 use socketlab::engine::log_store::Direction;
 use socketlab::engine::payload::InputMode;
