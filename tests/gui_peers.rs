@@ -15,7 +15,9 @@ use gui_support::{
 
 /// Reads until `want` bytes arrived or the stream ends; bounded by the read timeout.
 fn read_some(stream: &mut TcpStream, want: usize) -> Vec<u8> {
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .unwrap_or_else(|e| panic!("set_read_timeout: {e}"));
     let mut got = Vec::new();
     let mut buf = [0_u8; 1024];
     while got.len() < want {
@@ -65,7 +67,9 @@ fn tcp_client_abort_resets_the_peer() {
     let port = listener.local_addr().unwrap().port();
     let peer = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
-        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .unwrap_or_else(|e| panic!("set_read_timeout: {e}"));
         let mut buf = [0_u8; 16];
         stream.read(&mut buf).map_err(|e| e.kind())
     });
