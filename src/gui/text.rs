@@ -217,13 +217,26 @@ pub const WRITE_SHUT: &str = "You shut down sending (FIN sent); receiving goes o
 /// The exact counters.
 pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> String {
     let (unit_in, unit_out) = if udp {
-        ("datagrams", "datagrams")
+        (("datagram", "datagrams"), ("datagram", "datagrams"))
     } else {
-        ("reads", "writes")
+        (("read", "reads"), ("write", "writes"))
     };
     format!(
-        "in: {bytes_in} bytes in {reads} {unit_in} · out: {bytes_out} bytes in {writes} {unit_out}"
+        "in: {} in {} · out: {} in {}",
+        plural(bytes_in, ("byte", "bytes")),
+        plural(reads, unit_in),
+        plural(bytes_out, ("byte", "bytes")),
+        plural(writes, unit_out)
     )
+}
+
+/// "1 byte", "2 bytes".
+fn plural(n: u64, (one, many): (&str, &str)) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 // ---- empty states and guidance ----
@@ -327,11 +340,7 @@ pub const ENDING_HINT: &str =
     "Appended to each message: nothing, LF (\\n, Unix) or CRLF (\\r\\n, most internet protocols).";
 /// The byte count of the message to send.
 pub fn message_size(n: usize) -> String {
-    if n == 1 {
-        "1 byte".to_owned()
-    } else {
-        format!("{n} bytes")
-    }
+    plural(n as u64, ("byte", "bytes"))
 }
 /// Why Send is off.
 pub const SEND_NEEDS_CONNECTION: &str = "Connect first: there is no connection to send on.";

@@ -19,7 +19,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::{clock, log_view};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
-use crate::gui::widgets::{Tone, error_banner, guidance, status_line_with};
+use crate::gui::widgets::{Tone, error_banner, guidance, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -480,29 +480,22 @@ impl TcpServerTab {
         }
         ui.separator();
 
-        egui::Panel::right("tcp-server-transcript")
-            .resizable(true)
-            .default_size(480.0)
-            .min_size(240.0)
-            .show(ui, |ui| {
-                self.activity
-                    .transcript
-                    .ui(ui, "tcp-server-transcript-rows", true);
-            });
         let empty = if running {
             t::LOG_EMPTY_RUNNING
         } else {
             t::TCP_SERVER_EMPTY
         };
-        egui::CentralPanel::no_frame().show(ui, |ui| {
-            log_view(
-                ui,
-                "tcp-server-log",
-                &mut self.activity.log,
-                &mut self.settings.hex,
-                empty,
-            );
-        });
+        let activity = &mut self.activity;
+        let hex = &mut self.settings.hex;
+        side_by_side(
+            ui,
+            |ui| log_view(ui, "tcp-server-log", &mut activity.log, hex, empty),
+            |ui| {
+                activity
+                    .transcript
+                    .ui(ui, "tcp-server-transcript-rows", true);
+            },
+        );
         action
     }
 

@@ -20,7 +20,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
-use crate::gui::widgets::{Tone, error_banner, status_line};
+use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,29 +316,22 @@ impl UdpClientTab {
         }
         ui.separator();
 
-        egui::Panel::right("udp-client-transcript")
-            .resizable(true)
-            .default_size(480.0)
-            .min_size(240.0)
-            .show(ui, |ui| {
-                self.activity
-                    .transcript
-                    .ui(ui, "udp-client-transcript-rows", false);
-            });
         let empty = if running {
             t::LOG_EMPTY_RUNNING
         } else {
             t::UDP_CLIENT_EMPTY
         };
-        egui::CentralPanel::no_frame().show(ui, |ui| {
-            log_view(
-                ui,
-                "udp-client-log",
-                &mut self.activity.log,
-                &mut self.settings.hex,
-                empty,
-            );
-        });
+        let activity = &mut self.activity;
+        let hex = &mut self.settings.hex;
+        side_by_side(
+            ui,
+            |ui| log_view(ui, "udp-client-log", &mut activity.log, hex, empty),
+            |ui| {
+                activity
+                    .transcript
+                    .ui(ui, "udp-client-transcript-rows", false);
+            },
+        );
         action
     }
 }

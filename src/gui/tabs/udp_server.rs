@@ -18,7 +18,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
-use crate::gui::widgets::{Tone, error_banner, status_line_with};
+use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -382,29 +382,22 @@ impl UdpServerTab {
         }
         ui.separator();
 
-        egui::Panel::right("udp-server-transcript")
-            .resizable(true)
-            .default_size(480.0)
-            .min_size(240.0)
-            .show(ui, |ui| {
-                self.activity
-                    .transcript
-                    .ui(ui, "udp-server-transcript-rows", false);
-            });
         let empty = if running {
             t::LOG_EMPTY_RUNNING
         } else {
             t::UDP_SERVER_EMPTY
         };
-        egui::CentralPanel::no_frame().show(ui, |ui| {
-            log_view(
-                ui,
-                "udp-server-log",
-                &mut self.activity.log,
-                &mut self.settings.hex,
-                empty,
-            );
-        });
+        let activity = &mut self.activity;
+        let hex = &mut self.settings.hex;
+        side_by_side(
+            ui,
+            |ui| log_view(ui, "udp-server-log", &mut activity.log, hex, empty),
+            |ui| {
+                activity
+                    .transcript
+                    .ui(ui, "udp-server-transcript-rows", false);
+            },
+        );
         action
     }
 }

@@ -75,3 +75,23 @@ pub fn error_banner(ui: &mut Ui, text: &str) {
 pub fn guidance(ui: &mut Ui, text: &str) {
     ui.add(egui::Label::new(RichText::new(text).italics()).wrap());
 }
+
+/// The data log on the left and the transcript on the right, filling the rest of the tab. The
+/// transcript gets about two fifths, within limits that keep both readable.
+pub fn side_by_side(ui: &mut Ui, left: impl FnOnce(&mut Ui), right: impl FnOnce(&mut Ui)) {
+    let size = ui.available_size();
+    let gap = ui.spacing().item_spacing.x * 2.0;
+    let right_width = (size.x * 0.42).clamp(220.0, 640.0).min(size.x * 0.6);
+    let left_width = (size.x - right_width - gap).max(0.0);
+    ui.horizontal_top(|ui| {
+        ui.allocate_ui(egui::vec2(left_width, size.y), |ui| {
+            ui.set_min_size(egui::vec2(left_width, size.y));
+            ui.vertical(left);
+        });
+        ui.separator();
+        ui.allocate_ui(egui::vec2(right_width, size.y), |ui| {
+            ui.set_min_size(egui::vec2(right_width, size.y));
+            ui.vertical(right);
+        });
+    });
+}
