@@ -72,7 +72,9 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
     // Half-close: the server closes when the client finishes (its default), so the client sees
     // the peer finish.
     click(&mut h, "Shut down sending");
-    wait_for_text(&mut h, "Peer finished sending");
+    wait_for_row(&mut h, &["peer finished sending (FIN received)"]);
+    // Both directions are finished, so the connection is over, with the reason.
+    wait_for_text(&mut h, "closed — the peer closed the connection");
     assert!(
         shows(&h, "shutdown("),
         "the transcript shows the shutdown call"

@@ -196,6 +196,8 @@ pub const STATE_CONNECTED: &str = "connected";
 /// States.
 pub const STATE_LISTENING: &str = "listening";
 /// States.
+pub const STATE_BOUND: &str = "bound, receiving";
+/// States.
 pub const STATE_OPENING: &str = "opening";
 /// States.
 pub const STATE_READY: &str = "ready";
@@ -203,6 +205,8 @@ pub const STATE_READY: &str = "ready";
 pub const STATE_CLOSING: &str = "closing";
 /// States.
 pub const STATE_CLOSED: &str = "closed";
+/// States: ended by an error, which is explained right below the status line.
+pub const STATE_FAILED: &str = "closed by an error (see below)";
 /// Label before a server's own address.
 pub const ADDRESS: &str = "on";
 /// Label before the local address.

@@ -231,10 +231,8 @@ impl TcpClientTab {
             Phase::Connecting => (t::STATE_CONNECTING.to_owned(), Tone::Busy),
             Phase::Connected => (t::STATE_CONNECTED.to_owned(), Tone::Good),
             Phase::Closing => (t::STATE_CLOSING.to_owned(), Tone::Busy),
-            Phase::Closed { reason, failed } => (
-                format!("{} — {reason}", t::STATE_CLOSED),
-                if *failed { Tone::Bad } else { Tone::Idle },
-            ),
+            Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
+            Phase::Closed { reason, .. } => (format!("{} — {reason}", t::STATE_CLOSED), Tone::Idle),
         }
     }
 
@@ -385,10 +383,11 @@ impl TcpClientTab {
             c.writes,
             false,
         ));
-        if self.peer_finished {
+        // Half-closed states matter only while the connection lasts; afterwards the log keeps them.
+        if connected && self.peer_finished {
             ui.colored_label(ui.visuals().warn_fg_color, t::PEER_FINISHED);
         }
-        if self.write_shut {
+        if connected && self.write_shut {
             ui.weak(t::WRITE_SHUT);
         }
         if let Some(error) = &self.activity.error {

@@ -283,10 +283,8 @@ impl TcpServerTab {
             Phase::Starting => (t::STATE_OPENING.to_owned(), Tone::Busy),
             Phase::Listening(_) => (t::STATE_LISTENING.to_owned(), Tone::Good),
             Phase::Stopping => (t::STATE_CLOSING.to_owned(), Tone::Busy),
-            Phase::Closed { reason, failed } => (
-                format!("{} — {reason}", t::STATE_CLOSED),
-                if *failed { Tone::Bad } else { Tone::Idle },
-            ),
+            Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
+            Phase::Closed { reason, .. } => (format!("{} — {reason}", t::STATE_CLOSED), Tone::Idle),
         }
     }
 

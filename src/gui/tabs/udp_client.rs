@@ -207,9 +207,12 @@ impl UdpClientTab {
                 (state.to_owned(), Tone::Good, Some(*local), *peer)
             }
             Phase::Closing => (t::STATE_CLOSING.to_owned(), Tone::Busy, None, None),
-            Phase::Closed { reason, failed } => (
+            Phase::Closed { failed: true, .. } => {
+                (t::STATE_FAILED.to_owned(), Tone::Bad, None, None)
+            }
+            Phase::Closed { reason, .. } => (
                 format!("{} — {reason}", t::STATE_CLOSED),
-                if *failed { Tone::Bad } else { Tone::Idle },
+                Tone::Idle,
                 None,
                 None,
             ),

@@ -217,12 +217,10 @@ impl UdpServerTab {
         match &self.phase {
             Phase::Idle => (t::STATE_IDLE.to_owned(), Tone::Idle),
             Phase::Opening => (t::STATE_OPENING.to_owned(), Tone::Busy),
-            Phase::Ready(_) => (t::STATE_LISTENING.to_owned(), Tone::Good),
+            Phase::Ready(_) => (t::STATE_BOUND.to_owned(), Tone::Good),
             Phase::Closing => (t::STATE_CLOSING.to_owned(), Tone::Busy),
-            Phase::Closed { reason, failed } => (
-                format!("{} — {reason}", t::STATE_CLOSED),
-                if *failed { Tone::Bad } else { Tone::Idle },
-            ),
+            Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
+            Phase::Closed { reason, .. } => (format!("{} — {reason}", t::STATE_CLOSED), Tone::Idle),
         }
     }
 
