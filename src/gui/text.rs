@@ -234,6 +234,15 @@ pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: boo
     )
 }
 
+/// Received datagrams that never reached the log (they are in the counters).
+pub fn not_listed(datagrams: u64, bytes: u64) -> String {
+    format!(
+        "{} ({}) arrived faster than the window could list them: counted above, not listed below.",
+        plural(datagrams, ("datagram", "datagrams")),
+        plural(bytes, ("byte", "bytes"))
+    )
+}
+
 /// "1 byte", "2 bytes".
 fn plural(n: u64, (one, many): (&str, &str)) -> String {
     if n == 1 {

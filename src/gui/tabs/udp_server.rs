@@ -340,6 +340,12 @@ impl UdpServerTab {
             c.datagrams_out,
             true,
         ));
+        if c.not_shown_datagrams > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                t::not_listed(c.not_shown_datagrams, c.not_shown_bytes),
+            );
+        }
         if let Some(error) = &self.activity.error {
             error_banner(ui, error);
         }
