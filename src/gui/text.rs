@@ -205,6 +205,10 @@ pub const STATE_READY: &str = "ready";
 pub const STATE_CLOSING: &str = "closing";
 /// States.
 pub const STATE_CLOSED: &str = "closed";
+/// States: ended for a reason that is not an error.
+pub fn closed_because(reason: &str) -> String {
+    format!("{STATE_CLOSED} — {reason}")
+}
 /// States: ended by an error, which is explained right below the status line.
 pub const STATE_FAILED: &str = "closed by an error (see below)";
 /// Label before a server's own address.

@@ -232,7 +232,7 @@ impl TcpClientTab {
             Phase::Connected => (t::STATE_CONNECTED.to_owned(), Tone::Good),
             Phase::Closing => (t::STATE_CLOSING.to_owned(), Tone::Busy),
             Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
-            Phase::Closed { reason, .. } => (format!("{} — {reason}", t::STATE_CLOSED), Tone::Idle),
+            Phase::Closed { reason, .. } => (t::closed_because(reason), Tone::Idle),
         }
     }
 

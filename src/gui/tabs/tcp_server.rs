@@ -284,7 +284,7 @@ impl TcpServerTab {
             Phase::Listening(_) => (t::STATE_LISTENING.to_owned(), Tone::Good),
             Phase::Stopping => (t::STATE_CLOSING.to_owned(), Tone::Busy),
             Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
-            Phase::Closed { reason, .. } => (format!("{} — {reason}", t::STATE_CLOSED), Tone::Idle),
+            Phase::Closed { reason, .. } => (t::closed_because(reason), Tone::Idle),
         }
     }
 

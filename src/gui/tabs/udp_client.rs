@@ -210,12 +210,7 @@ impl UdpClientTab {
             Phase::Closed { failed: true, .. } => {
                 (t::STATE_FAILED.to_owned(), Tone::Bad, None, None)
             }
-            Phase::Closed { reason, .. } => (
-                format!("{} — {reason}", t::STATE_CLOSED),
-                Tone::Idle,
-                None,
-                None,
-            ),
+            Phase::Closed { reason, .. } => (t::closed_because(reason), Tone::Idle, None, None),
         }
     }
 
