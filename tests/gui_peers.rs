@@ -6,6 +6,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
+use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
 
 use gui_support::{
@@ -52,6 +53,15 @@ fn tcp_client_tab_against_a_plain_listener() {
     type_and_enter(&mut h, "Message", "ping!");
     // NUL by name, invalid UTF-8 as \xff.
     wait_for_row(&mut h, &["◀ in", "6 B", "PONGNUL\\xff"]);
+    // Clicking the row shows every kept byte as a hex dump.
+    h.get_by(|n| n.value().is_some_and(|v| v.contains("PONGNUL")) && n.role() == Role::Label)
+        .click();
+    h.step();
+    h.step();
+    assert!(
+        shows(&h, "00000000  50 4f 4e 47 00 ff"),
+        "hex dump of the entry"
+    );
     wait_for_text(&mut h, "Peer finished sending");
     click(&mut h, "Close");
     step_until(&mut h, "the tab closes", |h| {

@@ -44,6 +44,8 @@ pub struct Activity {
     pub counters: CounterSnapshot,
     /// The newest error, in plain language, until the next start.
     pub error: Option<String>,
+    /// The log entry picked for a closer look (a copy: the log may drop it meanwhile).
+    pub selected: Option<crate::engine::log_store::LogEntry>,
 }
 
 impl Activity {

@@ -416,6 +416,21 @@ pub fn row_more(n: usize) -> String {
 }
 /// The details line under the log for the selected row.
 pub const DETAILS: &str = "Selected entry";
+/// Tooltip of a log row.
+pub const ROW_HINT: &str = "Click to see every byte of this entry as a hex dump.";
+/// Button hiding the details.
+pub const CLOSE_DETAILS: &str = "Hide details";
+/// Button copying the selected entry as hex.
+pub const COPY_HEX: &str = "Copy as hex";
+/// What the details show.
+pub fn details_summary(time: &str, peer: Option<SocketAddr>, len: usize, kept: usize) -> String {
+    let peer = peer.map_or_else(String::new, |p| format!(" · {p}"));
+    if kept < len {
+        format!("{time}{peer} · {len} bytes; the first {kept} are kept and shown")
+    } else {
+        format!("{time}{peer} · {len} bytes")
+    }
+}
 
 // ---- notes in the log ----
 

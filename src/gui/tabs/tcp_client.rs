@@ -416,7 +416,16 @@ impl TcpClientTab {
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
-            |ui| log_view(ui, "tcp-client-log", &mut activity.log, hex, empty),
+            |ui| {
+                log_view(
+                    ui,
+                    "tcp-client-log",
+                    &mut activity.log,
+                    &mut activity.selected,
+                    hex,
+                    empty,
+                );
+            },
             |ui| {
                 activity
                     .transcript

@@ -487,7 +487,16 @@ impl TcpServerTab {
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
-            |ui| log_view(ui, "tcp-server-log", &mut activity.log, hex, empty),
+            |ui| {
+                log_view(
+                    ui,
+                    "tcp-server-log",
+                    &mut activity.log,
+                    &mut activity.selected,
+                    hex,
+                    empty,
+                );
+            },
             |ui| {
                 activity
                     .transcript

@@ -329,7 +329,16 @@ impl UdpClientTab {
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
-            |ui| log_view(ui, "udp-client-log", &mut activity.log, hex, empty),
+            |ui| {
+                log_view(
+                    ui,
+                    "udp-client-log",
+                    &mut activity.log,
+                    &mut activity.selected,
+                    hex,
+                    empty,
+                );
+            },
             |ui| {
                 activity
                     .transcript

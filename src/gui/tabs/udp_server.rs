@@ -395,7 +395,16 @@ impl UdpServerTab {
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
-            |ui| log_view(ui, "udp-server-log", &mut activity.log, hex, empty),
+            |ui| {
+                log_view(
+                    ui,
+                    "udp-server-log",
+                    &mut activity.log,
+                    &mut activity.selected,
+                    hex,
+                    empty,
+                );
+            },
             |ui| {
                 activity
                     .transcript

@@ -7,7 +7,7 @@ use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
-use crate::engine::payload::{to_hex, to_visible_text};
+use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::gui::text as t;
 
 /// Characters of a row's content laid out: more than any window is wide.
@@ -124,7 +124,14 @@ fn row_color(ui: &Ui, direction: Direction) -> Color32 {
 
 /// Draws the log with its header (display choice, Clear). `empty` is the guidance shown while
 /// there is nothing to list. The header's Clear empties the view (not the counters).
-pub fn log_view(ui: &mut Ui, id: &str, log: &mut LogStore, hex: &mut bool, empty: &str) {
+pub fn log_view(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+) {
     ui.horizontal(|ui| {
         ui.strong(t::LOG);
         ui.separator();
@@ -151,20 +158,71 @@ pub fn log_view(ui: &mut Ui, id: &str, log: &mut LogStore, hex: &mut bool, empty
         return;
     }
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    let details_height = if selected.is_some() { 190.0 } else { 0.0 };
+    let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
     ScrollArea::both()
         .id_salt(id)
         .auto_shrink(false)
         .stick_to_bottom(true)
+        .max_height((ui.available_height() - details_height).max(row_height * 3.0))
         .show_rows(ui, row_height, log.len(), |ui, rows| {
             for index in rows {
                 if let Some(entry) = log.get(index) {
                     let color = row_color(ui, entry.direction);
                     let chip = ui.visuals().code_bg_color;
                     let job = row_job(&row_text(entry, *hex), color, chip);
-                    ui.add(Label::new(job).extend());
+                    let is_picked = picked == Some((entry.at, entry.len, entry.direction));
+                    let row = ui
+                        .add(Label::new(job).extend().sense(egui::Sense::click()))
+                        .on_hover_text(t::ROW_HINT);
+                    if is_picked {
+                        ui.painter().rect_stroke(
+                            row.rect,
+                            2.0,
+                            ui.visuals().selection.stroke,
+                            egui::StrokeKind::Outside,
+                        );
+                    }
+                    if row.clicked() {
+                        *selected = Some(entry.clone());
+                    }
                 }
             }
         });
+    if let Some(entry) = selected.as_ref()
+        && details(ui, entry)
+    {
+        *selected = None;
+    }
+}
+
+/// The picked entry in full: a hex dump of everything kept. Returns true when closed.
+fn details(ui: &mut Ui, entry: &LogEntry) -> bool {
+    let mut close = false;
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.strong(t::DETAILS);
+        ui.label(t::details_summary(
+            &clock(entry.at),
+            entry.peer,
+            entry.len,
+            entry.preview.len(),
+        ));
+        if ui.small_button(t::COPY_HEX).clicked() {
+            ui.ctx().copy_text(to_hex(&entry.preview));
+        }
+        if ui.small_button(t::CLOSE_DETAILS).clicked() {
+            close = true;
+        }
+    });
+    ScrollArea::vertical()
+        .id_salt("log-details")
+        .max_height(150.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            ui.add(Label::new(RichText::new(hex_dump(&entry.preview)).monospace()).extend());
+        });
+    close
 }
 
 #[cfg(test)]
