@@ -52,9 +52,9 @@ fn tcp_client_tab_against_a_plain_listener() {
     wait_for_text(&mut h, "connected");
     type_and_enter(&mut h, "Message", "ping!");
     // NUL by name, invalid UTF-8 as \xff.
-    wait_for_row(&mut h, &["◀ in", "6 B", "PONGNUL\\xff"]);
+    wait_for_row(&mut h, &["◀ in", "6 B", "PONG NUL\\xff"]);
     // Clicking the row shows every kept byte as a hex dump.
-    h.get_by(|n| n.value().is_some_and(|v| v.contains("PONGNUL")) && n.role() == Role::Label)
+    h.get_by(|n| n.value().is_some_and(|v| v.contains("PONG NUL")) && n.role() == Role::Label)
         .click();
     h.step();
     h.step();
@@ -152,7 +152,7 @@ fn udp_server_tab_against_a_plain_socket() {
     socket.set_read_timeout(Some(TIMEOUT)).unwrap();
     socket.send_to(b"dgram\r\n", server).unwrap();
     let me = socket.local_addr().unwrap().to_string();
-    wait_for_row(&mut h, &["◀ in", &me, "7 B", "dgramCRLF"]);
+    wait_for_row(&mut h, &["◀ in", &me, "7 B", "dgram CR LF"]);
 
     type_and_enter(&mut h, "Message", "reply");
     let mut buf = [0_u8; 64];

@@ -53,11 +53,11 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
     // missing glyph fails the harness).
     click(&mut h, "CRLF");
     type_and_enter(&mut h, "Message", "hello");
-    wait_for_row(&mut h, &["▶ out", "7 B", "helloCRLF"]);
+    wait_for_row(&mut h, &["▶ out", "7 B", "hello CR LF"]);
 
     open_tab(&mut h, "TCP server");
     // The log row: direction, the client's address, the size and the text.
-    wait_for_row(&mut h, &["◀ in", &client_addr, "7 B", "helloCRLF"]);
+    wait_for_row(&mut h, &["◀ in", &client_addr, "7 B", "hello CR LF"]);
     // The client table lists it: a cell holds exactly its address.
     step_until(&mut h, "the client in the table", |h| {
         h.query_all_by_value(&client_addr).next().is_some()

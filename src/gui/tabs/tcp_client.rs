@@ -258,45 +258,36 @@ impl TcpClientTab {
             &[host.as_ref().err().cloned(), port.as_ref().err().cloned()],
         );
 
-        let options = ui
-            .add_enabled_ui(!running, |ui| {
-                egui::CollapsingHeader::new(t::OPTIONS)
-                    .id_salt("tcp-client-options")
-                    .show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.checkbox(&mut s.nodelay, t::NODELAY)
-                                .on_hover_text(t::NODELAY_HINT);
-                            ui.checkbox(&mut s.keepalive, t::KEEPALIVE)
-                                .on_hover_text(t::KEEPALIVE_HINT);
-                        });
-                        ui.horizontal_wrapped(|ui| {
-                            let rcv = optional_size_field(
-                                ui,
-                                t::RCVBUF,
-                                t::RCVBUF_HINT,
-                                &mut s.recv_buffer,
-                            );
-                            let snd = optional_size_field(
-                                ui,
-                                t::SNDBUF,
-                                t::SNDBUF_HINT,
-                                &mut s.send_buffer,
-                            );
-                            let timeout = number_field(
-                                ui,
-                                t::CONNECT_TIMEOUT,
-                                t::CONNECT_TIMEOUT_HINT,
-                                &mut s.timeout_secs,
-                                1,
-                                600,
-                            );
-                            (rcv, snd, timeout)
-                        })
-                        .inner
+        let options = egui::CollapsingHeader::new(t::OPTIONS)
+            .id_salt("tcp-client-options")
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!running, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.checkbox(&mut s.nodelay, t::NODELAY)
+                            .on_hover_text(t::NODELAY_HINT);
+                        ui.checkbox(&mut s.keepalive, t::KEEPALIVE)
+                            .on_hover_text(t::KEEPALIVE_HINT);
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        let rcv =
+                            optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer);
+                        let snd =
+                            optional_size_field(ui, t::SNDBUF, t::SNDBUF_HINT, &mut s.send_buffer);
+                        let timeout = number_field(
+                            ui,
+                            t::CONNECT_TIMEOUT,
+                            t::CONNECT_TIMEOUT_HINT,
+                            &mut s.timeout_secs,
+                            1,
+                            600,
+                        );
+                        (rcv, snd, timeout)
                     })
-                    .body_returned
+                    .inner
+                })
+                .inner
             })
-            .inner;
+            .body_returned;
         // A collapsed section still has to be valid: parse what it holds without drawing it.
         let (rcv, snd, timeout) = options.unwrap_or_else(|| {
             (

@@ -310,59 +310,50 @@ impl TcpServerTab {
             &[bind.as_ref().err().cloned(), port.as_ref().err().cloned()],
         );
 
-        let options = ui
-            .add_enabled_ui(!running, |ui| {
-                egui::CollapsingHeader::new(t::OPTIONS)
-                    .id_salt("tcp-server-options")
-                    .show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.checkbox(&mut s.reuse_address, t::REUSEADDR)
-                                .on_hover_text(t::REUSEADDR_TCP_HINT);
-                            ui.checkbox(&mut s.v6_only, t::V6ONLY)
-                                .on_hover_text(t::V6ONLY_HINT);
-                            ui.checkbox(&mut s.nodelay, t::NODELAY)
-                                .on_hover_text(t::NODELAY_HINT);
-                            ui.checkbox(&mut s.keepalive, t::KEEPALIVE)
-                                .on_hover_text(t::KEEPALIVE_HINT);
-                            ui.checkbox(&mut s.close_when_client_finishes, t::CLOSE_WHEN_FINISHED)
-                                .on_hover_text(t::CLOSE_WHEN_FINISHED_HINT);
-                        });
-                        ui.horizontal_wrapped(|ui| {
-                            let backlog = number_field(
-                                ui,
-                                t::BACKLOG,
-                                t::BACKLOG_HINT,
-                                &mut s.backlog,
-                                1,
-                                65_535,
-                            );
-                            let max = number_field(
-                                ui,
-                                t::MAX_CLIENTS,
-                                t::MAX_CLIENTS_HINT,
-                                &mut s.max_clients,
-                                1,
-                                100_000,
-                            );
-                            let rcv = optional_size_field(
-                                ui,
-                                t::RCVBUF,
-                                t::RCVBUF_HINT,
-                                &mut s.recv_buffer,
-                            );
-                            let snd = optional_size_field(
-                                ui,
-                                t::SNDBUF,
-                                t::SNDBUF_HINT,
-                                &mut s.send_buffer,
-                            );
-                            (backlog, max, rcv, snd)
-                        })
-                        .inner
+        let options = egui::CollapsingHeader::new(t::OPTIONS)
+            .id_salt("tcp-server-options")
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!running, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.checkbox(&mut s.reuse_address, t::REUSEADDR)
+                            .on_hover_text(t::REUSEADDR_TCP_HINT);
+                        ui.checkbox(&mut s.v6_only, t::V6ONLY)
+                            .on_hover_text(t::V6ONLY_HINT);
+                        ui.checkbox(&mut s.nodelay, t::NODELAY)
+                            .on_hover_text(t::NODELAY_HINT);
+                        ui.checkbox(&mut s.keepalive, t::KEEPALIVE)
+                            .on_hover_text(t::KEEPALIVE_HINT);
+                        ui.checkbox(&mut s.close_when_client_finishes, t::CLOSE_WHEN_FINISHED)
+                            .on_hover_text(t::CLOSE_WHEN_FINISHED_HINT);
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        let backlog = number_field(
+                            ui,
+                            t::BACKLOG,
+                            t::BACKLOG_HINT,
+                            &mut s.backlog,
+                            1,
+                            65_535,
+                        );
+                        let max = number_field(
+                            ui,
+                            t::MAX_CLIENTS,
+                            t::MAX_CLIENTS_HINT,
+                            &mut s.max_clients,
+                            1,
+                            100_000,
+                        );
+                        let rcv =
+                            optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer);
+                        let snd =
+                            optional_size_field(ui, t::SNDBUF, t::SNDBUF_HINT, &mut s.send_buffer);
+                        (backlog, max, rcv, snd)
                     })
-                    .body_returned
+                    .inner
+                })
+                .inner
             })
-            .inner;
+            .body_returned;
         let (backlog, max, rcv, snd) = options.unwrap_or_else(|| {
             (
                 parse_number(&s.backlog, t::BACKLOG, 1, 65_535),

@@ -235,23 +235,22 @@ impl UdpClientTab {
             ui,
             &[host.as_ref().err().cloned(), port.as_ref().err().cloned()],
         );
-        let rcv = ui
-            .add_enabled_ui(!running, |ui| {
-                egui::CollapsingHeader::new(t::OPTIONS)
-                    .id_salt("udp-client-options")
-                    .show(ui, |ui| {
-                        ui.horizontal_wrapped(|ui| {
-                            ui.checkbox(&mut s.connect_first, t::UDP_CONNECT)
-                                .on_hover_text(t::UDP_CONNECT_HINT);
-                            ui.checkbox(&mut s.broadcast, t::BROADCAST)
-                                .on_hover_text(t::BROADCAST_HINT);
-                            optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer)
-                        })
-                        .inner
+        let rcv = egui::CollapsingHeader::new(t::OPTIONS)
+            .id_salt("udp-client-options")
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!running, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.checkbox(&mut s.connect_first, t::UDP_CONNECT)
+                            .on_hover_text(t::UDP_CONNECT_HINT);
+                        ui.checkbox(&mut s.broadcast, t::BROADCAST)
+                            .on_hover_text(t::BROADCAST_HINT);
+                        optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer)
                     })
-                    .body_returned
+                    .inner
+                })
+                .inner
             })
-            .inner
+            .body_returned
             .unwrap_or_else(|| parse_optional_size(&s.recv_buffer, t::RCVBUF));
         show_errors(ui, &[rcv.as_ref().err().cloned()]);
 

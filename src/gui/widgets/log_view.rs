@@ -93,14 +93,18 @@ pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
         valign: egui::Align::Center,
         ..TextFormat::default()
     };
+    let gap = TextFormat::simple(FontId::monospace(3.0), color);
     let mut job = LayoutJob::default();
     let mut run = String::new();
     for c in text.chars() {
         if let Some(name) = control_name(c) {
+            // A narrow plain space keeps neighbouring names apart ("CR LF", not "CRLF"), and
+            // lets screen readers and searches see separate words.
             if !run.is_empty() {
                 job.append(&std::mem::take(&mut run), 0.0, plain.clone());
             }
-            job.append(name, 1.0, marked.clone());
+            job.append(" ", 0.0, gap.clone());
+            job.append(name, 0.0, marked.clone());
         } else {
             run.push(c);
         }
@@ -172,9 +176,13 @@ pub fn log_view(
                     let chip = ui.visuals().code_bg_color;
                     let job = row_job(&row_text(entry, *hex), color, chip);
                     let is_picked = picked == Some((entry.at, entry.len, entry.direction));
-                    let row = ui
-                        .add(Label::new(job).extend().sense(egui::Sense::click()))
-                        .on_hover_text(t::ROW_HINT);
+                    // Notes are text already; data rows open their bytes in full.
+                    let row = if entry.direction == Direction::Note {
+                        ui.add(Label::new(job).extend())
+                    } else {
+                        ui.add(Label::new(job).extend().sense(egui::Sense::click()))
+                            .on_hover_text(t::ROW_HINT)
+                    };
                     if is_picked {
                         ui.painter().rect_stroke(
                             row.rect,
