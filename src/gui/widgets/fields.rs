@@ -141,7 +141,7 @@ pub fn optional_size_field(
     hint: &str,
     value: &mut String,
 ) -> Result<Option<usize>, String> {
-    labelled_edit(ui, label, hint, value, 90.0, t::SYSTEM_DEFAULT);
+    labelled_edit(ui, label, hint, value, 110.0, t::SYSTEM_DEFAULT);
     let result = parse_optional_size(value, label);
     mark_invalid(ui, result.is_err());
     result

@@ -93,7 +93,7 @@ pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
         valign: egui::Align::Center,
         ..TextFormat::default()
     };
-    let gap = TextFormat::simple(FontId::monospace(3.0), color);
+    let gap = TextFormat::simple(FontId::monospace(6.0), color);
     let mut job = LayoutJob::default();
     let mut run = String::new();
     for c in text.chars() {
@@ -191,7 +191,7 @@ pub fn log_view(
                             egui::StrokeKind::Outside,
                         );
                     }
-                    if row.clicked() {
+                    if row.clicked() && entry.direction != Direction::Note {
                         *selected = Some(entry.clone());
                     }
                 }
