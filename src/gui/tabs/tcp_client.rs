@@ -426,3 +426,37 @@ impl TcpClientTab {
         action
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{CloseReason, Event, StopReason};
+
+    #[test]
+    fn half_close_then_end_is_folded_into_the_view() {
+        let mut tab = TcpClientTab::new(TcpClientSettings::default());
+        let local: SocketAddr = ([127, 0, 0, 1], 40_000).into();
+        let peer: SocketAddr = ([127, 0, 0, 1], 9_000).into();
+        tab.apply(&Event::now(EventKind::Connected {
+            conn: 1,
+            local,
+            peer,
+        }));
+        assert_eq!(tab.phase, Phase::Connected);
+        assert_eq!((tab.local, tab.peer), (Some(local), Some(peer)));
+        tab.apply(&Event::now(EventKind::PeerFinished { conn: 1, peer }));
+        assert!(tab.peer_finished);
+        tab.apply(&Event::now(EventKind::Stopped {
+            reason: StopReason::ConnectionEnded(CloseReason::PeerClosed),
+        }));
+        assert_eq!(
+            tab.phase,
+            Phase::Closed {
+                reason: CloseReason::PeerClosed.to_string(),
+                failed: false
+            }
+        );
+        // Notes for connected, peer finished and stopped are in the log.
+        assert_eq!(tab.activity.log.len(), 3);
+    }
+}

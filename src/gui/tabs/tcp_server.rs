@@ -593,3 +593,56 @@ impl TcpServerTab {
         action
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{CloseReason, EngineError, ErrorClass, Op};
+
+    fn event(kind: EventKind) -> Event {
+        Event::now(kind)
+    }
+
+    #[test]
+    fn events_drive_the_view_without_a_window() {
+        let mut tab = TcpServerTab::new(TcpServerSettings::default());
+        let local: SocketAddr = "127.0.0.1:40000"
+            .parse()
+            .unwrap_or(([127, 0, 0, 1], 1).into());
+        let peer: SocketAddr = "127.0.0.1:50000"
+            .parse()
+            .unwrap_or(([127, 0, 0, 1], 2).into());
+        tab.apply(&event(EventKind::Listening { local }));
+        assert_eq!(tab.listening_on(), Some(local));
+        tab.apply(&event(EventKind::Connected {
+            conn: 3,
+            local,
+            peer,
+        }));
+        tab.target = Target::Client(3);
+        tab.apply(&event(EventKind::Disconnected {
+            conn: 3,
+            peer,
+            reason: CloseReason::PeerClosed,
+        }));
+        assert_eq!(
+            tab.target,
+            Target::All,
+            "a gone client is no longer the target"
+        );
+
+        let failure = EngineError::Io {
+            op: Op::Accept,
+            target: local.to_string(),
+            class: ErrorClass::Other,
+            os_code: None,
+            message: "too many open files".to_owned(),
+        };
+        tab.apply(&event(EventKind::Stopped {
+            reason: StopReason::Failed(failure.clone()),
+        }));
+        assert!(matches!(tab.phase, Phase::Closed { failed: true, .. }));
+        assert_eq!(tab.activity.error, Some(failure.plain_sentence()));
+        assert!(tab.listening_on().is_none());
+    }
+}
