@@ -97,3 +97,20 @@ fn udp_client_invalid_port_shows_the_sentence_and_disables_send() {
     assert!(shows(&h, "= port 53"));
     assert!(!is_disabled(&h, "Send"));
 }
+
+#[test]
+fn connected_udp_client_reports_nobody_listening() {
+    // A port that was free a moment ago.
+    let port = std::net::UdpSocket::bind(("127.0.0.1", 0))
+        .and_then(|s| s.local_addr())
+        .map_or(1, |a| a.port());
+    let mut h = harness();
+    open_tab(&mut h, "UDP client");
+    set_field(&mut h, "Port", &port.to_string());
+    click(&mut h, "Socket options");
+    click(&mut h, "connect() first");
+    assert!(h.state().udp_client.settings.connect_first);
+    type_and_enter(&mut h, "Message", "anyone?");
+    wait_for_text(&mut h, &format!("nothing is listening on 127.0.0.1:{port}"));
+    assert!(shows(&h, "connected"), "connect() fixed the peer");
+}
