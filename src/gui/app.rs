@@ -157,7 +157,7 @@ impl SocketLabApp {
             TabId::TcpServer => match self.tcp_server.ui(ui) {
                 Some(tcp_server::Action::UseInClient(addr)) => {
                     let s = &mut self.tcp_client.settings;
-                    s.host = addr.ip().to_string();
+                    s.host = reachable_host(addr);
                     s.port = addr.port().to_string();
                     self.tab = TabId::TcpClient;
                 }
@@ -172,7 +172,7 @@ impl SocketLabApp {
             TabId::UdpServer => match self.udp_server.ui(ui) {
                 Some(udp_server::Action::UseInClient(addr)) => {
                     let s = &mut self.udp_client.settings;
-                    s.host = addr.ip().to_string();
+                    s.host = reachable_host(addr);
                     s.port = addr.port().to_string();
                     self.tab = TabId::UdpClient;
                 }
@@ -195,4 +195,15 @@ impl eframe::App for SocketLabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings());
     }
+}
+
+/// The host a client on this machine should use to reach a server bound to `addr`: a server on
+/// every interface (`0.0.0.0`, `::`) is reached through loopback.
+fn reachable_host(addr: std::net::SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    ip.to_string()
 }
