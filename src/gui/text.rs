@@ -266,7 +266,7 @@ pub const TCP_SERVER_EMPTY: &str = "Press Listen to open the port. Then connect 
 pub const TCP_SERVER_NO_CLIENTS: &str =
     "No client connected yet. Connect one from the TCP client tab or another program.";
 /// Guidance on an idle UDP client.
-pub const UDP_CLIENT_EMPTY: &str = "UDP has no connection: enter where to send, press Open socket, then Send. Start the UDP server tab first if you want something to answer.";
+pub const UDP_CLIENT_EMPTY: &str = "UDP has no connection: enter where to send, type a message and press Send; the socket opens by itself (Open socket opens it without sending). Start the UDP server tab first if you want something to answer.";
 /// Guidance on an idle UDP server.
 pub const UDP_SERVER_EMPTY: &str = "Press Bind to open the UDP port; every datagram that arrives is listed here with its sender. Send to it from the UDP client tab.";
 /// Guidance once the socket is ready but nothing happened.
