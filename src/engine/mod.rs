@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod error;
 pub mod event;
 pub mod explain;
+pub mod log_store;
 pub mod lookup;
 pub mod options;
 pub mod payload;

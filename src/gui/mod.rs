@@ -1,19 +1,38 @@
 //! The Socket Lab window (eframe/egui). It never touches a socket: it sends commands to engine
 //! sessions and draws what their events say.
+//!
+//! - [`app`]: the eframe App, its persisted [`app::Settings`], bounded draining per frame.
+//! - [`tabs`]: one view model per role (TCP client and server, UDP client and server).
+//! - [`widgets`]: validated fields, the message editor, the data log, the transcript.
+//! - [`text`]: every user-visible string.
 
-/// Opens the window and runs until it is closed.
+pub mod activity;
+pub mod app;
+pub mod tabs;
+pub mod text;
+pub mod widgets;
+
+pub use app::{Settings, SocketLabApp, TabId};
+
+/// Opens the window and runs until it is closed. Settings are restored from the last run.
 pub fn run() -> eframe::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(text::APP_TITLE)
+            .with_app_id("socketlab")
+            .with_inner_size([1200.0, 800.0])
+            .with_min_inner_size([720.0, 480.0]),
+        ..eframe::NativeOptions::default()
+    };
     eframe::run_native(
-        "Socket Lab",
-        eframe::NativeOptions::default(),
-        Box::new(|_cc| Ok(Box::new(Placeholder))),
+        text::APP_TITLE,
+        options,
+        Box::new(|cc| {
+            let settings: Settings = cc
+                .storage
+                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
+                .unwrap_or_default();
+            Ok(Box::new(SocketLabApp::new(settings)))
+        }),
     )
-}
-
-struct Placeholder;
-
-impl eframe::App for Placeholder {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        ui.label("Socket Lab");
-    }
 }

@@ -1,0 +1,246 @@
+//! A bounded log of what was sent and received, with totals that never drop anything.
+//!
+//! The window (and any other viewer) keeps its log here: entries are capped by count and by
+//! bytes kept, each entry keeps only a bounded preview of its data (a 10 MB read is not copied
+//! whole), and when the cap removes old entries the store counts them so the view can say
+//! "N older entries hidden". The totals count every byte that was appended, hidden or not.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use super::event::ConnId;
+
+/// Bytes of each entry's data kept for display; the entry still records the full length.
+pub const PREVIEW_BYTES: usize = 4096;
+
+/// Which way the bytes went, or a note that is not data at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Received from the peer.
+    In,
+    /// Sent because you asked.
+    Out,
+    /// Sent back automatically by echo mode.
+    Echo,
+    /// Something worth seeing in the log that is not data (connected, peer finished, an error).
+    Note,
+}
+
+/// One log row.
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    /// When it happened.
+    pub at: SystemTime,
+    /// Which way.
+    pub direction: Direction,
+    /// The other end, where known.
+    pub peer: Option<SocketAddr>,
+    /// The TCP connection on a server, where it belongs to one.
+    pub conn: Option<ConnId>,
+    /// The full length of the data (for a note, of its text).
+    pub len: usize,
+    /// The first [`PREVIEW_BYTES`] bytes (for a note, its text as UTF-8).
+    pub preview: Box<[u8]>,
+}
+
+impl LogEntry {
+    /// True when the preview holds less than the whole data.
+    pub fn is_truncated(&self) -> bool {
+        self.preview.len() < self.len
+    }
+}
+
+/// Exact totals of everything ever appended (clearing the view or hitting the cap keeps them).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LogTotals {
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent (including echoes).
+    pub bytes_out: u64,
+    /// Received pieces: TCP reads or UDP datagrams.
+    pub pieces_in: u64,
+    /// Sent pieces: TCP writes or UDP datagrams (including echoes).
+    pub pieces_out: u64,
+}
+
+/// The bounded log.
+#[derive(Debug)]
+pub struct LogStore {
+    entries: VecDeque<LogEntry>,
+    max_entries: usize,
+    max_bytes: usize,
+    kept_bytes: usize,
+    hidden: u64,
+    totals: LogTotals,
+}
+
+impl Default for LogStore {
+    fn default() -> Self {
+        LogStore::new(100_000, 32 * 1024 * 1024)
+    }
+}
+
+impl LogStore {
+    /// A log that keeps at most `max_entries` entries and `max_bytes` bytes of previews
+    /// (at least one entry is always kept).
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        LogStore {
+            entries: VecDeque::new(),
+            max_entries: max_entries.max(1),
+            max_bytes,
+            kept_bytes: 0,
+            hidden: 0,
+            totals: LogTotals::default(),
+        }
+    }
+
+    /// Appends data that went `direction`, keeping a bounded preview and counting all of it.
+    pub fn push_data(
+        &mut self,
+        at: SystemTime,
+        direction: Direction,
+        peer: Option<SocketAddr>,
+        conn: Option<ConnId>,
+        data: &[u8],
+    ) {
+        match direction {
+            Direction::In => {
+                self.totals.bytes_in += data.len() as u64;
+                self.totals.pieces_in += 1;
+            }
+            Direction::Out | Direction::Echo => {
+                self.totals.bytes_out += data.len() as u64;
+                self.totals.pieces_out += 1;
+            }
+            Direction::Note => {}
+        }
+        let preview = &data[..data.len().min(PREVIEW_BYTES)];
+        self.push(LogEntry {
+            at,
+            direction,
+            peer,
+            conn,
+            len: data.len(),
+            preview: preview.into(),
+        });
+    }
+
+    /// Appends a note (a line of text that is not data).
+    pub fn push_note(&mut self, at: SystemTime, peer: Option<SocketAddr>, text: &str) {
+        self.push_data(at, Direction::Note, peer, None, text.as_bytes());
+    }
+
+    /// Counts data that was received but never reached the view (for example UDP datagrams the
+    /// engine could not queue), so the totals stay exact, and notes it in the log.
+    pub fn count_unseen_in(&mut self, pieces: u64, bytes: u64, note: &str) {
+        self.totals.pieces_in += pieces;
+        self.totals.bytes_in += bytes;
+        self.push_note(SystemTime::now(), None, note);
+    }
+
+    fn push(&mut self, entry: LogEntry) {
+        self.kept_bytes += entry.preview.len();
+        self.entries.push_back(entry);
+        while self.entries.len() > self.max_entries
+            || (self.kept_bytes > self.max_bytes && self.entries.len() > 1)
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.kept_bytes -= old.preview.len();
+                self.hidden += 1;
+            }
+        }
+    }
+
+    /// Empties the view. The totals are kept: they count what happened, not what is shown.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.kept_bytes = 0;
+        self.hidden = 0;
+    }
+
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no entry is kept.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The kept entry at `index` (0 is the oldest kept).
+    pub fn get(&self, index: usize) -> Option<&LogEntry> {
+        self.entries.get(index)
+    }
+
+    /// The kept entries, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogEntry> {
+        self.entries.iter()
+    }
+
+    /// How many older entries the cap has removed since the last [`LogStore::clear`].
+    pub fn hidden(&self) -> u64 {
+        self.hidden
+    }
+
+    /// Bytes of previews kept.
+    pub fn kept_bytes(&self) -> usize {
+        self.kept_bytes
+    }
+
+    /// The exact totals.
+    pub fn totals(&self) -> LogTotals {
+        self.totals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_by_count_hides_oldest_and_keeps_totals_exact() {
+        let mut log = LogStore::new(3, usize::MAX);
+        for i in 0..10_u8 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, &[i; 5]);
+        }
+        log.push_data(SystemTime::now(), Direction::Out, None, None, b"xy");
+        assert_eq!(log.len(), 3);
+        assert_eq!(log.hidden(), 8);
+        assert_eq!(log.get(0).map(|e| e.preview[0]), Some(8));
+        let totals = log.totals();
+        assert_eq!((totals.bytes_in, totals.pieces_in), (50, 10));
+        assert_eq!((totals.bytes_out, totals.pieces_out), (2, 1));
+        log.clear();
+        assert_eq!((log.len(), log.hidden()), (0, 0));
+        assert_eq!(log.totals(), totals);
+    }
+
+    #[test]
+    fn big_data_keeps_a_bounded_preview_and_bytes_cap_applies() {
+        let mut log = LogStore::new(100, 3 * PREVIEW_BYTES);
+        let big = vec![7_u8; 10 * 1024 * 1024];
+        for _ in 0..5 {
+            log.push_data(SystemTime::now(), Direction::In, None, Some(1), &big);
+        }
+        let first = log
+            .get(0)
+            .map(|e| (e.len, e.preview.len(), e.is_truncated()));
+        assert_eq!(first, Some((big.len(), PREVIEW_BYTES, true)));
+        assert_eq!(log.len(), 3);
+        assert_eq!(log.hidden(), 2);
+        assert!(log.kept_bytes() <= 3 * PREVIEW_BYTES);
+        assert_eq!(log.totals().bytes_in, 5 * big.len() as u64);
+    }
+
+    #[test]
+    fn notes_do_not_count_as_data_but_unseen_data_does() {
+        let mut log = LogStore::default();
+        log.push_note(SystemTime::now(), None, "connected");
+        assert_eq!(log.totals(), LogTotals::default());
+        log.count_unseen_in(4, 400, "4 datagrams not shown");
+        assert_eq!((log.totals().pieces_in, log.totals().bytes_in), (4, 400));
+        assert_eq!(log.len(), 2);
+    }
+}

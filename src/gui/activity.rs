@@ -1,0 +1,157 @@
+//! What every tab keeps about its session at run time: the data log, the transcript, the exact
+//! counters, the last error; and the bounded draining of a session's events.
+
+use std::time::{Duration, Instant};
+
+use crate::engine::log_store::{Direction, LogStore};
+use crate::engine::{
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, Session, StopReason,
+};
+use crate::gui::text as t;
+use crate::gui::widgets::transcript::Transcript;
+
+/// Events taken from one session per call of [`drain_bounded`]'s inner loop.
+const DRAIN_CHUNK: usize = 256;
+/// Most events taken from one session per frame, whatever the time.
+const DRAIN_MAX_EVENTS: usize = 8192;
+/// Time one session's draining may take per frame, so the window stays responsive while a peer
+/// floods it; what is left is taken in the next frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(6);
+
+/// Takes a bounded amount of a session's waiting events. Returns them and whether more wait.
+pub fn drain_bounded<C: Send + 'static>(session: &Session<C>) -> (Vec<Event>, bool) {
+    let started = Instant::now();
+    let mut events = Vec::new();
+    loop {
+        let more = session.drain(DRAIN_CHUNK, |e| events.push(e));
+        if !more {
+            return (events, false);
+        }
+        if events.len() >= DRAIN_MAX_EVENTS || started.elapsed() >= DRAIN_BUDGET {
+            return (events, true);
+        }
+    }
+}
+
+/// A tab's run-time record of its session(s).
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// What was sent and received.
+    pub log: LogStore,
+    /// The socket calls.
+    pub transcript: Transcript,
+    /// The session's exact counters, as last read (kept after it ends).
+    pub counters: CounterSnapshot,
+    /// The newest error, in plain language, until the next start.
+    pub error: Option<String>,
+    /// The log entry picked for a closer look (a copy: the log may drop it meanwhile).
+    pub selected: Option<crate::engine::log_store::LogEntry>,
+}
+
+impl Activity {
+    /// Forgets the previous session's error (a new one is starting); log and transcript stay, so
+    /// one can compare attempts.
+    pub fn starting(&mut self) {
+        self.error = None;
+        self.counters = CounterSnapshot::default();
+    }
+
+    /// Folds the parts of an event that every role shares: transcript, data rows, errors.
+    pub fn record(&mut self, event: &Event) {
+        self.transcript.record(event);
+        let at = event.at;
+        match &event.kind {
+            EventKind::Received { conn, peer, data } => {
+                self.log
+                    .push_data(at, Direction::In, Some(*peer), Some(*conn), data);
+            }
+            EventKind::Sent {
+                conn,
+                peer,
+                data,
+                echo,
+            } => {
+                let direction = if *echo {
+                    Direction::Echo
+                } else {
+                    Direction::Out
+                };
+                self.log
+                    .push_data(at, direction, Some(*peer), Some(*conn), data);
+            }
+            EventKind::Datagrams(batch) => {
+                for d in batch.iter() {
+                    self.log
+                        .push_data(d.at, Direction::In, Some(d.peer), None, d.data);
+                    if batch.echoed {
+                        self.log
+                            .push_data(d.at, Direction::Echo, Some(d.peer), None, d.data);
+                    }
+                }
+            }
+            EventKind::DatagramSent { to, data } => {
+                self.log
+                    .push_data(at, Direction::Out, Some(*to), None, data);
+            }
+            EventKind::NotShown { datagrams, bytes } => {
+                self.log.count_unseen_in(
+                    *datagrams,
+                    *bytes,
+                    &t::note_not_shown(*datagrams, *bytes),
+                );
+            }
+            EventKind::PeerFinished { peer, .. } => {
+                self.log.push_note(at, Some(*peer), t::NOTE_PEER_FINISHED);
+            }
+            EventKind::WriteShutdown { peer, .. } => {
+                self.log.push_note(at, Some(*peer), t::NOTE_WRITE_SHUT);
+            }
+            EventKind::Error(e) => {
+                let sentence = e.plain_sentence();
+                self.log.push_note(at, None, &sentence);
+                self.error = Some(sentence);
+            }
+            EventKind::Stopped { reason } => {
+                if let Some(e) = failure(reason) {
+                    self.error = Some(e.plain_sentence());
+                }
+                self.log
+                    .push_note(at, None, &t::note_stopped(&stop_text(reason)));
+            }
+            _ => {}
+        }
+    }
+
+    /// Reports a command the session could not take (queue full, session ended).
+    pub fn command_failed(&mut self, error: &EngineError) {
+        let sentence = error.plain_sentence();
+        self.log
+            .push_note(std::time::SystemTime::now(), None, &sentence);
+        self.error = Some(sentence);
+    }
+}
+
+/// The engine error behind a stop, if it ended by failing.
+pub fn failure(reason: &StopReason) -> Option<&EngineError> {
+    match reason {
+        StopReason::Failed(e) | StopReason::ConnectionEnded(CloseReason::Failed(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// Why a connection ended, in plain words.
+pub fn close_text(reason: &CloseReason) -> String {
+    match reason {
+        CloseReason::Failed(e) => e.plain_sentence(),
+        other => other.to_string(),
+    }
+}
+
+/// Why a session ended, in plain words.
+pub fn stop_text(reason: &StopReason) -> String {
+    match reason {
+        StopReason::Requested => t::REASON_STOPPED.to_owned(),
+        StopReason::ConnectionEnded(r) => close_text(r),
+        StopReason::Failed(e) => e.plain_sentence(),
+    }
+}

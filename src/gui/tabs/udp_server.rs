@@ -1,0 +1,427 @@
+//! The UDP server tab: bind a port, list every datagram with its sender, reply, echo.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use egui::{RichText, Ui};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::services::{PortUse, Protocol};
+use crate::engine::{
+    Event, EventKind, Payload, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker, udp,
+};
+use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
+use crate::gui::text as t;
+use crate::gui::widgets::fields::{
+    bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
+    show_errors,
+};
+use crate::gui::widgets::log_view::log_view;
+use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
+
+/// What the tab remembers between runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UdpServerSettings {
+    /// Address to bind.
+    pub bind: String,
+    /// Port, as typed.
+    pub port: String,
+    /// `SO_REUSEADDR`.
+    pub reuse_address: bool,
+    /// `IPV6_V6ONLY`.
+    pub v6_only: bool,
+    /// `SO_BROADCAST`.
+    pub broadcast: bool,
+    /// `SO_RCVBUF`, as typed (empty: the engine's default of 4 MiB).
+    pub recv_buffer: String,
+    /// Echo mode.
+    pub echo: bool,
+    /// The message editor.
+    pub editor: EditorSettings,
+    /// Show the log as hex.
+    pub hex: bool,
+}
+
+impl Default for UdpServerSettings {
+    fn default() -> Self {
+        UdpServerSettings {
+            bind: "127.0.0.1".to_owned(),
+            port: "9000".to_owned(),
+            reuse_address: false,
+            v6_only: false,
+            broadcast: false,
+            recv_buffer: String::new(),
+            echo: false,
+            editor: EditorSettings::default(),
+            hex: false,
+        }
+    }
+}
+
+/// Where the socket is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// No socket.
+    Idle,
+    /// Binding.
+    Opening,
+    /// Bound to this address.
+    Ready(SocketAddr),
+    /// Stop asked for.
+    Closing,
+    /// Over, with the reason.
+    Closed {
+        /// Why.
+        reason: String,
+        /// True when an error ended it.
+        failed: bool,
+    },
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Bind and start receiving.
+    Bind(UdpServerConfig),
+    /// Close the socket.
+    Stop,
+    /// Turn echo on or off while running.
+    SetEcho(bool),
+    /// Send one datagram to this address.
+    SendTo(SocketAddr, Payload),
+    /// Put this address into the UDP client tab.
+    UseInClient(SocketAddr),
+}
+
+/// The UDP server tab's view model.
+pub struct UdpServerTab {
+    /// Persisted settings.
+    pub settings: UdpServerSettings,
+    /// Socket state.
+    pub phase: Phase,
+    /// Where Send goes, as typed or as set from the newest sender.
+    pub reply_to: String,
+    /// Keep `reply_to` on the newest sender.
+    pub follow_sender: bool,
+    /// Log, transcript, counters, error.
+    pub activity: Activity,
+    session: Option<UdpSession>,
+}
+
+impl UdpServerTab {
+    /// A tab with these settings, idle.
+    pub fn new(settings: UdpServerSettings) -> Self {
+        UdpServerTab {
+            settings,
+            phase: Phase::Idle,
+            reply_to: String::new(),
+            follow_sender: true,
+            activity: Activity::default(),
+            session: None,
+        }
+    }
+
+    /// True while a session runs.
+    pub fn is_running(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// The bound address, while bound.
+    pub fn bound_to(&self) -> Option<SocketAddr> {
+        match self.phase {
+            Phase::Ready(addr) => Some(addr),
+            _ => None,
+        }
+    }
+
+    /// Folds one engine event into the view.
+    pub fn apply(&mut self, event: &Event) {
+        self.activity.record(event);
+        match &event.kind {
+            EventKind::Ready { local, .. } => {
+                self.phase = Phase::Ready(*local);
+                self.activity
+                    .log
+                    .push_note(event.at, None, &t::note_ready(local));
+            }
+            EventKind::Datagrams(batch) => {
+                if self.follow_sender
+                    && let Some(peer) = batch.last_peer()
+                {
+                    self.reply_to = peer.to_string();
+                }
+            }
+            EventKind::Stopped { reason } => {
+                self.phase = match reason {
+                    StopReason::Requested => Phase::Idle,
+                    other => Phase::Closed {
+                        reason: stop_text(other),
+                        failed: failure(other).is_some(),
+                    },
+                };
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes a bounded amount of waiting events; true if more are waiting.
+    pub fn poll(&mut self) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
+        let (events, more) = drain_bounded(session);
+        self.activity.counters = session.counters();
+        let mut ended = false;
+        for event in &events {
+            ended |= matches!(event.kind, EventKind::Stopped { .. });
+            self.apply(event);
+        }
+        if ended {
+            self.session = None;
+        }
+        more
+    }
+
+    /// Carries out an action (all but `UseInClient`, which the window handles).
+    pub fn perform(&mut self, action: Action, waker: &Waker) {
+        match action {
+            Action::Bind(config) => {
+                self.session = None;
+                self.activity.starting();
+                self.phase = Phase::Opening;
+                self.session = Some(udp::start_server(config, Arc::clone(waker)));
+            }
+            Action::Stop => {
+                if let Some(session) = &self.session {
+                    session.stop();
+                    self.phase = Phase::Closing;
+                }
+            }
+            Action::SetEcho(on) => self.command(UdpCommand::SetEcho(on)),
+            Action::SendTo(to, data) => self.command(UdpCommand::SendTo(to, data)),
+            Action::UseInClient(_) => {}
+        }
+    }
+
+    fn command(&mut self, command: UdpCommand) {
+        if let Some(session) = &self.session
+            && let Err(e) = session.send(command)
+        {
+            self.activity.command_failed(&e);
+        }
+    }
+
+    fn state_text(&self) -> (String, Tone) {
+        match &self.phase {
+            Phase::Idle => (t::STATE_IDLE.to_owned(), Tone::Idle),
+            Phase::Opening => (t::STATE_OPENING.to_owned(), Tone::Busy),
+            Phase::Ready(_) => (t::STATE_BOUND.to_owned(), Tone::Good),
+            Phase::Closing => (t::STATE_CLOSING.to_owned(), Tone::Busy),
+            Phase::Closed { failed: true, .. } => (t::STATE_FAILED.to_owned(), Tone::Bad),
+            Phase::Closed { reason, .. } => (t::closed_because(reason), Tone::Idle),
+        }
+    }
+
+    /// Draws the tab; returns what the user asked for.
+    pub fn ui(&mut self, ui: &mut Ui) -> Option<Action> {
+        let mut action = None;
+        let running = self.is_running();
+        let s = &mut self.settings;
+
+        let (bind, port) = ui
+            .add_enabled_ui(!running, |ui| {
+                ui.horizontal(|ui| {
+                    let bind = bind_field(ui, &mut s.bind);
+                    ui.add_space(12.0);
+                    let port = port_field(ui, &mut s.port, Protocol::Udp, PortUse::Bind);
+                    (bind, port)
+                })
+                .inner
+            })
+            .inner;
+        show_errors(
+            ui,
+            &[bind.as_ref().err().cloned(), port.as_ref().err().cloned()],
+        );
+        let rcv = egui::CollapsingHeader::new(t::OPTIONS)
+            .id_salt("udp-server-options")
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!running, |ui| {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.checkbox(&mut s.reuse_address, t::REUSEADDR)
+                            .on_hover_text(t::REUSEADDR_UDP_HINT);
+                        ui.checkbox(&mut s.v6_only, t::V6ONLY)
+                            .on_hover_text(t::V6ONLY_HINT);
+                        ui.checkbox(&mut s.broadcast, t::BROADCAST)
+                            .on_hover_text(t::BROADCAST_HINT);
+                        optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer)
+                    })
+                    .inner
+                })
+                .inner
+            })
+            .body_returned
+            .unwrap_or_else(|| parse_optional_size(&s.recv_buffer, t::RCVBUF));
+        show_errors(ui, &[rcv.as_ref().err().cloned()]);
+
+        let config = match (&bind, &port, &rcv) {
+            (Ok(bind), Ok(port), Ok(rcv)) => {
+                let mut config = UdpServerConfig {
+                    bind: *bind,
+                    port: *port,
+                    reuse_address: s.reuse_address,
+                    v6_only: s.v6_only,
+                    broadcast: s.broadcast,
+                    echo: s.echo,
+                    ..UdpServerConfig::default()
+                };
+                if rcv.is_some() {
+                    config.recv_buffer = *rcv;
+                }
+                Some(config)
+            }
+            _ => None,
+        };
+
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running && config.is_some(), egui::Button::new(t::BIND_UDP))
+                .clicked()
+                && let Some(config) = config
+            {
+                action = Some(Action::Bind(config));
+            }
+            if ui
+                .add_enabled(
+                    running && self.phase != Phase::Closing,
+                    egui::Button::new(t::STOP),
+                )
+                .clicked()
+            {
+                action = Some(Action::Stop);
+            }
+            ui.separator();
+            if ui
+                .checkbox(&mut self.settings.echo, t::ECHO)
+                .on_hover_text(t::ECHO_UDP_HINT)
+                .changed()
+                && running
+            {
+                action = Some(Action::SetEcho(self.settings.echo));
+            }
+        });
+        let (state, tone) = self.state_text();
+        let address = self.bound_to();
+        status_line_with(ui, &state, tone, None, None, |ui| {
+            if let Some(addr) = address {
+                ui.separator();
+                ui.label(t::ADDRESS);
+                ui.label(RichText::new(addr.to_string()).monospace().strong());
+                if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
+                    ui.ctx().copy_text(addr.to_string());
+                }
+                if ui
+                    .button(t::USE_IN_CLIENT)
+                    .on_hover_text(t::USE_IN_CLIENT_HINT)
+                    .clicked()
+                {
+                    action = Some(Action::UseInClient(addr));
+                }
+            }
+        });
+        let c = self.activity.counters;
+        ui.weak(t::counters(
+            c.bytes_in,
+            c.datagrams_in,
+            c.bytes_out,
+            c.datagrams_out,
+            true,
+        ));
+        if c.not_shown_datagrams > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                t::not_listed(c.not_shown_datagrams, c.not_shown_bytes),
+            );
+        }
+        if let Some(error) = &self.activity.error {
+            error_banner(ui, error);
+        }
+        ui.separator();
+
+        let reply_to = ui
+            .horizontal(|ui| {
+                let edit = labelled_edit(
+                    ui,
+                    t::REPLY_TO,
+                    t::REPLY_TO_HINT,
+                    &mut self.reply_to,
+                    200.0,
+                    t::REPLY_TO_NOBODY,
+                );
+                if edit.changed() {
+                    // Typing an address means "send there", not "follow whoever sends next".
+                    self.follow_sender = false;
+                }
+                ui.checkbox(&mut self.follow_sender, t::FOLLOW_SENDER)
+                    .on_hover_text(t::FOLLOW_SENDER_HINT);
+                parse_target(&self.reply_to)
+            })
+            .inner;
+        let blocked = match (&reply_to, self.bound_to()) {
+            (_, None) => Some(t::SEND_NEEDS_BIND),
+            (None, _) => Some(t::SEND_NEEDS_TARGET),
+            (Some(Err(_)), _) => Some(t::REPLY_TO_BAD),
+            (Some(Ok(_)), Some(_)) => None,
+        };
+        if let Some(Err(e)) = &reply_to {
+            error_line(ui, e);
+        }
+        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked)
+            && let Some(Ok(to)) = reply_to
+        {
+            action = Some(Action::SendTo(to, Payload::from(bytes)));
+        }
+        ui.separator();
+
+        let empty = if running {
+            t::LOG_EMPTY_RUNNING
+        } else {
+            t::UDP_SERVER_EMPTY
+        };
+        let activity = &mut self.activity;
+        let hex = &mut self.settings.hex;
+        side_by_side(
+            ui,
+            |ui| {
+                log_view(
+                    ui,
+                    "udp-server-log",
+                    &mut activity.log,
+                    &mut activity.selected,
+                    hex,
+                    empty,
+                );
+            },
+            |ui| {
+                activity
+                    .transcript
+                    .ui(ui, "udp-server-transcript-rows", false);
+            },
+        );
+        action
+    }
+}
+
+/// Parses the reply target: `None` when empty, else an address with a port.
+fn parse_target(text: &str) -> Option<Result<SocketAddr, String>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(
+        text.parse::<SocketAddr>()
+            .map_err(|_| t::REPLY_TO_BAD.to_owned()),
+    )
+}

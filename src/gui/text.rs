@@ -1,0 +1,480 @@
+//! Every string the window shows, in one place, so a second language can be added by replacing
+//! this module (or turning it into a lookup) without hunting through the drawing code.
+//!
+//! Error sentences from the engine come from [`crate::engine::EngineError::plain_sentence`] and
+//! the codecs' own `Display`, which the command line shares.
+
+use std::net::SocketAddr;
+
+// ---- window and tabs ----
+
+/// The window title.
+pub const APP_TITLE: &str = "Socket Lab";
+/// Tab names.
+pub const TAB_TCP_CLIENT: &str = "TCP client";
+/// Tab names.
+pub const TAB_TCP_SERVER: &str = "TCP server";
+/// Tab names.
+pub const TAB_UDP_CLIENT: &str = "UDP client";
+/// Tab names.
+pub const TAB_UDP_SERVER: &str = "UDP server";
+/// Tooltips of the tab buttons.
+pub const TAB_TCP_CLIENT_HINT: &str = "Connect to a TCP server and exchange bytes with it.";
+/// Tooltips of the tab buttons.
+pub const TAB_TCP_SERVER_HINT: &str = "Listen on a port and accept TCP connections from clients.";
+/// Tooltips of the tab buttons.
+pub const TAB_UDP_CLIENT_HINT: &str = "Send UDP datagrams to an address and see the replies.";
+/// Tooltips of the tab buttons.
+pub const TAB_UDP_SERVER_HINT: &str = "Bind a UDP port and see every datagram that arrives.";
+/// Shown on a tab whose session is running.
+pub const TAB_ACTIVE_MARK: &str = " •";
+
+// ---- fields ----
+
+/// Label of a host field (where to connect or send).
+pub const HOST: &str = "Host";
+/// Label of a bind-address field.
+pub const BIND_ADDRESS: &str = "Bind address";
+/// Label of every port field.
+pub const PORT: &str = "Port";
+/// Tooltip of a host field.
+pub const HOST_HINT: &str = "A name (localhost, example.com) or an IP address (127.0.0.1, ::1). Names are looked up when you start.";
+/// Tooltip of a bind-address field.
+pub const BIND_HINT: &str =
+    "127.0.0.1 is reachable only from this computer; 0.0.0.0 (or ::) from every network interface.";
+/// Tooltip of a port field that may be 0.
+pub const PORT_BIND_HINT: &str = "A number from 0 to 65535 or a service name (http, domain). 0 lets the system choose a free port.";
+/// Tooltip of a port field that must be a real port.
+pub const PORT_CONNECT_HINT: &str = "A number from 1 to 65535 or a service name (http, domain).";
+/// A bind address that is not an IP address.
+pub const BIND_NOT_IP: &str =
+    "Enter an IP address of this computer, such as 127.0.0.1, 0.0.0.0, ::1 or ::.";
+/// A numeric option field that does not hold a number.
+pub fn not_a_number(what: &str, min: u64, max: u64) -> String {
+    format!("{what} must be a whole number from {min} to {max}.")
+}
+
+/// What a port field resolved to.
+pub fn port_resolves_to(port: u16, service: Option<&str>, from_name: bool) -> String {
+    match (service, from_name) {
+        (Some(_), true) => format!("= port {port}"),
+        (Some(name), false) => format!("({name})"),
+        (None, _) if port == 0 => "(the system chooses)".to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+// ---- options ----
+
+/// Heading of the options section.
+pub const OPTIONS: &str = "Socket options";
+/// Option label and tooltip.
+pub const NODELAY: &str = "TCP_NODELAY";
+/// Option label and tooltip.
+pub const NODELAY_HINT: &str = "Send each small write at once instead of waiting to combine it with the next (turns Nagle off).";
+/// Option label and tooltip.
+pub const KEEPALIVE: &str = "SO_KEEPALIVE";
+/// Option label and tooltip.
+pub const KEEPALIVE_HINT: &str =
+    "Probe an idle connection now and then, so a peer that vanished is eventually noticed.";
+/// Option label and tooltip.
+pub const RCVBUF: &str = "SO_RCVBUF (bytes)";
+/// Option label and tooltip.
+pub const RCVBUF_HINT: &str = "Size of the receive buffer to ask for; empty keeps the system's choice. The system may round or double it (see the transcript).";
+/// Option label and tooltip.
+pub const SNDBUF: &str = "SO_SNDBUF (bytes)";
+/// Option label and tooltip.
+pub const SNDBUF_HINT: &str =
+    "Size of the send buffer to ask for; empty keeps the system's choice.";
+/// Placeholder of an empty buffer-size field.
+pub const SYSTEM_DEFAULT: &str = "system default";
+/// Option label and tooltip.
+pub const CONNECT_TIMEOUT: &str = "Connect timeout (s)";
+/// Option label and tooltip.
+pub const CONNECT_TIMEOUT_HINT: &str =
+    "How long to wait for the other side to answer before giving up on an address.";
+/// Option label and tooltip.
+pub const REUSEADDR: &str = "SO_REUSEADDR";
+/// Option label and tooltip (TCP).
+pub const REUSEADDR_TCP_HINT: &str =
+    "Allow listening again at once on a port that had connections a moment ago.";
+/// Option label and tooltip (UDP).
+pub const REUSEADDR_UDP_HINT: &str = "Allow several sockets to bind the same UDP port.";
+/// Option label and tooltip.
+pub const V6ONLY: &str = "IPV6_V6ONLY";
+/// Option label and tooltip.
+pub const V6ONLY_HINT: &str =
+    "For an IPv6 bind address: accept IPv6 only. Off also accepts IPv4 on the same socket.";
+/// Option label and tooltip.
+pub const BACKLOG: &str = "listen() backlog";
+/// Option label and tooltip.
+pub const BACKLOG_HINT: &str =
+    "How many finished handshakes may wait for accept() before new ones are refused or dropped.";
+/// Option label and tooltip.
+pub const MAX_CLIENTS: &str = "Most clients";
+/// Option label and tooltip.
+pub const MAX_CLIENTS_HINT: &str =
+    "Most clients connected at once; one more is accepted, shown, and closed at once.";
+/// Option label and tooltip.
+pub const CLOSE_WHEN_FINISHED: &str = "Close when the client finishes sending";
+/// Option label and tooltip.
+pub const CLOSE_WHEN_FINISHED_HINT: &str = "Most servers close as soon as the client half-closes. Turn off to keep the connection open and still reply.";
+/// Option label and tooltip.
+pub const ECHO: &str = "Echo";
+/// Option label and tooltip.
+pub const ECHO_TCP_HINT: &str =
+    "Send every received byte straight back to the client that sent it.";
+/// Option label and tooltip.
+pub const ECHO_UDP_HINT: &str = "Send every received datagram straight back to its sender.";
+/// Option label and tooltip.
+pub const UDP_CONNECT: &str = "connect() first";
+/// Option label and tooltip.
+pub const UDP_CONNECT_HINT: &str = "Fix the peer with connect(): only its datagrams are received, and \"nothing listening\" is reported as an error.";
+/// Option label and tooltip.
+pub const BROADCAST: &str = "SO_BROADCAST";
+/// Option label and tooltip.
+pub const BROADCAST_HINT: &str = "Allow sending to a broadcast address such as 255.255.255.255.";
+
+// ---- buttons ----
+
+/// Button.
+pub const CONNECT: &str = "Connect";
+/// Button.
+pub const CONNECTING: &str = "Connecting…";
+/// Button.
+pub const SHUTDOWN_WRITE: &str = "Shut down sending";
+/// Tooltip.
+pub const SHUTDOWN_WRITE_HINT: &str =
+    "Half-close: send a FIN so the peer sees the end of your data; you can still receive.";
+/// Button.
+pub const CLOSE: &str = "Close";
+/// Tooltip.
+pub const CLOSE_HINT: &str = "Close the connection gracefully, after what is queued has been sent.";
+/// Button.
+pub const ABORT: &str = "Abort";
+/// Tooltip.
+pub const ABORT_HINT: &str = "Reset the connection at once (SO_LINGER 0): unsent data is thrown away and the peer sees a reset.";
+/// Button.
+pub const LISTEN: &str = "Listen";
+/// Button.
+pub const STOP: &str = "Stop";
+/// Button.
+pub const OPEN_UDP: &str = "Open socket";
+/// Tooltip.
+pub const OPEN_UDP_CLIENT_HINT: &str =
+    "Create the UDP socket (bound to a port the system picks) so you can send and hear replies.";
+/// Button.
+pub const BIND_UDP: &str = "Bind";
+/// Button.
+pub const SEND: &str = "Send";
+/// Button.
+pub const SEND_TO_ALL: &str = "All clients";
+/// Button.
+pub const DISCONNECT: &str = "Disconnect";
+/// Button.
+pub const CLEAR: &str = "Clear";
+/// Button.
+pub const USE_IN_CLIENT: &str = "Use in client tab";
+/// Tooltip.
+pub const USE_IN_CLIENT_HINT: &str =
+    "Copy this address and port into the client tab, ready to connect.";
+/// Button.
+pub const COPY: &str = "Copy";
+/// Tooltip.
+pub const COPY_HINT: &str = "Copy the address to the clipboard.";
+
+// ---- status ----
+
+/// Status heading.
+pub const STATUS: &str = "Status";
+/// States.
+pub const STATE_IDLE: &str = "idle";
+/// States.
+pub const STATE_CONNECTING: &str = "connecting";
+/// States.
+pub const STATE_CONNECTED: &str = "connected";
+/// States.
+pub const STATE_LISTENING: &str = "listening";
+/// States.
+pub const STATE_BOUND: &str = "bound, receiving";
+/// States.
+pub const STATE_OPENING: &str = "opening";
+/// States.
+pub const STATE_READY: &str = "ready";
+/// States.
+pub const STATE_CLOSING: &str = "closing";
+/// States.
+pub const STATE_CLOSED: &str = "closed";
+/// States: ended for a reason that is not an error.
+pub fn closed_because(reason: &str) -> String {
+    format!("{STATE_CLOSED} — {reason}")
+}
+/// States: ended by an error, which is explained right below the status line.
+pub const STATE_FAILED: &str = "closed by an error (see below)";
+/// Label before a server's own address.
+pub const ADDRESS: &str = "on";
+/// Label before the local address.
+pub const LOCAL: &str = "local";
+/// Label before the peer address.
+pub const PEER: &str = "peer";
+/// Shown when the peer has sent FIN.
+pub const PEER_FINISHED: &str =
+    "Peer finished sending (it sent FIN; you can still send until you close).";
+/// Shown after our half-close.
+pub const WRITE_SHUT: &str = "You shut down sending (FIN sent); receiving goes on.";
+/// The exact counters.
+pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> String {
+    let (unit_in, unit_out) = if udp {
+        (("datagram", "datagrams"), ("datagram", "datagrams"))
+    } else {
+        (("read", "reads"), ("write", "writes"))
+    };
+    format!(
+        "in: {} in {} · out: {} in {}",
+        plural(bytes_in, ("byte", "bytes")),
+        plural(reads, unit_in),
+        plural(bytes_out, ("byte", "bytes")),
+        plural(writes, unit_out)
+    )
+}
+
+/// Received datagrams that never reached the log (they are in the counters).
+pub fn not_listed(datagrams: u64, bytes: u64) -> String {
+    format!(
+        "{} ({}) arrived faster than the window could list them: counted above, not listed below.",
+        plural(datagrams, ("datagram", "datagrams")),
+        plural(bytes, ("byte", "bytes"))
+    )
+}
+
+/// "1 byte", "2 bytes".
+fn plural(n: u64, (one, many): (&str, &str)) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+// ---- empty states and guidance ----
+
+/// Guidance on an idle TCP client.
+pub const TCP_CLIENT_EMPTY: &str = "Nothing here yet. Start a server (the TCP server tab, or any program listening on a port), enter its host and port above, and press Connect.";
+/// Guidance on an idle TCP server.
+pub const TCP_SERVER_EMPTY: &str = "Press Listen to open the port. Then connect to it from the TCP client tab (\"Use in client tab\" fills it in), or from any other program.";
+/// Guidance on a listening server with no client.
+pub const TCP_SERVER_NO_CLIENTS: &str =
+    "No client connected yet. Connect one from the TCP client tab or another program.";
+/// Guidance on an idle UDP client.
+pub const UDP_CLIENT_EMPTY: &str = "UDP has no connection: enter where to send, type a message and press Send; the socket opens by itself (Open socket opens it without sending). Start the UDP server tab first if you want something to answer.";
+/// Guidance on an idle UDP server.
+pub const UDP_SERVER_EMPTY: &str = "Press Bind to open the UDP port; every datagram that arrives is listed here with its sender. Send to it from the UDP client tab.";
+/// Guidance once the socket is ready but nothing happened.
+pub const LOG_EMPTY_RUNNING: &str =
+    "Nothing sent or received yet. Type a message below and press Send (or Enter).";
+/// Empty transcript.
+pub const TRANSCRIPT_EMPTY: &str = "The socket calls this tab makes will be listed here, in order.";
+
+// ---- the client table ----
+
+/// Heading.
+pub const CLIENTS: &str = "Connected clients";
+/// Column.
+pub const COL_CLIENT: &str = "#";
+/// Column.
+pub const COL_ADDRESS: &str = "Address";
+/// Column.
+pub const COL_SINCE: &str = "Connected since";
+/// Column.
+pub const COL_IN: &str = "Bytes in";
+/// Column.
+pub const COL_OUT: &str = "Bytes out";
+/// Column.
+pub const COL_STATE: &str = "State";
+/// Client states.
+pub const CLIENT_OPEN: &str = "open";
+/// Client states.
+pub const CLIENT_PEER_FINISHED: &str = "finished sending";
+/// Client states.
+pub const CLIENT_WRITE_SHUT: &str = "you shut down sending";
+/// Label of the "send to" choice.
+pub const SEND_TO: &str = "Send to";
+/// A client's short name in the table.
+pub fn client_label(id: u64) -> String {
+    format!("client {id}")
+}
+/// How to pick one client.
+pub const SELECT_CLIENT_HINT: &str = "or click a client in the table to send to it alone";
+/// A client's name in the table and in "send to".
+pub fn client_name(id: u64, peer: &SocketAddr) -> String {
+    format!("client {id} ({peer})")
+}
+
+// ---- UDP ----
+
+/// Label of the reply target.
+pub const REPLY_TO: &str = "Reply to";
+/// Tooltip of the reply target.
+pub const REPLY_TO_HINT: &str =
+    "Where Send goes: follows the newest sender until you type another address here.";
+/// Placeholder of the reply target before anyone sent something.
+pub const REPLY_TO_NOBODY: &str = "no datagram yet";
+/// The reply target is not an address.
+pub const REPLY_TO_BAD: &str =
+    "Enter an address with a port, such as 127.0.0.1:5000 or [::1]:5000.";
+/// Label of the "follow the newest sender" checkbox.
+pub const FOLLOW_SENDER: &str = "Follow the newest sender";
+/// Tooltip.
+pub const FOLLOW_SENDER_HINT: &str =
+    "Keep the reply target set to whoever sent the newest datagram.";
+
+// ---- the message editor ----
+
+/// Label of the editor.
+pub const MESSAGE: &str = "Message";
+/// Placeholder of the editor.
+pub const MESSAGE_HINT_TEXT: &str = "Type a message, then Enter (Up recalls earlier ones)";
+/// Placeholder of the editor in hex mode.
+pub const MESSAGE_HINT_HEX: &str = "Hex bytes, e.g. 48 65 6c 6c 6f";
+/// Placeholder of the editor in escapes mode.
+pub const MESSAGE_HINT_ESCAPES: &str = "Text with \\r \\n \\t \\0 \\xNN escapes";
+/// Input modes.
+pub const MODE_TEXT: &str = "Text";
+/// Input modes.
+pub const MODE_HEX: &str = "Hex";
+/// Input modes.
+pub const MODE_ESCAPES: &str = "Escapes";
+/// Tooltip of the modes.
+pub const MODE_HINT: &str = "How what you type becomes bytes: as UTF-8 text, as hex digits, or as text with \\n-style escapes.";
+/// Line endings.
+pub const ENDING_NONE: &str = "No line ending";
+/// Line endings.
+pub const ENDING_LF: &str = "LF";
+/// Line endings.
+pub const ENDING_CRLF: &str = "CRLF";
+/// Tooltip of the line endings.
+pub const ENDING_HINT: &str =
+    "Appended to each message: nothing, LF (\\n, Unix) or CRLF (\\r\\n, most internet protocols).";
+/// The byte count of the message to send.
+pub fn message_size(n: usize) -> String {
+    plural(n as u64, ("byte", "bytes"))
+}
+/// Why Send is off.
+pub const SEND_NEEDS_CONNECTION: &str = "Connect first: there is no connection to send on.";
+/// Why Send is off.
+pub const SEND_NEEDS_LISTENING: &str = "Press Listen first, then wait for a client to connect.";
+/// Why Send is off.
+pub const SEND_NEEDS_BIND: &str = "Press Bind first, then wait for a datagram to reply to.";
+/// Why Send is off.
+pub const SEND_NEEDS_SOCKET: &str = "Open the socket first.";
+/// Why Send is off.
+pub const SEND_NEEDS_TARGET: &str =
+    "Nobody to send to yet: wait for a datagram, or enter an address in Reply to.";
+/// Why Send is off.
+pub const SEND_NEEDS_CLIENT: &str = "No client is connected.";
+/// Why Send is off.
+pub const SEND_AFTER_SHUTDOWN: &str = "You shut down sending on this connection.";
+
+// ---- the log and the transcript ----
+
+/// Heading.
+pub const LOG: &str = "Data";
+/// Heading.
+pub const TRANSCRIPT: &str = "Socket calls";
+/// Display choice.
+pub const SHOW_TEXT: &str = "Text view";
+/// Display choice.
+pub const SHOW_HEX: &str = "Hex view";
+/// Tooltip of the log's display choice.
+pub const SHOW_AS_HINT: &str = "Text shows control characters by name (CR, LF) and invalid UTF-8 as \\xNN; hex shows every byte.";
+/// Direction marks.
+pub const DIR_IN: &str = "◀ in";
+/// Direction marks.
+pub const DIR_OUT: &str = "▶ out";
+/// Direction marks.
+pub const DIR_ECHO: &str = "▶ echo";
+/// Direction marks.
+pub const DIR_NOTE: &str = "•";
+/// The cap removed older rows.
+pub fn hidden_entries(n: u64) -> String {
+    if n == 1 {
+        "1 older entry hidden (the log keeps the newest ones; the counters above count everything)"
+            .to_owned()
+    } else {
+        format!(
+            "{n} older entries hidden (the log keeps the newest ones; the counters above count everything)"
+        )
+    }
+}
+/// Byte count in a log row.
+pub fn row_bytes(n: usize) -> String {
+    format!("{n} B")
+}
+/// Shown after a preview that is shorter than the data.
+pub fn row_more(n: usize) -> String {
+    format!(" … (+{n} bytes not shown)")
+}
+/// The details line under the log for the selected row.
+pub const DETAILS: &str = "Selected entry";
+/// Tooltip of a log row.
+pub const ROW_HINT: &str = "Click to see every byte of this entry as a hex dump.";
+/// Button hiding the details.
+pub const CLOSE_DETAILS: &str = "Hide details";
+/// Button copying the selected entry as hex.
+pub const COPY_HEX: &str = "Copy as hex";
+/// What the details show.
+pub fn details_summary(time: &str, peer: Option<SocketAddr>, len: usize, kept: usize) -> String {
+    let peer = peer.map_or_else(String::new, |p| format!(" · {p}"));
+    if kept < len {
+        format!("{time}{peer} · {len} bytes; the first {kept} are kept and shown")
+    } else {
+        format!("{time}{peer} · {len} bytes")
+    }
+}
+
+// ---- notes in the log ----
+
+/// Log notes.
+pub fn note_connected(local: &SocketAddr, peer: &SocketAddr) -> String {
+    format!("connected: {local} → {peer}")
+}
+/// Log notes.
+pub fn note_client_connected(id: u64, peer: &SocketAddr) -> String {
+    format!("client {id} connected from {peer}")
+}
+/// Log notes.
+pub fn note_rejected(peer: &SocketAddr, limit: usize) -> String {
+    format!("refused {peer}: already {limit} clients (the limit)")
+}
+/// Log notes.
+pub const NOTE_PEER_FINISHED: &str = "peer finished sending (FIN received)";
+/// Log notes.
+pub const NOTE_WRITE_SHUT: &str = "you shut down sending (FIN sent)";
+/// Log notes.
+pub fn note_disconnected(reason: &str) -> String {
+    format!("disconnected: {reason}")
+}
+/// Log notes.
+pub fn note_listening(local: &SocketAddr) -> String {
+    format!("listening on {local}")
+}
+/// Log notes.
+pub fn note_ready(local: &SocketAddr) -> String {
+    format!("socket ready on {local}")
+}
+/// Log notes.
+pub fn note_not_shown(datagrams: u64, bytes: u64) -> String {
+    format!(
+        "{datagrams} datagrams ({bytes} bytes) arrived faster than the window could show them; they are counted but not listed"
+    )
+}
+/// Log notes.
+pub fn note_stopped(reason: &str) -> String {
+    format!("stopped: {reason}")
+}
+
+/// Stop reasons in the status line.
+pub const REASON_STOPPED: &str = "you stopped it";
+
+/// Tooltip of the mark next to an invalid field.
+pub const INVALID_MARK_HINT: &str = "This field is not valid yet: see the sentence below.";

@@ -1,0 +1,153 @@
+//! Labelled input fields that validate as you type: host, bind address, port, numbers.
+//!
+//! Each field draws its label, its text box and what the text means (`= port 80`) or a short mark;
+//! it returns the parsed value or the sentence to show next to it. Parsing reuses the engine's
+//! codecs ([`parse_port`], [`normalize_host`]) so the window and the command line agree.
+
+use std::net::IpAddr;
+
+use egui::{Response, TextEdit, Ui};
+
+use crate::engine::lookup::normalize_host;
+use crate::engine::services::{PortUse, Protocol, parse_port};
+use crate::gui::text as t;
+
+/// A label and a single-line text box tied to it (screen readers and tests find the box by it).
+pub fn labelled_edit(
+    ui: &mut Ui,
+    label: &str,
+    hint: &str,
+    value: &mut String,
+    width: f32,
+    placeholder: &str,
+) -> Response {
+    let label = ui.label(label).on_hover_text(hint);
+    let mut edit = TextEdit::singleline(value).desired_width(width);
+    if !placeholder.is_empty() {
+        edit = edit.hint_text(placeholder.to_owned());
+    }
+    ui.add(edit).labelled_by(label.id).on_hover_text(hint)
+}
+
+/// Shows the sentences of invalid fields, one per line, in the error colour.
+pub fn show_errors<'a>(ui: &mut Ui, errors: impl IntoIterator<Item = &'a Option<String>>) {
+    for error in errors.into_iter().flatten() {
+        error_line(ui, error);
+    }
+}
+
+/// One sentence in the error colour.
+pub fn error_line(ui: &mut Ui, text: &str) {
+    let color = ui.visuals().error_fg_color;
+    ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+}
+
+fn mark_invalid(ui: &mut Ui, invalid: bool) {
+    if invalid {
+        let color = ui.visuals().error_fg_color;
+        ui.colored_label(color, "!")
+            .on_hover_text(t::INVALID_MARK_HINT);
+    }
+}
+
+/// A host to connect or send to: a name or an IP literal (brackets allowed). Returns the text to
+/// hand to the engine, or the sentence explaining what is wrong.
+pub fn host_field(ui: &mut Ui, value: &mut String) -> Result<String, String> {
+    labelled_edit(ui, t::HOST, t::HOST_HINT, value, 160.0, "127.0.0.1");
+    let result = normalize_host(value)
+        .map(ToOwned::to_owned)
+        .map_err(|e| e.plain_sentence());
+    mark_invalid(ui, result.is_err());
+    result
+}
+
+/// A local address to bind: an IP literal of this machine.
+pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
+    labelled_edit(ui, t::BIND_ADDRESS, t::BIND_HINT, value, 130.0, "127.0.0.1");
+    let result = normalize_host(value)
+        .ok()
+        .and_then(|h| h.parse::<IpAddr>().ok())
+        .ok_or_else(|| t::BIND_NOT_IP.to_owned());
+    mark_invalid(ui, result.is_err());
+    result
+}
+
+/// A port: a number or a service name; shows what it resolves to.
+pub fn port_field(
+    ui: &mut Ui,
+    value: &mut String,
+    proto: Protocol,
+    usage: PortUse,
+) -> Result<u16, String> {
+    let hint = match usage {
+        PortUse::Bind => t::PORT_BIND_HINT,
+        PortUse::Connect => t::PORT_CONNECT_HINT,
+    };
+    labelled_edit(ui, t::PORT, hint, value, 70.0, "");
+    match parse_port(value, proto, usage) {
+        Ok(spec) => {
+            let meaning = t::port_resolves_to(spec.port, spec.service.as_deref(), spec.from_name);
+            if !meaning.is_empty() {
+                ui.weak(meaning);
+            }
+            Ok(spec.port)
+        }
+        Err(e) => {
+            mark_invalid(ui, true);
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Parses a whole number in `min..=max` typed into the field labelled `label`.
+pub fn parse_number(text: &str, label: &str, min: u64, max: u64) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| t::not_a_number(label, min, max))
+}
+
+/// Largest buffer size the option fields accept.
+const MAX_BUFFER: u64 = 1 << 30;
+
+/// Parses a buffer size that may be empty ("the system's choice").
+pub fn parse_optional_size(text: &str, label: &str) -> Result<Option<usize>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_number(text, label, 1, MAX_BUFFER).map(|n| Some(n as usize))
+}
+
+/// A whole number in `min..=max`.
+pub fn number_field(
+    ui: &mut Ui,
+    label: &str,
+    hint: &str,
+    value: &mut String,
+    min: u64,
+    max: u64,
+) -> Result<u64, String> {
+    labelled_edit(ui, label, hint, value, 70.0, "");
+    let result = parse_number(value, label, min, max);
+    mark_invalid(ui, result.is_err());
+    result
+}
+
+/// A buffer size that may be left empty for "the system's choice".
+pub fn optional_size_field(
+    ui: &mut Ui,
+    label: &str,
+    hint: &str,
+    value: &mut String,
+) -> Result<Option<usize>, String> {
+    labelled_edit(ui, label, hint, value, 110.0, t::SYSTEM_DEFAULT);
+    let result = parse_optional_size(value, label);
+    mark_invalid(ui, result.is_err());
+    result
+}
+
+/// The first error among several results, for deciding whether an action button is enabled.
+pub fn err_of<T>(result: &Result<T, String>) -> Option<String> {
+    result.as_ref().err().cloned()
+}

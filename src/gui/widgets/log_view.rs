@@ -1,0 +1,257 @@
+//! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
+//! (`show_rows`), so 100,000 entries scroll as smoothly as ten.
+
+use std::time::SystemTime;
+
+use egui::text::{LayoutJob, TextFormat};
+use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
+
+use crate::engine::log_store::{Direction, LogEntry, LogStore};
+use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
+use crate::gui::text as t;
+
+/// Characters of a row's content laid out: more than any window is wide.
+const ROW_TEXT_CHARS: usize = 400;
+/// Bytes of a row's content shown in hex.
+const ROW_HEX_BYTES: usize = 160;
+
+/// A wall-clock time as the log shows it (local time, milliseconds).
+pub fn clock(at: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(at)
+        .format("%H:%M:%S%.3f")
+        .to_string()
+}
+
+/// The text of one row.
+pub fn row_text(entry: &LogEntry, hex: bool) -> String {
+    let peer = entry.peer.map_or_else(String::new, |p| p.to_string());
+    if entry.direction == Direction::Note {
+        return format!(
+            "{}  {:<6}  {}",
+            clock(entry.at),
+            t::DIR_NOTE,
+            String::from_utf8_lossy(&entry.preview)
+        );
+    }
+    let dir = match entry.direction {
+        Direction::In => t::DIR_IN,
+        Direction::Out => t::DIR_OUT,
+        Direction::Echo | Direction::Note => t::DIR_ECHO,
+    };
+    let (content, shown) = if hex {
+        let shown = entry.preview.len().min(ROW_HEX_BYTES);
+        (to_hex(&entry.preview[..shown]), shown)
+    } else {
+        let text = to_visible_text(&entry.preview, ROW_TEXT_CHARS);
+        // When the text was cut by characters, the byte count shown is not known exactly; the
+        // preview length is the honest lower bound of what the row stands for.
+        (text, entry.preview.len())
+    };
+    let more = entry.len.saturating_sub(shown);
+    let more = if more > 0 && (hex || entry.is_truncated()) {
+        t::row_more(more)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}  {:<6}  {:<22} {:>8}  {content}{more}",
+        clock(entry.at),
+        dir,
+        peer,
+        t::row_bytes(entry.len)
+    )
+}
+
+/// Short names of the C0 control characters, indexed by code, for the control pictures
+/// (U+2400 + code) that [`to_visible_text`] produces: the bundled fonts have no glyphs for those
+/// pictures, so the log draws each as a small highlighted name instead (`CR` `LF`), like editors
+/// that show control characters do.
+const C0_NAMES: [&str; 32] = [
+    "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF", "VT", "FF", "CR",
+    "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC",
+    "FS", "GS", "RS", "US",
+];
+
+/// The name to draw for a control picture or replacement mark, if `c` is one.
+fn control_name(c: char) -> Option<&'static str> {
+    match c as u32 {
+        n @ 0x2400..=0x241f => C0_NAMES.get((n - 0x2400) as usize).copied(),
+        0x2421 => Some("DEL"),
+        0xfffd => Some("?"),
+        _ => None,
+    }
+}
+
+/// Lays out a row: ordinary text in `color`, control pictures as highlighted short names.
+pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
+    let font = FontId::monospace(13.0);
+    let plain = TextFormat::simple(font.clone(), color);
+    let marked = TextFormat {
+        font_id: FontId::monospace(10.0),
+        color,
+        background: chip,
+        valign: egui::Align::Center,
+        ..TextFormat::default()
+    };
+    let gap = TextFormat::simple(FontId::monospace(6.0), color);
+    let mut job = LayoutJob::default();
+    let mut run = String::new();
+    for c in text.chars() {
+        if let Some(name) = control_name(c) {
+            // A narrow plain space keeps neighbouring names apart ("CR LF", not "CRLF"), and
+            // lets screen readers and searches see separate words.
+            if !run.is_empty() {
+                job.append(&std::mem::take(&mut run), 0.0, plain.clone());
+            }
+            job.append(" ", 0.0, gap.clone());
+            job.append(name, 0.0, marked.clone());
+        } else {
+            run.push(c);
+        }
+    }
+    if !run.is_empty() {
+        job.append(&run, 0.0, plain);
+    }
+    job
+}
+
+fn row_color(ui: &Ui, direction: Direction) -> Color32 {
+    let dark = ui.visuals().dark_mode;
+    match (direction, dark) {
+        (Direction::In, true) => Color32::from_rgb(120, 200, 255),
+        (Direction::In, false) => Color32::from_rgb(0, 90, 170),
+        (Direction::Out | Direction::Echo, true) => Color32::from_rgb(140, 220, 140),
+        (Direction::Out | Direction::Echo, false) => Color32::from_rgb(0, 120, 40),
+        (Direction::Note, _) => ui.visuals().weak_text_color(),
+    }
+}
+
+/// Draws the log with its header (display choice, Clear). `empty` is the guidance shown while
+/// there is nothing to list. The header's Clear empties the view (not the counters).
+pub fn log_view(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+) {
+    ui.horizontal(|ui| {
+        ui.strong(t::LOG);
+        ui.separator();
+        ui.selectable_value(hex, false, t::SHOW_TEXT)
+            .on_hover_text(t::SHOW_AS_HINT);
+        ui.selectable_value(hex, true, t::SHOW_HEX)
+            .on_hover_text(t::SHOW_AS_HINT);
+        ui.separator();
+        if ui
+            .add_enabled(
+                !log.is_empty() || log.hidden() > 0,
+                egui::Button::new(t::CLEAR),
+            )
+            .clicked()
+        {
+            log.clear();
+        }
+    });
+    if log.hidden() > 0 {
+        ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
+    }
+    if log.is_empty() {
+        ui.add(Label::new(RichText::new(empty).italics()).wrap());
+        return;
+    }
+    let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    let details_height = if selected.is_some() { 190.0 } else { 0.0 };
+    let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
+    ScrollArea::both()
+        .id_salt(id)
+        .auto_shrink(false)
+        .stick_to_bottom(true)
+        .max_height((ui.available_height() - details_height).max(row_height * 3.0))
+        .show_rows(ui, row_height, log.len(), |ui, rows| {
+            for index in rows {
+                if let Some(entry) = log.get(index) {
+                    let color = row_color(ui, entry.direction);
+                    let chip = ui.visuals().code_bg_color;
+                    let job = row_job(&row_text(entry, *hex), color, chip);
+                    let is_picked = picked == Some((entry.at, entry.len, entry.direction));
+                    // Notes are text already; data rows open their bytes in full.
+                    let row = if entry.direction == Direction::Note {
+                        ui.add(Label::new(job).extend())
+                    } else {
+                        ui.add(Label::new(job).extend().sense(egui::Sense::click()))
+                            .on_hover_text(t::ROW_HINT)
+                    };
+                    if is_picked {
+                        ui.painter().rect_stroke(
+                            row.rect,
+                            2.0,
+                            ui.visuals().selection.stroke,
+                            egui::StrokeKind::Outside,
+                        );
+                    }
+                    if row.clicked() && entry.direction != Direction::Note {
+                        *selected = Some(entry.clone());
+                    }
+                }
+            }
+        });
+    if let Some(entry) = selected.as_ref()
+        && details(ui, entry)
+    {
+        *selected = None;
+    }
+}
+
+/// The picked entry in full: a hex dump of everything kept. Returns true when closed.
+fn details(ui: &mut Ui, entry: &LogEntry) -> bool {
+    let mut close = false;
+    ui.separator();
+    ui.horizontal(|ui| {
+        ui.strong(t::DETAILS);
+        ui.label(t::details_summary(
+            &clock(entry.at),
+            entry.peer,
+            entry.len,
+            entry.preview.len(),
+        ));
+        if ui.small_button(t::COPY_HEX).clicked() {
+            ui.ctx().copy_text(to_hex(&entry.preview));
+        }
+        if ui.small_button(t::CLOSE_DETAILS).clicked() {
+            close = true;
+        }
+    });
+    ScrollArea::vertical()
+        .id_salt("log-details")
+        .max_height(150.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            ui.add(Label::new(RichText::new(hex_dump(&entry.preview)).monospace()).extend());
+        });
+    close
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_show_controls_visibly_and_say_what_is_cut() {
+        let mut log = LogStore::default();
+        let peer = "127.0.0.1:9000".parse().ok();
+        log.push_data(SystemTime::now(), Direction::In, peer, None, b"hi\r\n\xff");
+        let row = log.get(0).map(|e| row_text(e, false)).unwrap_or_default();
+        assert!(row.contains("hi␍␊\\xff"), "{row}");
+        assert!(row.contains("127.0.0.1:9000"), "{row}");
+        assert!(row.contains("5 B"), "{row}");
+        let hex = log.get(0).map(|e| row_text(e, true)).unwrap_or_default();
+        assert!(hex.contains("68 69 0d 0a ff"), "{hex}");
+
+        let big = vec![b'a'; 10_000];
+        log.push_data(SystemTime::now(), Direction::Out, peer, None, &big);
+        let row = log.get(1).map(|e| row_text(e, true)).unwrap_or_default();
+        assert!(row.contains("(+9840 bytes not shown)"), "{row}");
+    }
+}
