@@ -141,6 +141,7 @@ impl TcpClientTab {
         match &event.kind {
             EventKind::Connected { local, peer, .. } => {
                 self.phase = Phase::Connected;
+                self.settings.editor.focus_requested = true;
                 self.local = Some(*local);
                 self.peer = Some(*peer);
                 self.activity

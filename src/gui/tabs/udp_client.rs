@@ -124,6 +124,7 @@ impl UdpClientTab {
         self.activity.record(event);
         match &event.kind {
             EventKind::Ready { local, peer } => {
+                self.settings.editor.focus_requested = true;
                 self.phase = Phase::Ready {
                     local: *local,
                     peer: *peer,
