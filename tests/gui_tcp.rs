@@ -48,6 +48,11 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
         shows(&h, &format!("local {client_addr}")),
         "status shows the local address"
     );
+    h.step();
+    assert!(
+        h.get_by_label("Message").is_focused(),
+        "once connected, the cursor waits in the message editor"
+    );
 
     // With CRLF the row shows the line ending by name (the fonts lack control pictures, and a
     // missing glyph fails the harness).

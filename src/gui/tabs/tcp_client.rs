@@ -15,7 +15,7 @@ use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
-    show_errors,
+    show_errors, take_submit,
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
@@ -141,6 +141,7 @@ impl TcpClientTab {
         match &event.kind {
             EventKind::Connected { local, peer, .. } => {
                 self.phase = Phase::Connected;
+                self.settings.editor.focus_requested = true;
                 self.local = Some(*local);
                 self.peer = Some(*peer);
                 self.activity
@@ -321,6 +322,8 @@ impl TcpClientTab {
         };
 
         let connected = self.phase == Phase::Connected;
+        // Enter in an address or port field does what the main button does.
+        let submitted = take_submit(ui);
         ui.horizontal(|ui| {
             let connecting = self.phase == Phase::Connecting;
             let label = if connecting {
@@ -328,9 +331,10 @@ impl TcpClientTab {
             } else {
                 t::CONNECT
             };
-            if ui
+            if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(label))
                 .clicked()
+                || (submitted && !running))
                 && let Some(config) = config
             {
                 action = Some(Action::Connect(config));

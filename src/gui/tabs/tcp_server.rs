@@ -15,7 +15,7 @@ use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_te
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
-    show_errors,
+    show_errors, take_submit,
 };
 use crate::gui::widgets::log_view::{clock, log_view};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
@@ -392,10 +392,13 @@ impl TcpServerTab {
             _ => None,
         };
 
+        // Enter in an address or port field does what the main button does.
+        let submitted = take_submit(ui);
         ui.horizontal(|ui| {
-            if ui
+            if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::LISTEN))
                 .clicked()
+                || (submitted && !running))
                 && let Some(config) = config
             {
                 action = Some(Action::Listen(config));

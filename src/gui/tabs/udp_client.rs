@@ -16,7 +16,7 @@ use crate::engine::{
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    host_field, optional_size_field, parse_optional_size, port_field, show_errors,
+    host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
@@ -124,6 +124,7 @@ impl UdpClientTab {
         self.activity.record(event);
         match &event.kind {
             EventKind::Ready { local, peer } => {
+                self.settings.editor.focus_requested = true;
                 self.phase = Phase::Ready {
                     local: *local,
                     peer: *peer,
@@ -267,11 +268,14 @@ impl UdpClientTab {
             _ => None,
         };
 
+        // Enter in an address or port field does what the main button does.
+        let submitted = take_submit(ui);
         ui.horizontal(|ui| {
-            if ui
+            if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::OPEN_UDP))
                 .on_hover_text(t::OPEN_UDP_CLIENT_HINT)
                 .clicked()
+                || (submitted && !running))
                 && let Some(config) = config.clone()
             {
                 action = Some(Action::Open(config));

@@ -14,7 +14,7 @@ use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
-    show_errors,
+    show_errors, take_submit,
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
@@ -285,10 +285,13 @@ impl UdpServerTab {
             _ => None,
         };
 
+        // Enter in an address or port field does what the main button does.
+        let submitted = take_submit(ui);
         ui.horizontal(|ui| {
-            if ui
+            if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::BIND_UDP))
                 .clicked()
+                || (submitted && !running))
                 && let Some(config) = config
             {
                 action = Some(Action::Bind(config));

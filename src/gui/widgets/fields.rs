@@ -26,7 +26,22 @@ pub fn labelled_edit(
     if !placeholder.is_empty() {
         edit = edit.hint_text(placeholder.to_owned());
     }
-    ui.add(edit).labelled_by(label.id).on_hover_text(hint)
+    let response = ui.add(edit).labelled_by(label.id).on_hover_text(hint);
+    if response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+        ui.data_mut(|d| d.insert_temp(submit_id(), true));
+    }
+    response
+}
+
+fn submit_id() -> egui::Id {
+    egui::Id::unique("socketlab-field-submitted")
+}
+
+/// True (once) if Enter was pressed in a field since the last call: the tab then does what its
+/// main button does (Connect, Listen, Bind, Open socket).
+pub fn take_submit(ui: &Ui) -> bool {
+    ui.data_mut(|d| d.remove_temp::<bool>(submit_id()))
+        .unwrap_or(false)
 }
 
 /// Shows the sentences of invalid fields, one per line, in the error colour.

@@ -23,6 +23,10 @@ pub struct EditorSettings {
     /// Position while stepping through `history` with Up and Down.
     #[serde(skip)]
     pub recall: Option<usize>,
+    /// Put the cursor in the editor on the next frame (set when a connection is ready, so one
+    /// can type at once).
+    #[serde(skip)]
+    pub focus_requested: bool,
 }
 
 /// Messages remembered for Up and Down.
@@ -66,6 +70,7 @@ impl Default for EditorSettings {
             ending: LineEnding::None,
             history: Vec::new(),
             recall: None,
+            focus_requested: false,
         }
     }
 }
@@ -110,7 +115,7 @@ pub fn payload_editor(
             Some(why) => button.on_disabled_hover_text(why),
             None => button,
         };
-        if enter {
+        if enter || std::mem::take(&mut settings.focus_requested) {
             // Keep typing after Enter, as in a chat box.
             edit.request_focus();
         }
