@@ -6,6 +6,7 @@
 //! [`udp::start_client`], [`udp::start_server`]); the returned [`Session`] takes commands, hands
 //! out events and reads exact counters. Dropping it stops the session and joins its threads.
 
+pub mod capture;
 pub mod error;
 pub mod event;
 pub mod lookup;
@@ -18,6 +19,7 @@ mod tcp_conn;
 pub mod tcp_server;
 pub mod udp;
 
+pub use capture::CaptureConfig;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,
