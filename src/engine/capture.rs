@@ -61,7 +61,7 @@ impl CaptureConfig {
     pub fn check(&self, per_client: bool) -> Result<(), EngineError> {
         let folder = self.folder();
         if !folder.is_dir() {
-            return Err(self.error(
+            return Err(Self::error(
                 &self.path,
                 format!("the folder {} does not exist", folder.display()),
                 false,
@@ -72,18 +72,26 @@ impl CaptureConfig {
         }
         if !per_client {
             return if self.path.exists() {
-                Err(self.error(&self.path, "the file already exists".to_owned(), true))
+                Err(Self::error(
+                    &self.path,
+                    "the file already exists".to_owned(),
+                    true,
+                ))
             } else {
                 Ok(())
             };
         }
         let entries =
-            std::fs::read_dir(&folder).map_err(|e| self.error(&folder, e.to_string(), false))?;
+            std::fs::read_dir(&folder).map_err(|e| Self::error(&folder, e.to_string(), false))?;
         for entry in entries.flatten() {
             let name = entry.file_name();
             if self.is_client_file(&name) {
                 let existing = folder.join(&name);
-                return Err(self.error(&existing, "the file already exists".to_owned(), true));
+                return Err(Self::error(
+                    &existing,
+                    "the file already exists".to_owned(),
+                    true,
+                ));
             }
         }
         Ok(())
@@ -110,7 +118,7 @@ impl CaptureConfig {
                 } else {
                     e.to_string()
                 };
-                Err(self.error(path, message, exists))
+                Err(Self::error(path, message, exists))
             }
         }
     }
@@ -139,7 +147,7 @@ impl CaptureConfig {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     }
 
-    fn error(&self, path: &Path, message: String, exists: bool) -> EngineError {
+    fn error(path: &Path, message: String, exists: bool) -> EngineError {
         EngineError::Capture {
             path: path.display().to_string(),
             message,

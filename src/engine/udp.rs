@@ -569,8 +569,15 @@ fn read_loop(
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
+    let connected_peer = socket.peer_addr().ok();
+    // A connected socket's peer is fixed, so plain `recv` is used: the stop wake-up (`shutdown`)
+    // makes the call return without any sender address, which std's `recv_from` panics on.
+    let receive = |buf: &mut [u8]| match connected_peer {
+        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
+        None => socket.recv_from(buf),
+    };
     loop {
-        let first = socket.recv_from(&mut buf);
+        let first = receive(&mut buf);
         if shared.is_stopping() {
             return None;
         }
@@ -587,7 +594,8 @@ fn read_loop(
         let mut pending_error = None;
         if socket.set_nonblocking(true).is_ok() {
             while reader.batch.len() < BATCH_MAX {
-                match socket.recv_from(&mut buf) {
+                match receive(&mut buf) {
+                    Ok(_) if shared.is_stopping() => break,
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
