@@ -708,12 +708,12 @@ fn interrupt_stops_cleanly_and_prints_the_counters() {
         }
     }
     assert!(taken, "the datagram was received");
-    let pid = server.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
+    let pid = i32::try_from(server.child.id()).expect("pid fits");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT sent");
     let done = server.finish();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(
