@@ -387,6 +387,73 @@ fn udp_listen_replies_counts_and_captures() {
 }
 
 #[test]
+fn tcp_listen_echoes_everything_back() {
+    let mut server = Running::start(&["tcp-listen", "0", "--once", "--echo", "--output", "raw"]);
+    let addr = server.listening();
+    let client = run(&[
+        "tcp-connect",
+        "127.0.0.1",
+        &port_of(addr),
+        "--send",
+        "echo ",
+        "--hex",
+        "00 ff",
+        "--shutdown",
+        "--output",
+        "raw",
+    ]);
+    assert_eq!(client.code, Some(0), "{}", client.stderr);
+    assert_eq!(client.stdout, b"echo \x00\xff");
+    let server = server.finish();
+    assert_eq!(server.code, Some(0), "{}", server.stderr);
+    assert_eq!(server.stdout, b"echo \x00\xff");
+    assert!(
+        server.stderr.contains("received 7 bytes"),
+        "{}",
+        server.stderr
+    );
+    assert!(server.stderr.contains("sent 7 bytes"), "{}", server.stderr);
+}
+
+#[test]
+fn udp_send_streams_stdin_as_one_datagram_per_line() {
+    let mut server = Running::start(&["udp-listen", "0", "--count", "3", "--output", "json"]);
+    let addr = server.listening();
+    let mut client = Running::spawn(
+        &[
+            "udp-send",
+            "127.0.0.1",
+            &port_of(addr),
+            "--send",
+            "-",
+            "--wait",
+            "0",
+        ],
+        Stdio::piped(),
+    );
+    let mut stdin = client.child.stdin.take().expect("stdin is piped");
+    stdin.write_all(b"a\nbb\nccc").expect("stdin");
+    drop(stdin);
+    let client = client.finish();
+    assert_eq!(client.code, Some(0), "{}", client.stderr);
+    assert!(
+        client.stderr.contains("sent 3 datagrams (8 bytes)"),
+        "{}",
+        client.stderr
+    );
+    let server = server.finish();
+    assert_eq!(server.code, Some(0), "{}", server.stderr);
+    let texts: Vec<String> = server
+        .stdout_text()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .filter(|e| e["event"] == "datagram")
+        .map(|e| e["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(texts, ["a\u{240a}", "bb\u{240a}", "ccc"]);
+}
+
+#[test]
 fn json_output_reports_every_event_including_socket_calls() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");

@@ -206,6 +206,11 @@ impl Console {
                             self.engine_failure(e);
                         }
                     }
+                    // The command-line server closes a client only once it has finished
+                    // sending (see `run::TcpListen`), so "you closed" would mislead here.
+                    CloseReason::YouClosed if server => eprintln!(
+                        "{who} disconnected: the client finished sending, so the server closed the connection"
+                    ),
                     other => eprintln!("{who} disconnected: {other}"),
                 }
             }
