@@ -42,8 +42,14 @@ pub(crate) struct Console {
     held: Option<Vec<String>>,
     /// The first failure's exit code (its sentence is printed when it happens).
     exit_code: Option<u8>,
+    /// The last failure sentence printed, so a burst of the same error (one ICMP answer per
+    /// datagram) is said once.
+    last_failure: Option<String>,
     /// Standard output was closed by the reader (`| head`): stop quietly.
     stdout_closed: bool,
+    /// The socket got as far as listening, being ready or connected; before that there are no
+    /// counters worth printing, only the error that stopped it.
+    started: bool,
 }
 
 impl Console {
@@ -55,7 +61,9 @@ impl Console {
             out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
             held: role.is_server().then(Vec::new),
             exit_code: None,
+            last_failure: None,
             stdout_closed: false,
+            started: false,
         }
     }
 
@@ -66,6 +74,10 @@ impl Console {
         {
             self.transcript(&line);
         }
+        self.started |= matches!(
+            event.kind,
+            EventKind::Listening { .. } | EventKind::Ready { .. } | EventKind::Connected { .. }
+        );
         self.status(&event.kind);
         match self.mode {
             OutputMode::Json => {
@@ -84,7 +96,9 @@ impl Console {
         self.release_held();
         match self.mode {
             OutputMode::Text | OutputMode::Hex | OutputMode::Raw | OutputMode::None => {
-                eprintln!("{}", self.summary(counters));
+                if self.started {
+                    eprintln!("{}", self.summary(counters));
+                }
             }
             OutputMode::Json => {
                 let value = json!({
@@ -123,7 +137,10 @@ impl Console {
     /// Prints a failure's sentence now and remembers its exit code (the first one wins).
     pub(crate) fn fail(&mut self, failure: &Failure) {
         self.release_held();
-        eprintln!("{}", failure.sentence);
+        if self.last_failure.as_ref() != Some(&failure.sentence) {
+            eprintln!("{}", failure.sentence);
+            self.last_failure = Some(failure.sentence.clone());
+        }
         self.exit_code.get_or_insert(failure.code);
     }
 
