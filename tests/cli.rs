@@ -416,6 +416,26 @@ fn tcp_listen_echoes_everything_back() {
 }
 
 #[test]
+fn ipv6_loopback_with_brackets() {
+    let mut server = Running::start(&["tcp-listen", "0", "--bind", "::1", "--once", "--echo"]);
+    let addr = server.listening();
+    assert!(addr.is_ipv6(), "{addr}");
+    let client = run(&[
+        "tcp-connect",
+        "[::1]",
+        &port_of(addr),
+        "--send",
+        "six",
+        "--shutdown",
+        "--output",
+        "raw",
+    ]);
+    assert_eq!(client.code, Some(0), "{}", client.stderr);
+    assert_eq!(client.stdout, b"six");
+    assert_eq!(server.finish().code, Some(0));
+}
+
+#[test]
 fn udp_send_streams_stdin_as_one_datagram_per_line() {
     let mut server = Running::start(&["udp-listen", "0", "--count", "3", "--output", "json"]);
     let addr = server.listening();
