@@ -695,6 +695,23 @@ fn exit_code_2_and_a_sentence_for_bad_input() {
         &["lookup", "localhost", "--reverse"],
         "--reverse needs an IP address",
     );
+    // Too big for one datagram: refused by the engine, in the window's words.
+    let dir = scratch("too-big");
+    let big = dir.join("big.bin");
+    std::fs::write(&big, vec![b'x'; 70_000]).expect("big file");
+    let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let to = receiver.local_addr().expect("addr");
+    assert_bad_input(
+        &[
+            "udp-send",
+            "127.0.0.1",
+            &port_of(to),
+            "--file",
+            big.to_str().expect("utf-8 path"),
+        ],
+        "That message is 70000 bytes, but one UDP datagram over IPv4 can carry at most 65507 bytes.",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     // Option errors come from the argument parser, with the same exit code.
     let bad_option = run(&["tcp-connect", "127.0.0.1", "80", "--timeout", "soon"]);
     assert_eq!(bad_option.code, Some(2));
