@@ -185,3 +185,34 @@ fn a_failing_capture_write_ends_the_session_with_the_reason() {
     // Counted as received all the same: counters stay exact.
     assert_eq!(server.counters().datagrams_in, 1);
 }
+
+/// A client whose capture file cannot be created is turned away rather than received uncaptured.
+#[test]
+fn a_client_whose_file_cannot_be_created_is_closed_with_the_reason() {
+    let dir = scratch("vanished");
+    let server = engine::tcp_server::start(
+        TcpServerConfig {
+            capture: Some(CaptureConfig::new(dir.join("in.bin"))),
+            ..TcpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let addr = bound_addr(&server);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut client = TcpStream::connect(addr).unwrap();
+    client.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let error = wait(&server, "capture error", |e| {
+        matches!(e.kind, EventKind::Error(EngineError::Capture { .. }))
+    });
+    let EventKind::Error(error) = error.kind else {
+        unreachable!()
+    };
+    assert!(error.plain_sentence().contains("in-1.bin"), "{error}");
+    // The connection was closed at once: the client reads end of stream (or a reset).
+    let mut buf = [0; 8];
+    assert!(matches!(
+        std::io::Read::read(&mut client, &mut buf),
+        Ok(0) | Err(_)
+    ));
+    assert_eq!(server.counters().connections_accepted, 0);
+}

@@ -405,14 +405,23 @@ impl Connection {
     }
 }
 
-/// Writes what the capture file still buffers; a failure ends the connection, because the capture
-/// would no longer hold every byte.
-fn flush_capture(ctx: &ConnCtx, capture: &mut Option<CaptureWriter>) -> Option<CloseReason> {
-    let error = capture.as_mut()?.flush().err()?;
+/// A capture that cannot be written ends the connection: the file would no longer hold every
+/// byte, and receiving more would only widen the gap.
+fn capture_failed(
+    ctx: &ConnCtx,
+    capture: &mut Option<CaptureWriter>,
+    error: EngineError,
+) -> CloseReason {
     *capture = None;
     ctx.sink.emit(EventKind::Error(error.clone()));
     ctx.close_now(CloseReason::Failed(error.clone()));
-    Some(CloseReason::Failed(error))
+    CloseReason::Failed(error)
+}
+
+/// Writes what the capture file still buffers.
+fn flush_capture(ctx: &ConnCtx, capture: &mut Option<CaptureWriter>) -> Option<CloseReason> {
+    let error = capture.as_mut()?.flush().err()?;
+    Some(capture_failed(ctx, capture, error))
 }
 
 fn read_loop(
@@ -470,10 +479,7 @@ fn read_loop(
         if let Some(file) = capture.as_mut()
             && let Err(error) = file.write(&buf[..n])
         {
-            *capture = None;
-            ctx.sink.emit(EventKind::Error(error.clone()));
-            ctx.close_now(CloseReason::Failed(error.clone()));
-            return CloseReason::Failed(error);
+            return capture_failed(ctx, capture, error);
         }
 
         let capacity = buf.len();
