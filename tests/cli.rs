@@ -181,6 +181,30 @@ fn port_of(addr: SocketAddr) -> String {
     addr.port().to_string()
 }
 
+/// A TCP port nothing listens on, kept reserved: the socket is bound but never listens, so a
+/// connection attempt is refused and the system gives the port to nobody else meanwhile.
+fn closed_tcp_port() -> (socket2::Socket, SocketAddr) {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr").as_socket().expect("ip");
+    (socket, addr)
+}
+
+/// A UDP port that answers "port unreachable", kept reserved: its socket is connected to another
+/// address, so the system delivers it nothing from anyone else.
+fn closed_udp_port() -> (UdpSocket, SocketAddr) {
+    let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let elsewhere = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .connect(elsewhere.local_addr().expect("addr"))
+        .expect("connect");
+    let addr = socket.local_addr().expect("addr");
+    (socket, addr)
+}
+
 /// A bad-input run: exit code 2, one sentence on standard error, no panic.
 fn assert_bad_input(args: &[&str], sentence_part: &str) {
     let done = run(args);
@@ -416,6 +440,41 @@ fn tcp_listen_echoes_everything_back() {
 }
 
 #[test]
+fn tcp_listen_sends_its_data_to_the_connected_client() {
+    let mut server = Running::spawn(
+        &[
+            "tcp-listen",
+            "0",
+            "--once",
+            "--send",
+            "hello",
+            "--line-ending",
+            "lf",
+            "--send",
+            "-",
+        ],
+        Stdio::piped(),
+    );
+    let mut stdin = server.child.stdin.take().expect("stdin is piped");
+    stdin.write_all(b"from stdin").expect("stdin");
+    drop(stdin);
+    let addr = server.listening();
+    let mut client = std::net::TcpStream::connect(addr).expect("connect");
+    client
+        .set_read_timeout(Some(LINE_TIMEOUT))
+        .expect("timeout");
+    let mut got = [0; 16];
+    client
+        .read_exact(&mut got)
+        .expect("everything the server sends");
+    assert_eq!(&got, b"hello\nfrom stdin");
+    drop(client);
+    let server = server.finish();
+    assert_eq!(server.code, Some(0), "{}", server.stderr);
+    assert!(server.stderr.contains("sent 16 bytes"), "{}", server.stderr);
+}
+
+#[test]
 fn ipv6_loopback_with_brackets() {
     let mut server = Running::start(&["tcp-listen", "0", "--bind", "::1", "--once", "--echo"]);
     let addr = server.listening();
@@ -559,10 +618,9 @@ fn explain_prints_the_transcript_after_the_listening_line() {
 
 #[test]
 fn exit_code_1_for_network_failures() {
-    // Refused: a port that was just free.
-    let free = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let closed = free.local_addr().expect("addr");
-    drop(free);
+    // Refused: a port held by a socket that is bound but not listening, so that no other test
+    // running in parallel can be given it.
+    let (_holder, closed) = closed_tcp_port();
     let refused = run(&["tcp-connect", "127.0.0.1", &port_of(closed), "--send", "x"]);
     assert_eq!(refused.code, Some(1), "{}", refused.stderr);
     assert!(
@@ -612,9 +670,7 @@ fn exit_code_1_for_network_failures() {
     assert!(reset.stderr.contains("reset"), "{}", reset.stderr);
 
     // UDP with connect(): "port unreachable" comes back as refused.
-    let free = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let closed = free.local_addr().expect("addr");
-    drop(free);
+    let (_holder, closed) = closed_udp_port();
     let udp = run(&[
         "udp-send",
         "127.0.0.1",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use crossbeam_channel::{Receiver, bounded};
 
-use super::{DataArgs, Failure};
+use super::{DataArgs, Failure, TextArgs};
 use crate::engine::Payload;
 use crate::engine::payload::parse_hex;
 use crate::engine::udp::MAX_PAYLOAD_V4;
@@ -43,6 +43,7 @@ pub(crate) enum Framing {
 /// options; without it, the order is `--send`, `--hex`, `--file`.
 pub(crate) fn sources(
     args: &DataArgs,
+    text: &TextArgs,
     matches: Option<&ArgMatches>,
 ) -> Result<Vec<Source>, Failure> {
     let positions = |id: &str, count: usize| -> Vec<usize> {
@@ -53,11 +54,11 @@ pub(crate) fn sources(
             .unwrap_or_else(|| (0..count).collect())
     };
     let mut ordered: Vec<(usize, u8, Source)> = Vec::new();
-    for (text, at) in args.send.iter().zip(positions("send", args.send.len())) {
-        let source = if text == "-" {
+    for (typed, at) in args.send.iter().zip(positions("send", args.send.len())) {
+        let source = if typed == "-" {
             Source::Stdin
         } else {
-            Source::Bytes(Payload::from(args.text.encode(text)?))
+            Source::Bytes(Payload::from(text.encode(typed)?))
         };
         ordered.push((at, 0, source));
     }

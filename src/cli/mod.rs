@@ -122,11 +122,12 @@ impl TextArgs {
     }
 }
 
-/// What a client sends, in the order given on the command line.
+/// What to send, in the order given on the command line.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// Text to send; repeat it to send several messages in order. `-` streams standard input until
-    /// it ends (TCP: as it comes; UDP: one datagram per line).
+    /// it ends (TCP: as it comes; UDP: one datagram per line). A TCP server sends to every client
+    /// connected at the time, starting when the first one connects.
     #[arg(long = "send", value_name = "TEXT")]
     pub send: Vec<String>,
     /// Bytes to send, as hex digits (`48 65 6c 6c 6f`, `0x48 0x65`); repeatable.
@@ -135,9 +136,6 @@ pub struct DataArgs {
     /// A file to send (TCP: streamed; UDP: one datagram); repeatable.
     #[arg(long, value_name = "PATH")]
     pub file: Vec<PathBuf>,
-    /// How texts become bytes.
-    #[command(flatten)]
-    pub text: TextArgs,
 }
 
 /// `tcp-connect HOST PORT`.
@@ -150,6 +148,9 @@ pub struct TcpConnectArgs {
     /// What to send.
     #[command(flatten)]
     pub data: DataArgs,
+    /// How texts become bytes.
+    #[command(flatten)]
+    pub text: TextArgs,
     /// After sending, shut down writing (half-close: the peer sees end of stream) and keep reading
     /// until the peer closes.
     #[arg(long)]
@@ -202,6 +203,9 @@ pub struct TcpListenArgs {
     /// Options of both servers.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// What to send to the connected clients.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Exit when the first client has disconnected.
     #[arg(long)]
     pub once: bool,
@@ -220,6 +224,9 @@ pub struct UdpSendArgs {
     /// What to send: each `--send`, `--hex` and `--file` is one datagram.
     #[command(flatten)]
     pub data: DataArgs,
+    /// How texts become bytes.
+    #[command(flatten)]
+    pub text: TextArgs,
     /// Call `connect()` first: only the target's answers are received, and "port unreachable"
     /// shows up as "connection refused".
     #[arg(long)]
@@ -367,7 +374,7 @@ pub fn main() -> ExitCode {
     let sub_matches = matches.subcommand().map(|(_, m)| m);
     let result = match command {
         Command::TcpConnect(args) => run::tcp_connect(&args, sub_matches),
-        Command::TcpListen(args) => run::tcp_listen(&args),
+        Command::TcpListen(args) => run::tcp_listen(&args, sub_matches),
         Command::UdpSend(args) => run::udp_send(&args, sub_matches),
         Command::UdpListen(args) => run::udp_listen(&args),
         Command::Lookup(args) => lookup::run(&args),

@@ -82,6 +82,9 @@ trait Driver {
 
     /// The deadline has passed.
     fn on_deadline(&mut self, _session: &Session<Self::Command>) {}
+
+    /// After each turn of the loop, once the turn's event has been dropped.
+    fn settle(&mut self, _session: &Session<Self::Command>, _console: &mut Console) {}
 }
 
 /// Runs a session to its `Stopped` event, then prints the counters.
@@ -109,6 +112,7 @@ fn drive<D: Driver>(
             recv(timer) -> _ => driver.on_deadline(session),
             recv(interrupts) -> _ => session.stop(),
         }
+        driver.settle(session, console);
         if !stop_asked && (console.stdout_closed() || console.result().is_err()) {
             // Nobody reads the output any more, or something already failed: end cleanly.
             stop_asked = true;
@@ -323,7 +327,7 @@ pub(crate) fn tcp_connect(
 ) -> Result<(), Failure> {
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Tcp, PortUse::Connect)?;
-    let sources = data::sources(&args.data, matches)?;
+    let sources = data::sources(&args.data, &args.text, matches)?;
     let mut config = TcpClientConfig::new(host, port);
     if let Some(timeout) = args.timeout {
         if timeout.is_zero() {
@@ -351,10 +355,73 @@ pub(crate) fn tcp_connect(
 // ---------------------------------------------------------------------------------------------
 // tcp-listen
 
+/// What a TCP server sends to all its clients (`--send`, `--hex`, `--file`, `--send -`).
+///
+/// One `SendToAll` reaches a number of clients the CLI cannot know in advance, so a message counts
+/// as delivered when nothing holds it any more: every client's writer, and the `Sent` events this
+/// loop has read and dropped, share the one allocation. Input is only taken while a client is
+/// connected, so nothing is sent to nobody.
+struct Broadcast {
+    input: Input,
+    in_flight: VecDeque<Payload>,
+    in_flight_bytes: usize,
+    held: Option<Payload>,
+    input_ended: bool,
+}
+
+impl Broadcast {
+    fn wants_more(&self) -> bool {
+        !self.input_ended
+            && self.held.is_none()
+            && self.in_flight.len() < MAX_IN_FLIGHT_MESSAGES
+            && self.in_flight_bytes < MAX_IN_FLIGHT_BYTES
+    }
+
+    fn offer(
+        &mut self,
+        message: Payload,
+        session: &Session<TcpServerCommand>,
+    ) -> Result<(), EngineError> {
+        let len = message.len();
+        match session.send(TcpServerCommand::SendToAll(message.clone())) {
+            Ok(()) => {
+                self.in_flight.push_back(message);
+                self.in_flight_bytes += len;
+                Ok(())
+            }
+            // Replies share the queue; wait for room instead of dropping.
+            Err(EngineError::QueueFull { .. }) => {
+                self.held = Some(message);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Forgets delivered messages and offers a held one again.
+    fn settle(&mut self, session: &Session<TcpServerCommand>) -> Result<(), EngineError> {
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|m| std::sync::Arc::strong_count(m) == 1)
+        {
+            if let Some(done) = self.in_flight.pop_front() {
+                self.in_flight_bytes -= done.len();
+            }
+        }
+        match self.held.take() {
+            Some(message) => self.offer(message, session),
+            None => Ok(()),
+        }
+    }
+}
+
 struct TcpListen {
     reply: Option<Payload>,
     once: bool,
     stop_asked: bool,
+    broadcast: Option<Broadcast>,
+    clients: u64,
 }
 
 impl Driver for TcpListen {
@@ -362,6 +429,7 @@ impl Driver for TcpListen {
 
     fn on_event(&mut self, event: &Event, session: &Session<TcpServerCommand>, c: &mut Console) {
         match &event.kind {
+            EventKind::Connected { .. } => self.clients += 1,
             EventKind::Received { conn, .. } => {
                 if let Some(reply) = &self.reply
                     && let Err(e) = session.send(TcpServerCommand::SendTo(*conn, reply.clone()))
@@ -375,7 +443,11 @@ impl Driver for TcpListen {
             EventKind::PeerFinished { conn, .. } => {
                 let _ = session.send(TcpServerCommand::Disconnect(*conn));
             }
-            EventKind::Disconnected { reason, .. } if self.once && !self.stop_asked => {
+            EventKind::Disconnected { .. } if !self.once || self.stop_asked => {
+                self.clients = self.clients.saturating_sub(1);
+            }
+            EventKind::Disconnected { reason, .. } => {
+                self.clients = self.clients.saturating_sub(1);
                 self.stop_asked = true;
                 if let engine::CloseReason::Failed(e) = reason {
                     // With --once the one client is the whole run, so its failure is the result.
@@ -386,11 +458,53 @@ impl Driver for TcpListen {
             _ => {}
         }
     }
+
+    fn input(&self) -> Option<&Input> {
+        let broadcast = self.broadcast.as_ref()?;
+        (self.clients > 0 && !self.stop_asked && broadcast.wants_more()).then_some(&broadcast.input)
+    }
+
+    fn on_input(
+        &mut self,
+        message: Option<Result<Payload, Failure>>,
+        session: &Session<TcpServerCommand>,
+        console: &mut Console,
+    ) {
+        let Some(broadcast) = self.broadcast.as_mut() else {
+            return;
+        };
+        match message {
+            None => broadcast.input_ended = true,
+            Some(Ok(payload)) => {
+                if let Err(e) = broadcast.offer(payload, session) {
+                    broadcast.input_ended = true;
+                    eprintln!("{}", e.plain_sentence());
+                }
+            }
+            Some(Err(failure)) => {
+                broadcast.input_ended = true;
+                console.fail(&failure);
+            }
+        }
+    }
+
+    fn settle(&mut self, session: &Session<TcpServerCommand>, _: &mut Console) {
+        if let Some(broadcast) = self.broadcast.as_mut()
+            && let Err(e) = broadcast.settle(session)
+        {
+            broadcast.input_ended = true;
+            eprintln!("{}", e.plain_sentence());
+        }
+    }
 }
 
 /// `tcp-listen PORT`.
-pub(crate) fn tcp_listen(args: &TcpListenArgs) -> Result<(), Failure> {
+pub(crate) fn tcp_listen(
+    args: &TcpListenArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<(), Failure> {
     let server = &args.server;
+    let sources = data::sources(&args.data, &server.text, matches)?;
     let config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,
@@ -400,10 +514,19 @@ pub(crate) fn tcp_listen(args: &TcpListenArgs) -> Result<(), Failure> {
         capture: check_capture(server, true)?,
         ..TcpServerConfig::default()
     };
+    let broadcast = (!sources.is_empty()).then(|| Broadcast {
+        input: data::spawn_reader(sources, Framing::Stream),
+        in_flight: VecDeque::new(),
+        in_flight_bytes: 0,
+        held: None,
+        input_ended: false,
+    });
     let mut driver = TcpListen {
         reply: reply(server)?,
         once: args.once,
         stop_asked: false,
+        broadcast,
+        clients: 0,
     };
     let mut console = Console::new(&server.common, Role::TcpServer);
     let session = engine::tcp_server::start(config, engine::noop_waker());
@@ -487,7 +610,7 @@ impl Driver for UdpSend {
 pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Result<(), Failure> {
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Udp, PortUse::Connect)?;
-    let sources = data::sources(&args.data, matches)?;
+    let sources = data::sources(&args.data, &args.text, matches)?;
     let mut config = UdpClientConfig::new(host, port);
     config.connect = args.connect;
     config.broadcast = args.broadcast;
