@@ -705,6 +705,35 @@ fn exit_code_0_for_a_udp_send_that_went_out() {
     let mut buf = [0; 64];
     let (n, _) = peer.recv_from(&mut buf).expect("datagram");
     assert_eq!(&buf[..n], b"ping");
+
+    // --local fixes the port the datagram comes from.
+    let (holder, local) = closed_udp_port();
+    drop(holder);
+    let from = run(&[
+        "udp-send",
+        "127.0.0.1",
+        &port_of(addr),
+        "--send",
+        "again",
+        "--local",
+        &local.to_string(),
+        "--wait",
+        "0",
+    ]);
+    // The port was free a moment ago; a test running in parallel may have been given it since,
+    // and then binding must fail with that reason.
+    if from.code == Some(0) {
+        let (n, sender) = peer.recv_from(&mut buf).expect("datagram");
+        assert_eq!(&buf[..n], b"again");
+        assert_eq!(sender, local);
+    } else {
+        assert_eq!(from.code, Some(1));
+        assert!(
+            from.stderr.contains("Address already in use"),
+            "{}",
+            from.stderr
+        );
+    }
 }
 
 #[test]
@@ -744,6 +773,10 @@ fn exit_code_2_and_a_sentence_for_bad_input() {
     assert_bad_input(
         &["tcp-listen", "0", "--bind", "nowhere"],
         "is not an IP address",
+    );
+    assert_bad_input(
+        &["udp-send", "127.0.0.1", "9", "--local", "here"],
+        "is not a local address and port",
     );
     assert_bad_input(&["lookup", ""], "no host given");
     assert_bad_input(&["lookup", "localhost", "70000"], "70000 is not a port");

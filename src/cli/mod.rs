@@ -10,7 +10,7 @@ mod data;
 mod lookup;
 mod run;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -155,6 +155,10 @@ pub struct TcpConnectArgs {
     /// until the peer closes.
     #[arg(long)]
     pub shutdown: bool,
+    /// Local address and port to bind before connecting (`127.0.0.1:40000`, `[::1]:0`); by
+    /// default the system picks.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_local)]
+    pub local: Option<SocketAddr>,
     /// How long connecting may take, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
@@ -231,6 +235,10 @@ pub struct UdpSendArgs {
     /// shows up as "connection refused".
     #[arg(long)]
     pub connect: bool,
+    /// Local address and port to send from (`0.0.0.0:5000`): some devices answer only to a fixed
+    /// port. By default the system picks.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_local)]
+    pub local: Option<SocketAddr>,
     /// Allow sending to a broadcast address (`SO_BROADCAST`).
     #[arg(long)]
     pub broadcast: bool,
@@ -317,6 +325,15 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     let bad = || format!("\"{text}\" is not a number of seconds (for example 2 or 0.5)");
     let secs: f64 = text.trim().parse().map_err(|_| bad())?;
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// Parses `--local`: an address and port of this machine.
+fn parse_local(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "\"{text}\" is not a local address and port: write it as 127.0.0.1:5000, 0.0.0.0:5000 or [::1]:5000"
+        )
+    })
 }
 
 /// Parses a port field, in the same words as the window.

@@ -329,6 +329,7 @@ pub(crate) fn tcp_connect(
     let port = port(&args.port, Protocol::Tcp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
     let mut config = TcpClientConfig::new(host, port);
+    config.local = args.local;
     if let Some(timeout) = args.timeout {
         if timeout.is_zero() {
             return Err(Failure::usage(
@@ -612,6 +613,7 @@ pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Resu
     let port = port(&args.port, Protocol::Udp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
     let mut config = UdpClientConfig::new(host, port);
+    config.local = args.local;
     config.connect = args.connect;
     config.broadcast = args.broadcast;
     let mut console = Console::new(&args.common, Role::UdpClient);
