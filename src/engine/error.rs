@@ -173,6 +173,16 @@ pub enum EngineError {
         /// Why not.
         why: String,
     },
+    /// A capture file could not be created or written (see [`crate::engine::capture`]).
+    #[error("capture to {path} failed: {message}")]
+    Capture {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+        /// True when the file already exists and overwriting was not allowed.
+        exists: bool,
+    },
     /// A worker thread could not start, or ended by panicking; the session reports it instead of
     /// taking the program down.
     #[error("internal error in thread {thread}: {message}")]
@@ -202,11 +212,14 @@ impl EngineError {
             EngineError::Io { class, .. } => *class,
             EngineError::Resolve { .. } => ErrorClass::NotFound,
             EngineError::ConnectTimeout { .. } => ErrorClass::TimedOut,
-            EngineError::PayloadTooLarge { .. } => ErrorClass::InvalidInput,
+            EngineError::PayloadTooLarge { .. } | EngineError::Capture { exists: true, .. } => {
+                ErrorClass::InvalidInput
+            }
             EngineError::NoSuchClient { .. }
             | EngineError::QueueFull { .. }
             | EngineError::SessionEnded
             | EngineError::NotNow { .. }
+            | EngineError::Capture { exists: false, .. }
             | EngineError::WorkerFailed { .. } => ErrorClass::Other,
         }
     }
@@ -240,6 +253,14 @@ impl EngineError {
                 len, limit, family, ..
             } => format!(
                 "That message is {len} bytes, but one UDP datagram over {family} can carry at most {limit} bytes. Send it in smaller pieces, or use TCP, which is a stream and has no such limit."
+            ),
+            EngineError::Capture {
+                path, exists: true, ..
+            } => format!(
+                "The file {path} already exists, and Socket Lab does not overwrite files silently. Choose another file name, or allow overwriting."
+            ),
+            EngineError::Capture { path, message, .. } => format!(
+                "Could not write the capture file {path} ({message}). Check that the folder exists, that you may write there, and that the disk has room."
             ),
             other => {
                 let mut s = other.to_string();

@@ -57,3 +57,193 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, EngineError> {
     }
     Ok(out)
 }
+
+/// `AI_CANONNAME`: ask `getaddrinfo` for the canonical name. The value is 2 on Linux, the BSDs,
+/// macOS and Windows alike.
+const AI_CANONNAME: i32 = 0x0002;
+
+/// Address family of a lookup result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4 (`AF_INET`).
+    Inet,
+    /// IPv6 (`AF_INET6`).
+    Inet6,
+}
+
+impl Family {
+    /// The C name (`AF_INET`, `AF_INET6`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Inet => "AF_INET",
+            Family::Inet6 => "AF_INET6",
+        }
+    }
+}
+
+/// Socket type of a lookup result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketKind {
+    /// A byte stream (`SOCK_STREAM`): TCP.
+    Stream,
+    /// Datagrams (`SOCK_DGRAM`): UDP.
+    Datagram,
+    /// Raw IP (`SOCK_RAW`).
+    Raw,
+    /// Anything else, by number.
+    Other(i32),
+}
+
+impl SocketKind {
+    fn from_raw(raw: i32) -> Self {
+        use dns_lookup::SockType;
+        if SockType::Stream == raw {
+            SocketKind::Stream
+        } else if SockType::DGram == raw {
+            SocketKind::Datagram
+        } else if SockType::Raw == raw {
+            SocketKind::Raw
+        } else {
+            SocketKind::Other(raw)
+        }
+    }
+
+    fn to_raw(self) -> i32 {
+        use dns_lookup::SockType;
+        match self {
+            SocketKind::Stream => SockType::Stream.into(),
+            SocketKind::Datagram => SockType::DGram.into(),
+            SocketKind::Raw => SockType::Raw.into(),
+            SocketKind::Other(raw) => raw,
+        }
+    }
+
+    /// The C name (`SOCK_STREAM`, `SOCK_DGRAM`, ...).
+    pub fn name(self) -> String {
+        match self {
+            SocketKind::Stream => "SOCK_STREAM".to_owned(),
+            SocketKind::Datagram => "SOCK_DGRAM".to_owned(),
+            SocketKind::Raw => "SOCK_RAW".to_owned(),
+            SocketKind::Other(n) => format!("type {n}"),
+        }
+    }
+}
+
+/// Transport protocol of a lookup result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportProtocol {
+    /// TCP (`IPPROTO_TCP`).
+    Tcp,
+    /// UDP (`IPPROTO_UDP`).
+    Udp,
+    /// Not given (0), or another protocol by number.
+    Other(i32),
+}
+
+impl TransportProtocol {
+    fn from_raw(raw: i32) -> Self {
+        use dns_lookup::Protocol;
+        if Protocol::TCP == raw {
+            TransportProtocol::Tcp
+        } else if Protocol::UDP == raw {
+            TransportProtocol::Udp
+        } else {
+            TransportProtocol::Other(raw)
+        }
+    }
+
+    /// The C name (`IPPROTO_TCP`, `IPPROTO_UDP`), or the number.
+    pub fn name(self) -> String {
+        match self {
+            TransportProtocol::Tcp => "IPPROTO_TCP".to_owned(),
+            TransportProtocol::Udp => "IPPROTO_UDP".to_owned(),
+            TransportProtocol::Other(n) => format!("protocol {n}"),
+        }
+    }
+}
+
+/// One row of a `getaddrinfo` answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrInfoRow {
+    /// Address family.
+    pub family: Family,
+    /// Socket type the address is meant for.
+    pub kind: SocketKind,
+    /// Transport protocol.
+    pub protocol: TransportProtocol,
+    /// The address, with the port asked for (0 when none was).
+    pub addr: SocketAddr,
+    /// The canonical name; the system gives it on the first row only.
+    pub canonical_name: Option<String>,
+}
+
+/// Every row `getaddrinfo` returns for `host`, in the system's order, with `port` in each address;
+/// `kind` limits the rows to one socket type (the `ai_socktype` hint). The canonical name is asked
+/// for (`AI_CANONNAME`).
+pub fn addr_info(
+    host: &str,
+    port: u16,
+    kind: Option<SocketKind>,
+) -> Result<Vec<AddrInfoRow>, EngineError> {
+    let name = normalize_host(host)?;
+    let hints = dns_lookup::AddrInfoHints {
+        flags: AI_CANONNAME,
+        socktype: kind.map_or(0, SocketKind::to_raw),
+        ..dns_lookup::AddrInfoHints::default()
+    };
+    let failed = |message: String| EngineError::Resolve {
+        host: name.to_owned(),
+        message,
+    };
+    let service = port.to_string();
+    let answers = dns_lookup::getaddrinfo(Some(name), Some(&service), Some(hints))
+        .map_err(|e| failed(std::io::Error::from(e).to_string()))?;
+    let mut rows = Vec::new();
+    for answer in answers {
+        let answer = answer.map_err(|e| failed(e.to_string()))?;
+        rows.push(AddrInfoRow {
+            family: if answer.sockaddr.is_ipv4() {
+                Family::Inet
+            } else {
+                Family::Inet6
+            },
+            kind: SocketKind::from_raw(answer.socktype),
+            protocol: TransportProtocol::from_raw(answer.protocol),
+            addr: answer.sockaddr,
+            canonical_name: answer.canonname,
+        });
+    }
+    if rows.is_empty() {
+        return Err(failed("the name has no addresses".to_owned()));
+    }
+    Ok(rows)
+}
+
+/// What `getnameinfo` says about an address and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameInfo {
+    /// The host name, or `None` when the system knows no name for the address (it then answers
+    /// with the address itself).
+    pub host: Option<String>,
+    /// The service name of the port (for TCP), or `None` when it has none.
+    pub service: Option<String>,
+}
+
+/// Reverse lookup: the name of `addr`'s IP address and of its port (`getnameinfo`).
+pub fn name_info(addr: SocketAddr) -> Result<NameInfo, EngineError> {
+    // Flags 0: a missing name comes back as the numeric form rather than an error, so "no name"
+    // can be told apart from a failing resolver without platform-specific flag values.
+    let (host, service) = dns_lookup::getnameinfo(&addr, 0).map_err(|e| {
+        let e = std::io::Error::from(e);
+        EngineError::io(super::error::Op::GetNameInfo, addr, &e)
+    })?;
+    let numeric_host = host
+        .split('%')
+        .next()
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+        .is_some();
+    Ok(NameInfo {
+        host: (!numeric_host && !host.is_empty()).then_some(host),
+        service: (service.parse::<u16>().is_err() && !service.is_empty()).then_some(service),
+    })
+}

@@ -7,6 +7,7 @@
 //! out events and reads exact counters. Dropping it stops the session and joins its threads.
 
 pub mod autoreply;
+pub mod capture;
 pub mod encoding;
 pub mod error;
 pub mod event;
@@ -23,6 +24,7 @@ mod tcp_conn;
 pub mod tcp_server;
 pub mod udp;
 
+pub use capture::CaptureConfig;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,

@@ -135,6 +135,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         peer,
         close_on_peer_finished: false,
         thread_name: format!("tcp-client-read {peer}"),
+        capture: None,
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,

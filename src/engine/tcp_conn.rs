@@ -15,6 +15,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use socket2::Socket;
 
+use super::capture::CaptureWriter;
 use super::error::{EngineError, Op};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
@@ -177,6 +178,8 @@ pub(crate) struct ConnSetup {
     /// for the user (client default, and the server's half-close demonstrations).
     pub close_on_peer_finished: bool,
     pub thread_name: String,
+    /// Where the reader writes every received byte, if capturing.
+    pub capture: Option<CaptureWriter>,
 }
 
 impl Connection {
@@ -195,6 +198,7 @@ impl Connection {
             peer,
             close_on_peer_finished,
             thread_name,
+            capture,
         } = setup;
         let control = stream
             .try_clone()
@@ -229,8 +233,18 @@ impl Connection {
             thread_name,
             sink,
             move || {
-                let reason =
-                    read_loop(&reader_ctx, stream, &reader_pool, &reader_notices, &wake_rx);
+                let mut capture = capture;
+                let mut reason = read_loop(
+                    &reader_ctx,
+                    stream,
+                    &reader_pool,
+                    &reader_notices,
+                    &wake_rx,
+                    &mut capture,
+                );
+                if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
+                    reason = failed;
+                }
                 let _ = reader_notices.send(ConnNotice::Ended(reader_ctx.id, reason));
             },
             move |e| {
@@ -420,12 +434,32 @@ impl Drop for Connection {
     }
 }
 
+/// A capture that cannot be written ends the connection: the file would no longer hold every
+/// byte, and receiving more would only widen the gap.
+fn capture_failed(
+    ctx: &ConnCtx,
+    capture: &mut Option<CaptureWriter>,
+    error: EngineError,
+) -> CloseReason {
+    *capture = None;
+    ctx.sink.emit(EventKind::Error(error.clone()));
+    ctx.close_now(CloseReason::Failed(error.clone()));
+    CloseReason::Failed(error)
+}
+
+/// Writes what the capture file still buffers.
+fn flush_capture(ctx: &ConnCtx, capture: &mut Option<CaptureWriter>) -> Option<CloseReason> {
+    let error = capture.as_mut()?.flush().err()?;
+    Some(capture_failed(ctx, capture, error))
+}
+
 fn read_loop(
     ctx: &ConnCtx,
     mut stream: TcpStream,
     pool: &BufferPool,
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
+    capture: &mut Option<CaptureWriter>,
 ) -> CloseReason {
     let counters = &ctx.shared.counters;
     let mut buf = vec![0; SMALL_READ];
@@ -451,6 +485,9 @@ fn read_loop(
             if let Some(reason) = ctx.state.closing() {
                 return reason;
             }
+            if let Some(failed) = flush_capture(ctx, capture) {
+                return failed;
+            }
             ctx.stats.peer_finished.store(true, Ordering::Release);
             ctx.sink.emit(EventKind::PeerFinished {
                 conn: ctx.id,
@@ -468,6 +505,11 @@ fn read_loop(
         add(&counters.reads, 1);
         add(&ctx.stats.bytes_in, n);
         add(&ctx.stats.reads, 1);
+        if let Some(file) = capture.as_mut()
+            && let Err(error) = file.write(&buf[..n])
+        {
+            return capture_failed(ctx, capture, error);
+        }
 
         let capacity = buf.len();
         let data = if capacity == BIG_READ && n > SMALL_READ {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, select, unbounded};
 use socket2::{Socket, Type};
 
+use super::capture::CaptureConfig;
 use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
 use super::options::{
@@ -46,6 +47,8 @@ pub struct TcpServerConfig {
     pub close_when_client_finishes: bool,
     /// Options for each accepted connection.
     pub options: TcpOptions,
+    /// Write each client's received bytes to its own file (`dump.bin` → `dump-1.bin`, ...).
+    pub capture: Option<CaptureConfig>,
     /// Queue sizes.
     pub queues: QueueSizes,
 }
@@ -62,6 +65,7 @@ impl Default for TcpServerConfig {
             echo: false,
             close_when_client_finishes: true,
             options: TcpOptions::default(),
+            capture: None,
             queues: QueueSizes::default(),
         }
     }
@@ -139,6 +143,12 @@ fn listen(sink: &EventSink, config: &TcpServerConfig) -> Result<(Socket, SocketA
 fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     let sink = &ctx.sink;
     ctx.shared.echo.store(config.echo, Ordering::Relaxed);
+    if let Some(Err(e)) = config.capture.as_ref().map(|c| c.check(true)) {
+        sink.emit(EventKind::Stopped {
+            reason: StopReason::Failed(e),
+        });
+        return;
+    }
     let (listener, local) = match listen(sink, config) {
         Ok(l) => l,
         Err(e) => {
@@ -365,6 +375,18 @@ impl Supervisor<'_> {
                 return;
             }
         };
+        let capture = match &self.config.capture {
+            Some(c) => match c.open(&c.path_for_client(id)) {
+                Ok(writer) => Some(writer),
+                Err(e) => {
+                    // Taking data that cannot be captured would break the capture's promise.
+                    self.sink.emit(EventKind::Error(e));
+                    self.sink.ok(Some(id), Op::Close, "");
+                    return;
+                }
+            },
+            None => None,
+        };
         add(&self.shared.counters.connections_accepted, 1);
         let setup = ConnSetup {
             id,
@@ -373,6 +395,7 @@ impl Supervisor<'_> {
             peer,
             close_on_peer_finished: self.config.close_when_client_finishes,
             thread_name: format!("tcp-server-conn {id} {peer}"),
+            capture,
         };
         match Connection::start(setup, self.sink, self.shared, &self.pool, &self.notices) {
             Ok(conn) => {

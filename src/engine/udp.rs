@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{bounded, select};
 use socket2::{Socket, Type};
 
+use super::capture::{CaptureConfig, CaptureWriter};
 use super::error::{EngineError, Op};
 use super::event::{DatagramBatch, EventKind, Payload, StopReason};
 use super::lookup::resolve;
@@ -44,7 +45,7 @@ pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
 }
 
 /// How a UDP server binds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct UdpServerConfig {
     /// Address to bind; `127.0.0.1` (the default) hears only this machine.
     pub bind: IpAddr,
@@ -60,6 +61,8 @@ pub struct UdpServerConfig {
     pub recv_buffer: Option<usize>,
     /// Send every datagram straight back to its sender.
     pub echo: bool,
+    /// Write the payload of every datagram, in arrival order, to this file.
+    pub capture: Option<CaptureConfig>,
     /// Queue sizes.
     pub queues: QueueSizes,
 }
@@ -74,6 +77,7 @@ impl Default for UdpServerConfig {
             broadcast: false,
             recv_buffer: Some(DEFAULT_RECV_BUFFER),
             echo: false,
+            capture: None,
             queues: QueueSizes::default(),
         }
     }
@@ -144,7 +148,7 @@ pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
             target: None,
             connect: false,
         };
-        run(&ctx, &setup);
+        run(&ctx, &setup, config.capture.as_ref());
     })
 }
 
@@ -182,7 +186,7 @@ pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
             target: Some(target),
             connect: config.connect,
         };
-        run(&ctx, &setup);
+        run(&ctx, &setup, None);
     })
 }
 
@@ -245,9 +249,14 @@ fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineE
     Ok((socket, local))
 }
 
-fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
+fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfig>) {
     let sink = &ctx.sink;
-    let (socket, local) = match open(sink, setup) {
+    // The file is created only once the socket is bound, so a failed bind leaves no empty file.
+    let opened = open(sink, setup).and_then(|(socket, local)| {
+        let capture = capture.map(|c| c.open(&c.path)).transpose()?;
+        Ok((socket, local, capture))
+    });
+    let (socket, local, capture) = match opened {
         Ok(s) => s,
         Err(e) => {
             sink.ok(None, Op::Close, "");
@@ -277,7 +286,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
                 format!("udp-recv {local}"),
                 &ctx.sink,
                 move || {
-                    let error = read_loop(&sink, &shared, &reader_socket, &last);
+                    let error = read_loop(&sink, &shared, &reader_socket, &last, capture);
                     let _ = done.send(error);
                 },
                 move |e| {
@@ -446,6 +455,7 @@ struct Reader<'a> {
     socket: &'a UdpSocket,
     batch: DatagramBatch,
     not_shown: (u64, u64),
+    capture: Option<CaptureWriter>,
 }
 
 impl Reader<'_> {
@@ -468,6 +478,18 @@ impl Reader<'_> {
                 }
             }
         }
+    }
+
+    /// Writes the batch to the capture file, before anything can drop it from view.
+    fn capture(&mut self) -> Result<(), EngineError> {
+        let Some(file) = self.capture.as_mut() else {
+            return Ok(());
+        };
+        for datagram in self.batch.iter() {
+            file.write(datagram.data)?;
+        }
+        // Datagrams come one by one with pauses between: flush per batch so the file is current.
+        file.flush()
     }
 
     /// Hands the batch to the owner if there is room; otherwise counts it as not shown.
@@ -532,6 +554,7 @@ fn read_loop(
     shared: &SessionShared,
     socket: &UdpSocket,
     last_sender: &Mutex<Option<SocketAddr>>,
+    capture: Option<CaptureWriter>,
 ) -> Option<EngineError> {
     let local = socket
         .local_addr()
@@ -542,11 +565,19 @@ fn read_loop(
         socket,
         batch: DatagramBatch::default(),
         not_shown: (0, 0),
+        capture,
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
+    let connected_peer = socket.peer_addr().ok();
+    // A connected socket's peer is fixed, so plain `recv` is used: the stop wake-up (`shutdown`)
+    // makes the call return without any sender address, which std's `recv_from` panics on.
+    let receive = |buf: &mut [u8]| match connected_peer {
+        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
+        None => socket.recv_from(buf),
+    };
     loop {
-        let first = socket.recv_from(&mut buf);
+        let first = receive(&mut buf);
         if shared.is_stopping() {
             return None;
         }
@@ -563,7 +594,8 @@ fn read_loop(
         let mut pending_error = None;
         if socket.set_nonblocking(true).is_ok() {
             while reader.batch.len() < BATCH_MAX {
-                match socket.recv_from(&mut buf) {
+                match receive(&mut buf) {
+                    Ok(_) if shared.is_stopping() => break,
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -575,7 +607,11 @@ fn read_loop(
             }
             let _ = socket.set_nonblocking(false);
         }
+        let captured = reader.capture();
         reader.flush(last_sender);
+        if let Err(e) = captured {
+            return Some(e);
+        }
         if shared.is_stopping() {
             return None;
         }

@@ -1,0 +1,197 @@
+//! What a client sends: the `--send`, `--hex` and `--file` values in the order they were given,
+//! checked before anything touches the network, then read on a thread of their own so a slow or
+//! endless standard input never blocks the event loop.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::path::PathBuf;
+
+use clap::ArgMatches;
+use crossbeam_channel::{Receiver, bounded};
+
+use super::{DataArgs, Failure, TextArgs};
+use crate::engine::Payload;
+use crate::engine::payload::parse_hex;
+use crate::engine::udp::MAX_PAYLOAD_V4;
+
+/// Bytes per chunk when streaming a file or standard input over TCP: large enough to keep the
+/// connection busy, small enough that the bytes in flight stay bounded.
+pub(crate) const STREAM_CHUNK: usize = 64 * 1024;
+/// Chunks the reading thread may have ready ahead of the sender.
+const READ_AHEAD: usize = 4;
+
+/// One thing to send.
+pub(crate) enum Source {
+    /// Bytes known up front (`--send TEXT`, `--hex HEX`).
+    Bytes(Payload),
+    /// A file, opened while checking the arguments.
+    File(PathBuf, File),
+    /// Standard input, until it ends (`--send -`).
+    Stdin,
+}
+
+/// How streamed input is cut into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// TCP: a stream has no message boundaries; cut into chunks of [`STREAM_CHUNK`].
+    Stream,
+    /// UDP: a file is one datagram, standard input one datagram per line.
+    Datagrams,
+}
+
+/// The sources in command-line order. `matches` (the subcommand's) gives the positions of the
+/// options; without it, the order is `--send`, `--hex`, `--file`.
+pub(crate) fn sources(
+    args: &DataArgs,
+    text: &TextArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<Vec<Source>, Failure> {
+    let positions = |id: &str, count: usize| -> Vec<usize> {
+        matches
+            .and_then(|m| m.indices_of(id))
+            .map(Iterator::collect::<Vec<_>>)
+            .filter(|v| v.len() == count)
+            .unwrap_or_else(|| (0..count).collect())
+    };
+    let mut ordered: Vec<(usize, u8, Source)> = Vec::new();
+    for (typed, at) in args.send.iter().zip(positions("send", args.send.len())) {
+        let source = if typed == "-" {
+            Source::Stdin
+        } else {
+            Source::Bytes(Payload::from(text.encode(typed)?))
+        };
+        ordered.push((at, 0, source));
+    }
+    for (hex, at) in args.hex.iter().zip(positions("hex", args.hex.len())) {
+        let bytes =
+            parse_hex(hex).map_err(|e| Failure::usage(format!("In --hex \"{hex}\": {e}")))?;
+        ordered.push((at, 1, Source::Bytes(Payload::from(bytes))));
+    }
+    for (path, at) in args.file.iter().zip(positions("file", args.file.len())) {
+        ordered.push((at, 2, Source::File(path.clone(), open(path)?)));
+    }
+    ordered.sort_by_key(|(at, kind, _)| (*at, *kind));
+    Ok(ordered.into_iter().map(|(_, _, s)| s).collect())
+}
+
+fn open(path: &PathBuf) -> Result<File, Failure> {
+    let cannot =
+        |why: String| Failure::usage(format!("Cannot read the file {}: {why}.", path.display()));
+    if path.is_dir() {
+        return Err(cannot("it is a folder".to_owned()));
+    }
+    File::open(path).map_err(|e| cannot(e.to_string()))
+}
+
+/// Starts the thread that reads the sources in order and hands over one message at a time.
+/// The channel ends when everything has been read; a read error arrives as a [`Failure`].
+pub(crate) fn spawn_reader(
+    sources: Vec<Source>,
+    framing: Framing,
+) -> Receiver<Result<Payload, Failure>> {
+    let (tx, rx) = bounded(READ_AHEAD);
+    let body = move || {
+        for source in sources {
+            let result = match source {
+                Source::Bytes(bytes) => tx.send(Ok(bytes)).map_err(|_| None),
+                Source::File(path, file) => {
+                    let cut = match framing {
+                        Framing::Stream => Cut::Chunks,
+                        Framing::Datagrams => Cut::Whole,
+                    };
+                    let name = path.display().to_string();
+                    read_all(file, cut, &name, &mut |m| tx.send(m).is_ok())
+                }
+                Source::Stdin => {
+                    let cut = match framing {
+                        Framing::Stream => Cut::Chunks,
+                        Framing::Datagrams => Cut::Lines,
+                    };
+                    read_all(std::io::stdin().lock(), cut, "standard input", &mut |m| {
+                        tx.send(m).is_ok()
+                    })
+                }
+            };
+            if let Err(failure) = result {
+                if let Some(failure) = failure {
+                    let _ = tx.send(Err(failure));
+                }
+                return;
+            }
+        }
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("cli-input".to_owned())
+        .spawn(body)
+    {
+        // The sender went down with the closure that never ran; report through a fresh channel.
+        let (tx, rx) = bounded(1);
+        let _ = tx.send(Err(Failure::network(format!(
+            "Could not start reading the data to send: {e}."
+        ))));
+        return rx;
+    }
+    rx
+}
+
+/// How one source is cut into messages.
+#[derive(Clone, Copy)]
+enum Cut {
+    /// Pieces of at most [`STREAM_CHUNK`] bytes, as they come.
+    Chunks,
+    /// One message per line (the newline included), cut at one datagram's limit.
+    Lines,
+    /// The whole source as one message.
+    Whole,
+}
+
+/// Reads one source to its end, handing each message to `deliver` (false: nobody listens any
+/// more). `Err(None)` means stop quietly; `Err(Some(_))` is a read failure.
+fn read_all(
+    input: impl Read,
+    cut: Cut,
+    name: &str,
+    deliver: &mut dyn FnMut(Result<Payload, Failure>) -> bool,
+) -> Result<(), Option<Failure>> {
+    let failed = |e: &std::io::Error| Some(Failure::usage(format!("Could not read {name}: {e}.")));
+    let mut reader = BufReader::with_capacity(STREAM_CHUNK, input);
+    loop {
+        let message = match cut {
+            Cut::Chunks => {
+                let mut chunk = vec![0; STREAM_CHUNK];
+                let n = match reader.read(&mut chunk) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(failed(&e)),
+                };
+                chunk.truncate(n);
+                chunk
+            }
+            Cut::Lines => {
+                let mut line = Vec::new();
+                // A line longer than one datagram can carry is cut at the limit, not dropped.
+                (&mut reader)
+                    .take(MAX_PAYLOAD_V4 as u64)
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| failed(&e))?;
+                line
+            }
+            Cut::Whole => {
+                let mut all = Vec::new();
+                reader.read_to_end(&mut all).map_err(|e| failed(&e))?;
+                // An empty file is still one (empty) datagram.
+                return if deliver(Ok(Payload::from(all))) {
+                    Ok(())
+                } else {
+                    Err(None)
+                };
+            }
+        };
+        if message.is_empty() {
+            return Ok(());
+        }
+        if !deliver(Ok(Payload::from(message))) {
+            return Err(None);
+        }
+    }
+}

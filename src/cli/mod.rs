@@ -1,0 +1,408 @@
+//! The command line: `socketlab <subcommand>` drives the same engine as the window, headless, so
+//! it can be scripted, used over SSH and tested end to end. With no subcommand the window opens.
+//!
+//! Standard output carries what was received (in the chosen `--output` form); standard error
+//! carries status lines, the socket-call transcript (`--explain`) and error sentences. Exit codes:
+//! 0 success, 1 network failure, 2 bad usage or bad input.
+
+mod console;
+mod data;
+mod lookup;
+mod run;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::engine::payload::{self, InputMode, LineEnding};
+use crate::engine::services::{PortUse, Protocol, parse_port};
+use crate::engine::{EngineError, ErrorClass, Payload, lookup::normalize_host};
+
+/// Socket Lab: click through real TCP and UDP sockets and see what they do.
+///
+/// Without a subcommand the window opens; with one, the same engine runs on the command line.
+#[derive(Debug, Parser)]
+#[command(name = "socketlab", version, about)]
+pub struct Cli {
+    /// What to do; without one, the window opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to a TCP server, send data, print what comes back.
+    #[command(name = "tcp-connect")]
+    TcpConnect(TcpConnectArgs),
+    /// Listen for TCP connections and print what clients send.
+    #[command(name = "tcp-listen")]
+    TcpListen(TcpListenArgs),
+    /// Send UDP datagrams to a host and print any answers.
+    #[command(name = "udp-send")]
+    UdpSend(UdpSendArgs),
+    /// Bind a UDP port and print the datagrams that arrive.
+    #[command(name = "udp-listen")]
+    UdpListen(UdpListenArgs),
+    /// Look up names, addresses and service names (getaddrinfo / getnameinfo).
+    Lookup(LookupArgs),
+}
+
+/// How received data is printed on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    /// One line per receive: time (UTC), peer, byte count, data with control bytes made visible.
+    Text,
+    /// A hex dump of each receive.
+    Hex,
+    /// Exactly the bytes received and nothing else, like nc.
+    Raw,
+    /// One JSON object per line for every event, socket calls included.
+    Json,
+    /// Nothing on standard output (status lines and counters still go to standard error).
+    None,
+}
+
+/// The line ending added to each `--send` and `--reply` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EndingArg {
+    /// Nothing.
+    None,
+    /// `\n`.
+    Lf,
+    /// `\r\n`.
+    Crlf,
+}
+
+impl EndingArg {
+    fn ending(self) -> LineEnding {
+        match self {
+            EndingArg::None => LineEnding::None,
+            EndingArg::Lf => LineEnding::Lf,
+            EndingArg::Crlf => LineEnding::CrLf,
+        }
+    }
+}
+
+/// Options every network subcommand has.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// How to print received data.
+    #[arg(long, value_enum, default_value_t = OutputMode::Text)]
+    pub output: OutputMode,
+    /// Print every socket call (the transcript) on standard error as it happens.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// How texts typed on the command line become bytes.
+#[derive(Debug, Args)]
+pub struct TextArgs {
+    /// Added to each `--send` (and `--reply`) text.
+    #[arg(long, value_enum, default_value_t = EndingArg::None, value_name = "ENDING")]
+    pub line_ending: EndingArg,
+    /// Read `\n \r \t \0 \xNN \\` in `--send` and `--reply` texts as the bytes they stand for.
+    #[arg(long)]
+    pub escapes: bool,
+}
+
+impl TextArgs {
+    /// Encodes one typed text with the shared payload codec.
+    fn encode(&self, text: &str) -> Result<Vec<u8>, Failure> {
+        let mode = if self.escapes {
+            InputMode::Escapes
+        } else {
+            InputMode::Text
+        };
+        payload::encode(text, mode, self.line_ending.ending())
+            .map_err(|e| Failure::usage(e.to_string()))
+    }
+}
+
+/// What to send, in the order given on the command line.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Text to send; repeat it to send several messages in order. `-` streams standard input until
+    /// it ends (TCP: as it comes; UDP: one datagram per line). A TCP server sends to every client
+    /// connected at the time, starting when the first one connects.
+    #[arg(long = "send", value_name = "TEXT")]
+    pub send: Vec<String>,
+    /// Bytes to send, as hex digits (`48 65 6c 6c 6f`, `0x48 0x65`); repeatable.
+    #[arg(long, value_name = "HEX")]
+    pub hex: Vec<String>,
+    /// A file to send (TCP: streamed; UDP: one datagram); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub file: Vec<PathBuf>,
+}
+
+/// `tcp-connect HOST PORT`.
+#[derive(Debug, Args)]
+pub struct TcpConnectArgs {
+    /// Host name or IP address (`127.0.0.1`, `::1`, `[::1]`, `localhost`).
+    pub host: String,
+    /// Port number or service name (`80`, `http`).
+    pub port: String,
+    /// What to send.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// How texts become bytes.
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// After sending, shut down writing (half-close: the peer sees end of stream) and keep reading
+    /// until the peer closes.
+    #[arg(long)]
+    pub shutdown: bool,
+    /// Local address and port to bind before connecting (`127.0.0.1:40000`, `[::1]:0`); by
+    /// default the system picks.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_local)]
+    pub local: Option<SocketAddr>,
+    /// How long connecting may take, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+    /// How long to keep receiving after the last send, in seconds (default: until the peer
+    /// closes).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub wait: Option<Duration>,
+    /// Output options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options of both servers.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Port number or service name; 0 lets the system choose (the real port is printed).
+    pub port: String,
+    /// Local address to listen on: 127.0.0.1 hears only this machine, 0.0.0.0 or :: every
+    /// interface.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Send everything received straight back to its sender.
+    #[arg(long)]
+    pub echo: bool,
+    /// Answer every receive with this text.
+    #[arg(long, value_name = "TEXT")]
+    pub reply: Option<String>,
+    /// Write every received byte to this file (TCP: one file per client, `dump.bin` →
+    /// `dump-1.bin`, `dump-2.bin`, ...).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
+    /// Allow `--capture` to replace files that already exist.
+    #[arg(long, requires = "capture")]
+    pub overwrite: bool,
+    /// How the reply text becomes bytes.
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Output options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `tcp-listen PORT`.
+#[derive(Debug, Args)]
+pub struct TcpListenArgs {
+    /// Options of both servers.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// What to send to the connected clients.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Exit when the first client has disconnected.
+    #[arg(long)]
+    pub once: bool,
+    /// Most clients connected at once; one more is accepted and closed at once.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_clients: u32,
+}
+
+/// `udp-send HOST PORT`.
+#[derive(Debug, Args)]
+pub struct UdpSendArgs {
+    /// Host name or IP address.
+    pub host: String,
+    /// Port number or service name (`53`, `domain`).
+    pub port: String,
+    /// What to send: each `--send`, `--hex` and `--file` is one datagram.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// How texts become bytes.
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Call `connect()` first: only the target's answers are received, and "port unreachable"
+    /// shows up as "connection refused".
+    #[arg(long)]
+    pub connect: bool,
+    /// Local address and port to send from (`0.0.0.0:5000`): some devices answer only to a fixed
+    /// port. By default the system picks.
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_local)]
+    pub local: Option<SocketAddr>,
+    /// Allow sending to a broadcast address (`SO_BROADCAST`).
+    #[arg(long)]
+    pub broadcast: bool,
+    /// How long to keep receiving after the last send, in seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
+    pub wait: Duration,
+    /// Output options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `udp-listen PORT`.
+#[derive(Debug, Args)]
+pub struct UdpListenArgs {
+    /// Options of both servers.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Exit after this many datagrams.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+}
+
+/// `lookup NAME [SERVICE]`.
+#[derive(Debug, Args)]
+pub struct LookupArgs {
+    /// A host name or an IP address (with `--reverse`: an IP address).
+    pub name: String,
+    /// A service name or port number (`http`, `443`).
+    pub service: Option<String>,
+    /// Reverse lookup: the name of an address, and of the port (getnameinfo).
+    #[arg(long)]
+    pub reverse: bool,
+    /// Print one JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Why a subcommand did not succeed: the exit code and the one sentence to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// 1 for a network failure, 2 for bad usage or input.
+    pub code: u8,
+    /// One plain sentence.
+    pub sentence: String,
+}
+
+/// Exit code for bad usage or bad input.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code for network failures.
+pub(crate) const EXIT_NETWORK: u8 = 1;
+
+impl Failure {
+    /// Bad usage or bad input (exit 2).
+    pub(crate) fn usage(sentence: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_USAGE,
+            sentence: sentence.into(),
+        }
+    }
+
+    /// A network failure (exit 1).
+    pub(crate) fn network(sentence: impl Into<String>) -> Self {
+        Failure {
+            code: EXIT_NETWORK,
+            sentence: sentence.into(),
+        }
+    }
+
+    /// An engine error: bad input is a usage error, everything else a network failure.
+    pub(crate) fn engine(error: &EngineError) -> Self {
+        Failure {
+            code: if error.class() == ErrorClass::InvalidInput {
+                EXIT_USAGE
+            } else {
+                EXIT_NETWORK
+            },
+            sentence: error.plain_sentence(),
+        }
+    }
+}
+
+/// Parses a number of seconds (`2`, `0.5`).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let bad = || format!("\"{text}\" is not a number of seconds (for example 2 or 0.5)");
+    let secs: f64 = text.trim().parse().map_err(|_| bad())?;
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+/// Parses `--local`: an address and port of this machine.
+fn parse_local(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "\"{text}\" is not a local address and port: write it as 127.0.0.1:5000, 0.0.0.0:5000 or [::1]:5000"
+        )
+    })
+}
+
+/// Parses a port field, in the same words as the window.
+fn port(text: &str, proto: Protocol, usage: PortUse) -> Result<u16, Failure> {
+    parse_port(text, proto, usage)
+        .map(|spec| spec.port)
+        .map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// Checks a host field before any network activity, so an empty host is bad input (exit 2).
+fn host(text: &str) -> Result<String, Failure> {
+    normalize_host(text)
+        .map(ToOwned::to_owned)
+        .map_err(|e| Failure::usage(e.plain_sentence()))
+}
+
+/// Parses `--bind`: an IP address of this machine (brackets allowed for IPv6).
+fn bind_address(text: &str) -> Result<IpAddr, Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "\"{text}\" is not an IP address to listen on: use 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface)."
+        ))
+    };
+    normalize_host(text)
+        .map_err(|_| bad())?
+        .parse()
+        .map_err(|_| bad())
+}
+
+/// The reply text of a server, encoded once.
+fn reply(server: &ServerArgs) -> Result<Option<Payload>, Failure> {
+    server
+        .reply
+        .as_deref()
+        .map(|text| server.text.encode(text).map(Payload::from))
+        .transpose()
+}
+
+/// Runs the program: parses arguments, opens the window or runs a subcommand.
+pub fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let Some(command) = cli.command else {
+        return match crate::gui::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("Socket Lab could not open its window: {e}");
+                ExitCode::from(EXIT_NETWORK)
+            }
+        };
+    };
+    let sub_matches = matches.subcommand().map(|(_, m)| m);
+    let result = match command {
+        Command::TcpConnect(args) => run::tcp_connect(&args, sub_matches),
+        Command::TcpListen(args) => run::tcp_listen(&args, sub_matches),
+        Command::UdpSend(args) => run::udp_send(&args, sub_matches),
+        Command::UdpListen(args) => run::udp_listen(&args),
+        Command::Lookup(args) => lookup::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.sentence.is_empty() {
+                eprintln!("{}", failure.sentence);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
