@@ -475,6 +475,48 @@ fn tcp_listen_sends_its_data_to_the_connected_client() {
 }
 
 #[test]
+fn tcp_listen_streams_stdin_to_its_client_with_flow_control() {
+    // Far more than the in-flight bound (4 MiB), so sending must wait for delivery many times.
+    let data = test_bytes(12 * 1024 * 1024);
+    let mut server = Running::spawn(
+        &[
+            "tcp-listen",
+            "0",
+            "--once",
+            "--send",
+            "-",
+            "--output",
+            "none",
+        ],
+        Stdio::piped(),
+    );
+    let mut stdin = server.child.stdin.take().expect("stdin is piped");
+    let source = data.clone();
+    let writer = std::thread::spawn(move || stdin.write_all(&source).is_ok());
+    let addr = server.listening();
+    let mut client = std::net::TcpStream::connect(addr).expect("connect");
+    client
+        .set_read_timeout(Some(LINE_TIMEOUT))
+        .expect("timeout");
+    let mut got = vec![0; data.len()];
+    client
+        .read_exact(&mut got)
+        .expect("everything the server sends");
+    assert!(got == data, "the stream arrived changed");
+    drop(client);
+    assert!(writer.join().expect("writer"), "stdin fully written");
+    let server = server.finish();
+    assert_eq!(server.code, Some(0), "{}", server.stderr);
+    assert!(
+        server
+            .stderr
+            .contains(&format!("sent {} bytes", data.len())),
+        "{}",
+        server.stderr
+    );
+}
+
+#[test]
 fn ipv6_loopback_with_brackets() {
     let mut server = Running::start(&["tcp-listen", "0", "--bind", "::1", "--once", "--echo"]);
     let addr = server.listening();
@@ -865,10 +907,11 @@ fn lookup_shows_what_the_resolver_returns() {
         );
     }
     assert!(out.contains("port 80/tcp"), "{out}");
-    // Every address the tool shows is one the resolver gave.
+    // Every TCP address the tool shows is one the resolver gave. (Whether http also has a UDP
+    // entry depends on the system's services file, so only the stream rows are counted.)
     let shown = out
         .lines()
-        .filter(|l| l.trim_start().starts_with("AF_INET"))
+        .filter(|l| l.trim_start().starts_with("AF_INET") && l.contains("SOCK_STREAM"))
         .count();
     assert_eq!(shown, expected.len(), "{out}");
 

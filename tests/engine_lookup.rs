@@ -61,7 +61,19 @@ fn name_info_names_loopback_and_its_service() {
         info.host.as_deref().is_some_and(|h| !h.is_empty()),
         "{info:?}"
     );
-    assert_eq!(info.service.as_deref(), Some("http"));
+    // getnameinfo names ports from the system's services file; without one it has no name.
+    let system_knows_http = std::fs::read_to_string("/etc/services").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("http") && l.contains("80/tcp"))
+    });
+    if system_knows_http {
+        assert_eq!(info.service.as_deref(), Some("http"));
+    } else {
+        assert!(
+            matches!(info.service.as_deref(), None | Some("http")),
+            "{info:?}"
+        );
+    }
     // A port with no service name comes back as no name, not as a number.
     let unnamed = name_info(SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 1)).unwrap();
     assert!(unnamed.service.as_deref() != Some("1"), "{unnamed:?}");

@@ -32,6 +32,9 @@ const MAX_IN_FLIGHT_MESSAGES: usize = 64;
 /// Exit code after a second Ctrl-C, which stops at once instead of cleanly (128 + SIGINT, as
 /// shells report it).
 const EXIT_FORCED: i32 = 130;
+/// How soon a server looks again at messages that are still held somewhere after their last
+/// event (see [`Broadcast`]).
+const RECHECK: Duration = Duration::from_millis(10);
 
 type Input = Receiver<Result<Payload, Failure>>;
 
@@ -360,7 +363,9 @@ pub(crate) fn tcp_connect(
 ///
 /// One `SendToAll` reaches a number of clients the CLI cannot know in advance, so a message counts
 /// as delivered when nothing holds it any more: every client's writer, and the `Sent` events this
-/// loop has read and dropped, share the one allocation. Input is only taken while a client is
+/// loop has read and dropped, share the one allocation. The engine's last reference may go a moment
+/// after the last event, so while messages are outstanding the loop also looks again every
+/// [`RECHECK`] (and not at all when nothing is being sent). Input is only taken while a client is
 /// connected, so nothing is sent to nobody.
 struct Broadcast {
     input: Input,
@@ -487,6 +492,12 @@ impl Driver for TcpListen {
                 console.fail(&failure);
             }
         }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let broadcast = self.broadcast.as_ref()?;
+        (!broadcast.in_flight.is_empty() || broadcast.held.is_some())
+            .then(|| Instant::now() + RECHECK)
     }
 
     fn settle(&mut self, session: &Session<TcpServerCommand>, _: &mut Console) {
