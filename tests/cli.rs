@@ -646,7 +646,10 @@ fn explain_prints_the_transcript_after_the_listening_line() {
     let mut server = Running::start(&["tcp-listen", "0", "--once", "--explain"]);
     let addr = server.listening();
     let next = server.stderr_line();
-    assert_eq!(next, "  socket(AF_INET, SOCK_STREAM) → new socket");
+    assert!(
+        next.starts_with("  socket(AF_INET, SOCK_STREAM) → new socket    — create a TCP socket"),
+        "the call and its plain-language explanation: {next}"
+    );
     let client = run(&["tcp-connect", "127.0.0.1", &port_of(addr), "--wait", "0"]);
     assert_eq!(client.code, Some(0), "{}", client.stderr);
     let server = server.finish();

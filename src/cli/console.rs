@@ -72,6 +72,11 @@ impl Console {
         if self.explain
             && let Some(line) = event.kind.transcript_line()
         {
+            // The same plain-language explanation the window shows beside each call.
+            let line = match crate::engine::explain::explain_event(&event.kind) {
+                Some(why) => format!("{line}    — {why}"),
+                None => line,
+            };
             self.transcript(&line);
         }
         self.started |= matches!(

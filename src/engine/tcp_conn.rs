@@ -113,7 +113,13 @@ impl ConnCtx {
     /// a reader that waits after end of stream.
     fn close_now(&self, reason: CloseReason) {
         self.state.set_closing(reason);
-        self.shutdown(Shutdown::Both);
+        // When both sides have already sent FIN there is nothing left to shut down (the call
+        // would only fail with "not connected"); the reader is waiting and just needs waking.
+        let both_finished = self.stats.write_shut.load(Ordering::Acquire)
+            && self.stats.peer_finished.load(Ordering::Acquire);
+        if !both_finished {
+            self.shutdown(Shutdown::Both);
+        }
         let _ = self.wake_reader.try_send(());
     }
 
