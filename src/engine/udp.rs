@@ -33,6 +33,8 @@ pub const MAX_PAYLOAD_V6: usize = 65_527;
 pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
 /// Most datagrams in one event.
 const BATCH_MAX: usize = 64;
+/// How often a reader with an unsent "not shown" report offers it again while no datagram comes.
+const NOT_SHOWN_RETRY: Duration = Duration::from_millis(10);
 
 /// The largest payload one datagram to `to` can carry, and the family's name.
 pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
@@ -478,6 +480,19 @@ impl Reader<'_> {
         if let Some(peer) = self.batch.last_peer() {
             *lock(last_sender) = Some(peer);
         }
+        self.report_not_shown();
+        let batch = std::mem::take(&mut self.batch);
+        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
+            let counters = &self.shared.counters;
+            add(&counters.not_shown_datagrams, lost.len());
+            add(&counters.not_shown_bytes, lost.total_bytes());
+            self.not_shown.0 += lost.len() as u64;
+            self.not_shown.1 += lost.total_bytes() as u64;
+        }
+    }
+
+    /// Tells the owner how many datagrams it missed since the last report, if there is room now.
+    fn report_not_shown(&mut self) {
         if self.not_shown.0 > 0 {
             let (datagrams, bytes) = self.not_shown;
             if self
@@ -488,14 +503,11 @@ impl Reader<'_> {
                 self.not_shown = (0, 0);
             }
         }
-        let batch = std::mem::take(&mut self.batch);
-        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
-            let counters = &self.shared.counters;
-            add(&counters.not_shown_datagrams, lost.len());
-            add(&counters.not_shown_bytes, lost.total_bytes());
-            self.not_shown.0 += lost.len() as u64;
-            self.not_shown.1 += lost.total_bytes() as u64;
-        }
+    }
+
+    /// True while the owner has not yet been told about datagrams it missed.
+    fn report_pending(&self) -> bool {
+        self.not_shown.0 > 0
     }
 
     /// Reports a receive error; returns true if reading can go on.
@@ -545,13 +557,27 @@ fn read_loop(
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
+    let mut retrying_report = false;
     loop {
+        // A "not shown" report that found the queue full must not wait for the next datagram,
+        // which may never come: wait for one only briefly, then offer the report again.
+        if reader.report_pending() != retrying_report {
+            retrying_report = reader.report_pending();
+            let _ = socket.set_read_timeout(retrying_report.then_some(NOT_SHOWN_RETRY));
+        }
         let first = socket.recv_from(&mut buf);
         if shared.is_stopping() {
             return None;
         }
         match first {
             Ok((n, peer)) => reader.take(&buf[..n], peer),
+            Err(e)
+                if retrying_report
+                    && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                reader.report_not_shown();
+                continue;
+            }
             Err(e) => {
                 if reader.error(&e, local) {
                     continue;
