@@ -77,7 +77,7 @@ fn drive(
     clients: usize,
 ) -> Result<Figures, String> {
     let rss_before = sys::rss_mib();
-    let threads_before = sys::thread_totals().threads;
+    let threads_before = sys::threads().len();
     let start = Instant::now();
     let ids: Vec<Vec<usize>> = (0..CLIENT_THREADS)
         .map(|t| (t..clients).step_by(CLIENT_THREADS).collect())
@@ -116,7 +116,7 @@ fn drive(
     }
     let connect = start.elapsed();
     let rss_connected = sys::rss_mib();
-    let server_threads = sys::thread_totals().threads.saturating_sub(threads_before);
+    let server_threads = sys::threads().len().saturating_sub(threads_before);
 
     let start = Instant::now();
     let results = per_share(shares, |mut share| {

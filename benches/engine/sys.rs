@@ -73,38 +73,48 @@ pub fn usage() -> Usage {
     }
 }
 
-/// Precise per-thread figures of the threads alive now: CPU time in ns (`schedstat`) and how
-/// often they were switched out (`voluntary` = blocked and woken again, `nonvoluntary` = preempted).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ThreadTotals {
-    /// Threads alive.
-    pub threads: usize,
-    /// CPU time summed over them.
+/// Precise figures of one thread: CPU time in ns (`schedstat`) and how often it was switched out
+/// (`voluntary` = it blocked and was woken again, `involuntary` = it was preempted).
+#[derive(Debug, Clone, Default)]
+pub struct ThreadFigures {
+    /// Thread id.
+    pub tid: u32,
+    /// Its name (`comm`, cut to 15 bytes by the kernel).
+    pub name: String,
+    /// CPU time used.
     pub cpu: Duration,
-    /// Times they blocked and were woken again.
+    /// Times it blocked and was woken again.
     pub voluntary_switches: u64,
-    /// Times they were preempted.
+    /// Times it was preempted.
     pub involuntary_switches: u64,
 }
 
-/// Sums [`ThreadTotals`] over `/proc/self/task/*`.
-pub fn thread_totals() -> ThreadTotals {
-    let mut totals = ThreadTotals::default();
+/// [`ThreadFigures`] of every thread alive now, from `/proc/self/task/*`.
+pub fn threads() -> Vec<ThreadFigures> {
     let Ok(tasks) = fs::read_dir("/proc/self/task") else {
-        return totals;
+        return Vec::new();
     };
+    let mut all = Vec::new();
     for task in tasks.flatten() {
         let path = task.path();
         let Ok(schedstat) = fs::read_to_string(path.join("schedstat")) else {
             continue;
         };
-        totals.threads += 1;
-        let ns: u64 = schedstat
-            .split_whitespace()
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        totals.cpu += Duration::from_nanos(ns);
+        let mut figures = ThreadFigures {
+            tid: task.file_name().to_string_lossy().parse().unwrap_or(0),
+            name: fs::read_to_string(path.join("comm"))
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            cpu: Duration::from_nanos(
+                schedstat
+                    .split_whitespace()
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            ),
+            ..ThreadFigures::default()
+        };
         let status = fs::read_to_string(path.join("status")).unwrap_or_default();
         for line in status.lines() {
             let value = |prefix: &str| {
@@ -112,13 +122,14 @@ pub fn thread_totals() -> ThreadTotals {
                     .and_then(|v| v.trim().parse::<u64>().ok())
             };
             if let Some(v) = value("voluntary_ctxt_switches:") {
-                totals.voluntary_switches += v;
+                figures.voluntary_switches = v;
             } else if let Some(v) = value("nonvoluntary_ctxt_switches:") {
-                totals.involuntary_switches += v;
+                figures.involuntary_switches = v;
             }
         }
+        all.push(figures);
     }
-    totals
+    all
 }
 
 /// Datagrams the kernel dropped for the UDP socket bound to `local` because its receive buffer
