@@ -118,6 +118,7 @@ mod suite {
             }
         };
         let started = Instant::now();
+        let load_before = sys::load_average();
         let mut rows = Vec::new();
         let mut failed = Vec::new();
         for (name, number, _) in ITEMS {
@@ -148,7 +149,12 @@ mod suite {
         } else {
             "quick (small sizes; figures are not meaningful)"
         };
-        println!("Mode: {kind}. Machine: {}.\n", sys::machine());
+        println!(
+            "Mode: {kind}. Machine: {}. Load average (1 min) {load_before:.1} at the start, \
+             {:.1} at the end.\n",
+            sys::machine(),
+            sys::load_average()
+        );
         println!("{}", report::table(&rows));
         for (number, what) in NOT_MEASURED {
             println!("- Item {number}: {what}.");

@@ -181,3 +181,11 @@ pub fn machine() -> String {
         kernel.trim()
     )
 }
+
+/// The 1-minute load average: other work on the machine makes every figure noisier.
+pub fn load_average() -> f64 {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
