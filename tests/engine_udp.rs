@@ -245,13 +245,12 @@ fn datagrams_not_shown_are_reported_even_when_no_more_arrive() {
     let mut shown = 0_u64;
     let mut reported_not_shown = 0_u64;
     while shown + reported_not_shown < COUNT && std::time::Instant::now() < deadline {
-        match server.recv_timeout(std::time::Duration::from_millis(100)) {
-            Some(e) => match e.kind {
+        if let Some(e) = server.recv_timeout(std::time::Duration::from_millis(100)) {
+            match e.kind {
                 EventKind::Datagrams(batch) => shown += batch.len() as u64,
                 EventKind::NotShown { datagrams, .. } => reported_not_shown += datagrams,
                 _ => {}
-            },
-            None => {}
+            }
         }
     }
     let c = server.counters();

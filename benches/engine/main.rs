@@ -40,7 +40,7 @@ mod suite {
     use std::process::{Command, ExitCode, Stdio};
     use std::time::{Duration, Instant};
 
-    use socketlab::engine::{EventKind, Session};
+    use socketlab::engine::{EventKind, Session, StopReason};
 
     use super::report::{self, Row};
     use super::{Mode, idle, many_clients, ping_pong, sys, tcp_receive, udp_receive};
@@ -89,6 +89,33 @@ mod suite {
         match event.kind {
             EventKind::Listening { local } | EventKind::Ready { local, .. } => Ok(local),
             EventKind::Stopped { reason } => Err(format!("the session could not start: {reason}")),
+            _ => Err("unexpected event".to_owned()),
+        }
+    }
+
+    /// Stops a session and checks that it ended the ordinary way: `Stopped` (requested) within
+    /// 10 s, with no error on the way (a worker that failed while stopping is a bug too).
+    pub fn stop_cleanly<C: Send + 'static>(session: &Session<C>) -> Result<(), String> {
+        session.stop();
+        let mut errors = Vec::new();
+        let end = session
+            .wait_for(
+                Duration::from_secs(10),
+                |e| matches!(e.kind, EventKind::Stopped { .. }),
+                |e| {
+                    if let EventKind::Error(error) = &e.kind {
+                        errors.push(error.to_string());
+                    }
+                },
+            )
+            .ok_or("the session did not stop within 10 s")?;
+        match end.kind {
+            EventKind::Stopped {
+                reason: StopReason::Requested,
+            } if errors.is_empty() => Ok(()),
+            EventKind::Stopped { reason } => Err(format!(
+                "the session ended with \"{reason}\" and errors {errors:?}"
+            )),
             _ => Err("unexpected event".to_owned()),
         }
     }
@@ -193,7 +220,7 @@ mod suite {
 }
 
 #[cfg(target_os = "linux")]
-pub use suite::wait_bound;
+pub use suite::{stop_cleanly, wait_bound};
 
 #[cfg(target_os = "linux")]
 fn main() -> std::process::ExitCode {

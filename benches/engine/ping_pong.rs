@@ -219,9 +219,15 @@ fn engine_tcp(warmup: usize, count: usize) -> Result<Samples, String> {
         );
         wait_connected(&client)?;
         let message: Payload = Arc::from(&[0x61_u8; SIZE][..]);
-        engine_round_trips(&client, warmup, count, || {
+        let samples = engine_round_trips(&client, warmup, count, || {
             TcpClientCommand::Send(Arc::clone(&message))
-        })
+        })?;
+        crate::stop_cleanly(&client)?;
+        Ok(samples)
+    })
+    .and_then(|samples| {
+        crate::stop_cleanly(&server)?;
+        Ok(samples)
     })
 }
 
@@ -244,9 +250,15 @@ fn engine_udp(warmup: usize, count: usize) -> Result<Samples, String> {
         );
         wait_connected(&client)?;
         let message: Payload = Arc::from(&[0x61_u8; SIZE][..]);
-        engine_round_trips(&client, warmup, count, || {
+        let samples = engine_round_trips(&client, warmup, count, || {
             UdpCommand::Send(Arc::clone(&message))
-        })
+        })?;
+        crate::stop_cleanly(&client)?;
+        Ok(samples)
+    })
+    .and_then(|samples| {
+        crate::stop_cleanly(&server)?;
+        Ok(samples)
     })
 }
 

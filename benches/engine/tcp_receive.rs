@@ -119,6 +119,7 @@ fn engine(total: u64, drain: Drain) -> Result<EngineRun, String> {
             "sent {total} bytes; the owner counted {counted}, the session's counter says {exact}"
         ));
     }
+    crate::stop_cleanly(&server)?;
     Ok(EngineRun {
         seconds,
         minor_faults,

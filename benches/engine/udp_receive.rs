@@ -201,6 +201,7 @@ fn engine(size: usize, count: u64, drain: Drain) -> Result<UdpRun, String> {
     if !complete {
         return Err("timed out".to_owned());
     }
+    crate::stop_cleanly(&server)?;
     Ok(UdpRun {
         received,
         shown: shown.get(),

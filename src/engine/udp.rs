@@ -33,8 +33,12 @@ pub const MAX_PAYLOAD_V6: usize = 65_527;
 pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
 /// Most datagrams in one event.
 const BATCH_MAX: usize = 64;
-/// How often a reader with an unsent "not shown" report offers it again while no datagram comes.
-const NOT_SHOWN_RETRY: Duration = Duration::from_millis(10);
+/// How long a reader waits for the next datagram while it holds something for the owner (a
+/// "not shown" report that found the queue full, or a batch held back while the owner is behind)
+/// before it hands that over anyway.
+const HOLD_WAIT: Duration = Duration::from_millis(5);
+/// Longest a batch is held back to fill up while the owner is behind.
+const HOLD_MAX: Duration = Duration::from_millis(5);
 
 /// The largest payload one datagram to `to` can carry, and the family's name.
 pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
@@ -279,7 +283,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
                 format!("udp-recv {local}"),
                 &ctx.sink,
                 move || {
-                    let error = read_loop(&sink, &shared, &reader_socket, &last);
+                    let error = read_loop(&sink, &shared, &reader_socket, connected_peer, &last);
                     let _ = done.send(error);
                 },
                 move |e| {
@@ -341,7 +345,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
     };
 
     ctx.shared.stopping.store(true, Ordering::Release);
-    wake_reader(&socket, local);
+    wake_reader(&socket, local, connected_peer.is_some());
     if let Some(handle) = reader {
         let _ = handle.join();
     }
@@ -350,14 +354,18 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
     sink.emit(EventKind::Stopped { reason });
 }
 
-/// Makes the reader's blocked `recvfrom` return: `shutdown` does it on Linux (and for connected
-/// sockets elsewhere); an empty datagram to ourselves does it for unconnected sockets everywhere.
-fn wake_reader(socket: &UdpSocket, local: SocketAddr) {
-    let _ = Socket::from(match socket.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    })
-    .shutdown(Shutdown::Read);
+/// Makes the reader's blocked receive return. A connected socket is shut down for reading, which
+/// wakes it and makes `recv` return 0. An unconnected one gets an empty datagram from loopback
+/// instead: `recvfrom` on a shut-down socket returns no sender address, which the standard library
+/// does not expect (it reports an error, or asserts), and the datagram works on every system. The
+/// reader checks `stopping` after every receive, so it ends either way.
+fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
+    if connected {
+        if let Ok(clone) = socket.try_clone() {
+            let _ = Socket::from(clone).shutdown(Shutdown::Read);
+        }
+        return;
+    }
     let from: SocketAddr = if local.is_ipv4() {
         (Ipv4Addr::LOCALHOST, 0).into()
     } else {
@@ -475,6 +483,7 @@ impl Reader<'_> {
     /// Hands the batch to the owner if there is room; otherwise counts it as not shown.
     fn flush(&mut self, last_sender: &Mutex<Option<SocketAddr>>) {
         if self.batch.is_empty() {
+            self.report_not_shown();
             return;
         }
         if let Some(peer) = self.batch.last_peer() {
@@ -539,10 +548,24 @@ impl Reader<'_> {
     }
 }
 
+/// One datagram and its sender. A connected socket hears only its peer, so it uses `recv`, which
+/// also returns cleanly (0 bytes) once the socket is shut down to stop the reader.
+fn receive(
+    socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match connected_peer {
+        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
+        None => socket.recv_from(buf),
+    }
+}
+
 fn read_loop(
     sink: &EventSink,
     shared: &SessionShared,
     socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
     last_sender: &Mutex<Option<SocketAddr>>,
 ) -> Option<EngineError> {
     let local = socket
@@ -557,25 +580,30 @@ fn read_loop(
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
-    let mut retrying_report = false;
+    // While something waits to be handed over, the next datagram is waited for only briefly: it
+    // may never come, and the owner must still get the held batch or "not shown" report.
+    let mut wait_is_short = false;
+    let mut held_since: Option<Instant> = None;
     loop {
-        // A "not shown" report that found the queue full must not wait for the next datagram,
-        // which may never come: wait for one only briefly, then offer the report again.
-        if reader.report_pending() != retrying_report {
-            retrying_report = reader.report_pending();
-            let _ = socket.set_read_timeout(retrying_report.then_some(NOT_SHOWN_RETRY));
+        let holding = held_since.is_some() || reader.report_pending();
+        if holding != wait_is_short {
+            wait_is_short = holding;
+            let _ = socket.set_read_timeout(holding.then_some(HOLD_WAIT));
         }
-        let first = socket.recv_from(&mut buf);
+        let first = receive(socket, connected_peer, &mut buf);
         if shared.is_stopping() {
+            // A held batch is handed over (or counted as not shown), never silently dropped.
+            reader.flush(last_sender);
             return None;
         }
         match first {
             Ok((n, peer)) => reader.take(&buf[..n], peer),
             Err(e)
-                if retrying_report
+                if wait_is_short
                     && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
             {
-                reader.report_not_shown();
+                reader.flush(last_sender);
+                held_since = None;
                 continue;
             }
             Err(e) => {
@@ -589,7 +617,7 @@ fn read_loop(
         let mut pending_error = None;
         if socket.set_nonblocking(true).is_ok() {
             while reader.batch.len() < BATCH_MAX {
-                match socket.recv_from(&mut buf) {
+                match receive(socket, connected_peer, &mut buf) {
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -601,6 +629,15 @@ fn read_loop(
             }
             let _ = socket.set_nonblocking(false);
         }
+        // An owner that is behind (it drains once per frame) gets fuller batches, so a burst of
+        // small events does not fill its queue and push datagrams out of view.
+        if pending_error.is_none() && reader.batch.len() < BATCH_MAX && sink.owner_behind() {
+            let since = *held_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < HOLD_MAX {
+                continue;
+            }
+        }
+        held_since = None;
         reader.flush(last_sender);
         if shared.is_stopping() {
             return None;
