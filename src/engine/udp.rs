@@ -613,6 +613,11 @@ fn read_loop(
                 return Some(EngineError::io(Op::RecvFrom, local, &e));
             }
         }
+        // An owner that keeps up gets the first datagram at once (a reply in a ping-pong must not
+        // wait for the burst check below); the rest of a burst then follows in one event.
+        if held_since.is_none() && !sink.owner_behind() {
+            reader.flush(last_sender);
+        }
         // Take whatever else is already waiting, without waiting for more: one event for a burst.
         let mut pending_error = None;
         if socket.set_nonblocking(true).is_ok() {
