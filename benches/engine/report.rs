@@ -90,3 +90,15 @@ pub fn median(values: &mut [f64]) -> f64 {
 pub fn gbit_per_s(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 * 8.0 / seconds / 1e9
 }
+
+/// "lo–hi×" over the ratios of each raw/engine pair of runs: how much the machine's noise moved
+/// the figure.
+pub fn spread(ratios: &[f64]) -> String {
+    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if ratios.len() < 2 {
+        String::new()
+    } else {
+        format!(" (pairs {lo:.2}–{hi:.2}×)")
+    }
+}

@@ -14,7 +14,7 @@ use socketlab::engine::udp::{self, DEFAULT_RECV_BUFFER};
 use socketlab::engine::{EventKind, UdpServerConfig};
 
 use crate::consumer::{Drain, Flow, consume, waker};
-use crate::report::{Row, median};
+use crate::report::{Row, median, spread};
 use crate::{Mode, sys};
 
 /// How long the receiver may stay silent after the sender finished before the missing datagrams
@@ -228,12 +228,14 @@ pub fn run(mode: Mode) -> Result<(), String> {
             let mut raw_drops = 0;
             let mut worst = None::<UdpRun>;
             let mut all_accounted = true;
+            let mut pair_ratios = Vec::new();
             for _ in 0..reps {
                 let r = raw(size, count)?;
                 raw_drops += r.kernel_drops;
                 raw_rates.push(r.rate());
                 let e = engine(size, count, drain)?;
                 engine_rates.push(e.rate());
+                pair_ratios.push(e.rate() / r.rate());
                 all_accounted &= accounted(&e, count);
                 let lost = e.kernel_drops + e.not_shown;
                 if worst
@@ -279,7 +281,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
                     raw_rate / 1e3
                 )),
                 engine: format!("{:.0} kdatagrams/s; {accounting}", engine_rate / 1e3),
-                ratio: Some(format!("{ratio:.2}×")),
+                ratio: Some(format!("{ratio:.2}×{}", spread(&pair_ratios))),
                 target: "≥ 0.8×; every datagram accounted for".to_owned(),
                 met: Some(ratio >= 0.8 && all_accounted),
             }
