@@ -437,3 +437,51 @@ fn stop_is_not_held_up_by_a_peer_that_does_not_read() {
     ));
     assert!(client.counters().bytes_out < 64 * 1024 * 1024);
 }
+
+#[test]
+fn send_larger_than_the_send_buffer_arrives_whole_and_in_order() {
+    // The first payload is far larger than the socket's send buffer, so a send that does not
+    // wait writes only part of it and the writer thread finishes it; the second payload must
+    // still arrive after all of the first.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let big: Vec<u8> = (0..16 * 1024 * 1024_u32).map(|i| (i % 253) as u8).collect();
+    let small = b"and then this".to_vec();
+    let mut expected = big.clone();
+    expected.extend_from_slice(&small);
+    let reader = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut got = Vec::new();
+        let mut buf = vec![0; 64 * 1024];
+        while got.len() < 16 * 1024 * 1024 + 13 {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "connection ended after {} bytes", got.len());
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    });
+    let client =
+        engine::tcp_client::start(TcpClientConfig::new("127.0.0.1", addr.port()), noop_waker());
+    connected(&client);
+    client.send(TcpClientCommand::Send(bytes(&big))).unwrap();
+    client.send(TcpClientCommand::Send(bytes(&small))).unwrap();
+    let mut sent = Vec::new();
+    while sent.len() < 2 {
+        if let EventKind::Sent { data, echo, .. } = wait(&client, "sent", |e| {
+            matches!(e.kind, EventKind::Sent { .. })
+        })
+        .kind
+        {
+            assert!(!echo);
+            sent.push(data.len());
+        }
+    }
+    assert_eq!(
+        sent,
+        vec![big.len(), small.len()],
+        "one Sent per payload, in order"
+    );
+    assert_eq!(reader.join().unwrap(), expected);
+    assert_eq!(client.counters().bytes_out, expected.len() as u64);
+}

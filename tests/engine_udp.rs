@@ -216,3 +216,51 @@ fn burst_is_counted_exactly() {
     assert_eq!(shown + c.not_shown_datagrams, COUNT);
     assert_eq!(c.bytes_in, COUNT * 8);
 }
+
+#[test]
+fn datagrams_not_shown_are_reported_even_when_no_more_arrive() {
+    const COUNT: u64 = 2_000;
+    // A tiny event queue and an owner that does not drain: most of the burst cannot be shown.
+    let server = engine::udp::start_server(
+        UdpServerConfig {
+            queues: engine::QueueSizes {
+                events: 8,
+                commands: 16,
+            },
+            ..UdpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let addr = bound_addr(&server);
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..COUNT {
+        sender.send_to(&i.to_be_bytes(), addr).unwrap();
+    }
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while server.counters().datagrams_in < COUNT && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(server.counters().datagrams_in, COUNT);
+    // Nothing more arrives, yet the view must learn about every datagram it did not get.
+    let mut shown = 0_u64;
+    let mut reported_not_shown = 0_u64;
+    while shown + reported_not_shown < COUNT && std::time::Instant::now() < deadline {
+        if let Some(e) = server.recv_timeout(std::time::Duration::from_millis(100)) {
+            match e.kind {
+                EventKind::Datagrams(batch) => shown += batch.len() as u64,
+                EventKind::NotShown { datagrams, .. } => reported_not_shown += datagrams,
+                _ => {}
+            }
+        }
+    }
+    let c = server.counters();
+    assert!(
+        c.not_shown_datagrams > 0,
+        "the tiny queue must have overflowed"
+    );
+    assert_eq!(
+        reported_not_shown, c.not_shown_datagrams,
+        "every datagram that was not shown is reported to the view"
+    );
+    assert_eq!(shown + reported_not_shown, COUNT);
+}

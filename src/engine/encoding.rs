@@ -102,7 +102,7 @@ pub fn encode(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, UnmappableC
                     encoder.encode_from_utf8_without_replacement(rest, &mut out[start..], true);
                 out.truncate(start + written);
                 match result {
-                    EncoderResult::InputEmpty => return Ok(out),
+                    EncoderResult::InputEmpty => return check_round_trip(text, out, encoding),
                     EncoderResult::OutputFull => rest = &rest[read..],
                     EncoderResult::Unmappable(found) => {
                         let consumed = text.len() - rest.len() + read;
@@ -118,6 +118,33 @@ pub fn encode(text: &str, encoding: TextEncoding) -> Result<Vec<u8>, UnmappableC
             }
         }
     }
+}
+
+/// Some encoders map a character onto a look-alike that decodes to something else (`Shift_JIS`
+/// writes `¥` as the byte of `\\`). That is a silent replacement too, so it is reported.
+fn check_round_trip(
+    text: &str,
+    bytes: Vec<u8>,
+    encoding: TextEncoding,
+) -> Result<Vec<u8>, UnmappableChar> {
+    let (back, _) = decode(&bytes, encoding);
+    if back == text {
+        return Ok(bytes);
+    }
+    let (position, found) = text
+        .chars()
+        .zip(back.chars())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map_or_else(
+            || (0, text.chars().next().unwrap_or('?')),
+            |(i, (a, _))| (i, a),
+        );
+    Err(UnmappableChar {
+        position,
+        found,
+        encoding,
+    })
 }
 
 /// Decodes bytes for display. Returns the text and whether some bytes were not valid in the
@@ -168,6 +195,11 @@ mod tests {
             })
         );
         assert!(encode("😀", TextEncoding::ShiftJis).is_err());
+        // Shift_JIS would write ¥ as the byte of a backslash: a silent replacement, so refused.
+        assert_eq!(
+            encode("a¥", TextEncoding::ShiftJis).map_err(|e| e.position),
+            Err(1)
+        );
         let long: String = "x".repeat(5000) + "你";
         assert_eq!(encode(&long, TextEncoding::Gbk).map(|b| b.len()), Ok(5002));
     }

@@ -291,6 +291,14 @@ impl EventSink {
         }
     }
 
+    /// True when the owner has let a good part of the queue fill up (it drains once per frame,
+    /// or is busy): a reader that batches should then send fewer, fuller events.
+    pub(crate) fn owner_behind(&self) -> bool {
+        self.tx
+            .capacity()
+            .is_some_and(|cap| self.tx.len() * 8 >= cap)
+    }
+
     /// True once the owner has dropped the handle (nobody will read events any more).
     pub(crate) fn abort_signal(&self) -> &Receiver<()> {
         &self.abort

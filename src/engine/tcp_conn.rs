@@ -7,7 +7,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -57,6 +57,8 @@ pub(crate) enum ConnNotice {
 
 enum WriteOp {
     Data(Payload),
+    /// The rest of a payload whose first `usize` bytes the supervisor already wrote.
+    Rest(Payload, usize),
     ShutdownWrite,
     Close(CloseReason),
 }
@@ -66,6 +68,9 @@ struct ConnState {
     /// Why we are closing, set by whoever starts the close (first one wins).
     closing: Mutex<Option<CloseReason>>,
     writer_busy: AtomicBool,
+    /// Operations queued for the writer and not finished yet. Only the supervisor queues, so when
+    /// it reads 0 it may write itself without overtaking anything.
+    writer_pending: AtomicUsize,
 }
 
 impl ConnState {
@@ -137,7 +142,13 @@ impl ConnCtx {
     }
 
     fn write_all(&self, stream: &mut TcpStream, data: Payload, echo: bool) -> bool {
-        match stream.write_all(&data) {
+        let result = stream.write_all(&data);
+        self.finish_write(data, echo, result)
+    }
+
+    /// Counts and reports a finished write (`Sent`), or reports its failure and closes.
+    fn finish_write(&self, data: Payload, echo: bool, result: std::io::Result<()>) -> bool {
+        match result {
             Ok(()) => {
                 add(&self.shared.counters.bytes_out, data.len());
                 add(&self.shared.counters.writes, 1);
@@ -222,6 +233,7 @@ impl Connection {
             state: Arc::new(ConnState {
                 closing: Mutex::new(None),
                 writer_busy: AtomicBool::new(false),
+                writer_pending: AtomicUsize::new(0),
             }),
             control,
             wake_reader: wake_tx,
@@ -304,12 +316,17 @@ impl Connection {
     }
 
     fn queue(&mut self, op: WriteOp) -> Result<(), EngineError> {
+        let pending = Arc::clone(&self.ctx.state);
         let tx = self.writer()?;
+        pending.writer_pending.fetch_add(1, Ordering::AcqRel);
         match tx.try_send(op) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(EngineError::QueueFull {
-                capacity: WRITE_QUEUE,
-            }),
+            Err(TrySendError::Full(_)) => {
+                pending.writer_pending.fetch_sub(1, Ordering::AcqRel);
+                Err(EngineError::QueueFull {
+                    capacity: WRITE_QUEUE,
+                })
+            }
             Err(TrySendError::Disconnected(_)) => Err(EngineError::NotNow {
                 op: Op::Send,
                 why: format!("the connection to {} is closing", self.ctx.peer),
@@ -324,6 +341,25 @@ impl Connection {
                 op: Op::Send,
                 why: "sending was already shut down on this connection".to_owned(),
             });
+        }
+        if self.ctx.state.writer_pending.load(Ordering::Acquire) == 0
+            && self.ctx.state.closing().is_none()
+        {
+            // Nothing waits for the writer: try the write here, without waiting, which saves a
+            // thread hop on every small send. Whatever does not fit goes to the writer.
+            match try_send_now(&self.ctx.control, &data) {
+                Ok(n) if n == data.len() => {
+                    self.ctx.finish_write(data, false, Ok(()));
+                    return Ok(());
+                }
+                Ok(0) => {}
+                Ok(n) => return self.queue(WriteOp::Rest(data, n)),
+                Err(e) if is_would_block(&e) => {}
+                Err(e) => {
+                    self.ctx.finish_write(data, false, Err(e));
+                    return Ok(());
+                }
+            }
         }
         self.queue(WriteOp::Data(data))
     }
@@ -538,11 +574,13 @@ fn read_loop(
             small_streak = 0;
         }
 
-        let echo = ctx
-            .shared
-            .echo
-            .load(Ordering::Relaxed)
-            .then(|| Payload::from(&data[..]));
+        // Echo first, so the peer's round trip does not wait for the event queue; the events
+        // still come in order (`Received`, then `Sent`).
+        let echo = ctx.shared.echo.load(Ordering::Relaxed).then(|| {
+            let payload = Payload::from(&data[..]);
+            let result = stream.write_all(&payload);
+            (payload, result)
+        });
         if !ctx.sink.emit(EventKind::Received {
             conn: ctx.id,
             peer: ctx.peer,
@@ -550,8 +588,8 @@ fn read_loop(
         }) {
             return CloseReason::YouClosed;
         }
-        if let Some(echo) = echo
-            && !ctx.write_all(&mut stream, echo, true)
+        if let Some((payload, result)) = echo
+            && !ctx.finish_write(payload, true, result)
         {
             return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
         }
@@ -572,20 +610,60 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
         if ctx.state.closing().is_some() {
             return;
         }
-        match op {
+        let go_on = match op {
             WriteOp::Data(data) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
                 let ok = ctx.write_all(&mut stream, data, false);
                 ctx.state.writer_busy.store(false, Ordering::Release);
-                if !ok {
-                    return;
-                }
+                ok
             }
-            WriteOp::ShutdownWrite => ctx.shutdown_write(),
+            WriteOp::Rest(data, written) => {
+                ctx.state.writer_busy.store(true, Ordering::Release);
+                let result = stream.write_all(&data[written..]);
+                let ok = ctx.finish_write(data, false, result);
+                ctx.state.writer_busy.store(false, Ordering::Release);
+                ok
+            }
+            WriteOp::ShutdownWrite => {
+                ctx.shutdown_write();
+                true
+            }
             WriteOp::Close(reason) => {
                 ctx.close_now(reason);
-                return;
+                false
+            }
+        };
+        ctx.state.writer_pending.fetch_sub(1, Ordering::AcqRel);
+        if !go_on {
+            return;
+        }
+    }
+}
+
+/// One `send` that does not wait for room in the send buffer. Where the system has no such flag
+/// (Windows), it reports "would block" and the writer thread sends instead.
+fn try_send_now(socket: &Socket, data: &[u8]) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        // No SIGPIPE on a closed connection where the flag exists: the error is reported instead.
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+        let flags = libc::MSG_DONTWAIT;
+        loop {
+            match socket.send_with_flags(data, flags) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                other => return other,
             }
         }
     }
+    #[cfg(not(unix))]
+    {
+        let _ = (socket, data);
+        Err(ErrorKind::WouldBlock.into())
+    }
+}
+
+fn is_would_block(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::WouldBlock
 }

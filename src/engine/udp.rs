@@ -34,6 +34,12 @@ pub const MAX_PAYLOAD_V6: usize = 65_527;
 pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
 /// Most datagrams in one event.
 const BATCH_MAX: usize = 64;
+/// How long a reader waits for the next datagram while it holds something for the owner (a
+/// "not shown" report that found the queue full, or a batch held back while the owner is behind)
+/// before it hands that over anyway.
+const HOLD_WAIT: Duration = Duration::from_millis(5);
+/// Longest a batch is held back to fill up while the owner is behind.
+const HOLD_MAX: Duration = Duration::from_millis(5);
 
 /// The largest payload one datagram to `to` can carry, and the family's name.
 pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
@@ -286,7 +292,14 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                 format!("udp-recv {local}"),
                 &ctx.sink,
                 move || {
-                    let error = read_loop(&sink, &shared, &reader_socket, &last, capture);
+                    let error = read_loop(
+                        &sink,
+                        &shared,
+                        &reader_socket,
+                        connected_peer,
+                        &last,
+                        capture,
+                    );
                     let _ = done.send(error);
                 },
                 move |e| {
@@ -348,7 +361,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
     };
 
     ctx.shared.stopping.store(true, Ordering::Release);
-    wake_reader(&socket, local);
+    wake_reader(&socket, local, connected_peer.is_some());
     if let Some(handle) = reader {
         let _ = handle.join();
     }
@@ -357,14 +370,18 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
     sink.emit(EventKind::Stopped { reason });
 }
 
-/// Makes the reader's blocked `recvfrom` return: `shutdown` does it on Linux (and for connected
-/// sockets elsewhere); an empty datagram to ourselves does it for unconnected sockets everywhere.
-fn wake_reader(socket: &UdpSocket, local: SocketAddr) {
-    let _ = Socket::from(match socket.try_clone() {
-        Ok(s) => s,
-        Err(_) => return,
-    })
-    .shutdown(Shutdown::Read);
+/// Makes the reader's blocked receive return. A connected socket is shut down for reading, which
+/// wakes it and makes `recv` return 0. An unconnected one gets an empty datagram from loopback
+/// instead: `recvfrom` on a shut-down socket returns no sender address, which the standard library
+/// does not expect (it reports an error, or asserts), and the datagram works on every system. The
+/// reader checks `stopping` after every receive, so it ends either way.
+fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
+    if connected {
+        if let Ok(clone) = socket.try_clone() {
+            let _ = Socket::from(clone).shutdown(Shutdown::Read);
+        }
+        return;
+    }
     let from: SocketAddr = if local.is_ipv4() {
         (Ipv4Addr::LOCALHOST, 0).into()
     } else {
@@ -455,11 +472,16 @@ struct Reader<'a> {
     socket: &'a UdpSocket,
     batch: DatagramBatch,
     not_shown: (u64, u64),
+    /// Datagrams taken since the reader started.
+    datagrams_taken: u64,
     capture: Option<CaptureWriter>,
+    /// A capture write that failed: the session ends with it rather than lose bytes silently.
+    capture_error: Option<EngineError>,
 }
 
 impl Reader<'_> {
     fn take(&mut self, data: &[u8], peer: SocketAddr) {
+        self.datagrams_taken += 1;
         let counters = &self.shared.counters;
         add(&counters.datagrams_in, 1);
         add(&counters.bytes_in, data.len());
@@ -480,26 +502,49 @@ impl Reader<'_> {
         }
     }
 
-    /// Writes the batch to the capture file, before anything can drop it from view.
-    fn capture(&mut self) -> Result<(), EngineError> {
+    /// Writes the batch to the capture file before anything can drop it from view. Flushed per
+    /// batch: datagrams come with pauses between, and the file should be current.
+    fn capture_batch(&mut self) {
         let Some(file) = self.capture.as_mut() else {
-            return Ok(());
+            return;
         };
-        for datagram in self.batch.iter() {
-            file.write(datagram.data)?;
+        if self.batch.is_empty() {
+            return;
         }
-        // Datagrams come one by one with pauses between: flush per batch so the file is current.
-        file.flush()
+        let written = self
+            .batch
+            .iter()
+            .try_for_each(|d| file.write(d.data))
+            .and_then(|()| file.flush());
+        if let Err(e) = written {
+            self.capture = None;
+            self.capture_error = Some(e);
+        }
     }
 
     /// Hands the batch to the owner if there is room; otherwise counts it as not shown.
     fn flush(&mut self, last_sender: &Mutex<Option<SocketAddr>>) {
+        self.capture_batch();
         if self.batch.is_empty() {
+            self.report_not_shown();
             return;
         }
         if let Some(peer) = self.batch.last_peer() {
             *lock(last_sender) = Some(peer);
         }
+        self.report_not_shown();
+        let batch = std::mem::take(&mut self.batch);
+        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
+            let counters = &self.shared.counters;
+            add(&counters.not_shown_datagrams, lost.len());
+            add(&counters.not_shown_bytes, lost.total_bytes());
+            self.not_shown.0 += lost.len() as u64;
+            self.not_shown.1 += lost.total_bytes() as u64;
+        }
+    }
+
+    /// Tells the owner how many datagrams it missed since the last report, if there is room now.
+    fn report_not_shown(&mut self) {
         if self.not_shown.0 > 0 {
             let (datagrams, bytes) = self.not_shown;
             if self
@@ -510,14 +555,11 @@ impl Reader<'_> {
                 self.not_shown = (0, 0);
             }
         }
-        let batch = std::mem::take(&mut self.batch);
-        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
-            let counters = &self.shared.counters;
-            add(&counters.not_shown_datagrams, lost.len());
-            add(&counters.not_shown_bytes, lost.total_bytes());
-            self.not_shown.0 += lost.len() as u64;
-            self.not_shown.1 += lost.total_bytes() as u64;
-        }
+    }
+
+    /// True while the owner has not yet been told about datagrams it missed.
+    fn report_pending(&self) -> bool {
+        self.not_shown.0 > 0
     }
 
     /// Reports a receive error; returns true if reading can go on.
@@ -549,10 +591,24 @@ impl Reader<'_> {
     }
 }
 
+/// One datagram and its sender. A connected socket hears only its peer, so it uses `recv`, which
+/// also returns cleanly (0 bytes) once the socket is shut down to stop the reader.
+fn receive(
+    socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match connected_peer {
+        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
+        None => socket.recv_from(buf),
+    }
+}
+
 fn read_loop(
     sink: &EventSink,
     shared: &SessionShared,
     socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
     last_sender: &Mutex<Option<SocketAddr>>,
     capture: Option<CaptureWriter>,
 ) -> Option<EngineError> {
@@ -565,24 +621,42 @@ fn read_loop(
         socket,
         batch: DatagramBatch::default(),
         not_shown: (0, 0),
+        datagrams_taken: 0,
         capture,
+        capture_error: None,
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
-    let connected_peer = socket.peer_addr().ok();
-    // A connected socket's peer is fixed, so plain `recv` is used: the stop wake-up (`shutdown`)
-    // makes the call return without any sender address, which std's `recv_from` panics on.
-    let receive = |buf: &mut [u8]| match connected_peer {
-        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
-        None => socket.recv_from(buf),
-    };
+    // While something waits to be handed over, the next datagram is waited for only briefly: it
+    // may never come, and the owner must still get the held batch or "not shown" report.
+    let mut wait_is_short = false;
+    let mut held_since: Option<Instant> = None;
+    let mut empty_looks = 0_u32;
     loop {
-        let first = receive(&mut buf);
+        if let Some(e) = reader.capture_error.take() {
+            return Some(e);
+        }
+        let holding = held_since.is_some() || reader.report_pending();
+        if holding != wait_is_short {
+            wait_is_short = holding;
+            let _ = socket.set_read_timeout(holding.then_some(HOLD_WAIT));
+        }
+        let first = receive(socket, connected_peer, &mut buf);
         if shared.is_stopping() {
+            // A held batch is handed over (or counted as not shown), never silently dropped.
+            reader.flush(last_sender);
             return None;
         }
         match first {
             Ok((n, peer)) => reader.take(&buf[..n], peer),
+            Err(e)
+                if wait_is_short
+                    && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                reader.flush(last_sender);
+                held_since = None;
+                continue;
+            }
             Err(e) => {
                 if reader.error(&e, local) {
                     continue;
@@ -590,12 +664,22 @@ fn read_loop(
                 return Some(EngineError::io(Op::RecvFrom, local, &e));
             }
         }
+        // An owner that keeps up gets the first datagram at once (a reply in a ping-pong must not
+        // wait for the burst check below); the rest of a burst then follows in one event.
+        if held_since.is_none() && !sink.owner_behind() {
+            reader.flush(last_sender);
+        }
         // Take whatever else is already waiting, without waiting for more: one event for a burst.
+        // When datagrams come one at a time (request and reply), that look costs three system
+        // calls and finds nothing; after a few such looks, only every eighth datagram looks.
         let mut pending_error = None;
-        if socket.set_nonblocking(true).is_ok() {
+        let look = empty_looks < 4 || empty_looks.is_multiple_of(8) || sink.owner_behind();
+        if !look {
+            empty_looks = empty_looks.wrapping_add(1);
+        } else if socket.set_nonblocking(true).is_ok() {
+            let taken_before = reader.datagrams_taken;
             while reader.batch.len() < BATCH_MAX {
-                match receive(&mut buf) {
-                    Ok(_) if shared.is_stopping() => break,
+                match receive(socket, connected_peer, &mut buf) {
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -606,12 +690,22 @@ fn read_loop(
                 }
             }
             let _ = socket.set_nonblocking(false);
+            empty_looks = if reader.datagrams_taken > taken_before {
+                0
+            } else {
+                empty_looks.wrapping_add(1)
+            };
         }
-        let captured = reader.capture();
+        // An owner that is behind (it drains once per frame) gets fuller batches, so a burst of
+        // small events does not fill its queue and push datagrams out of view.
+        if pending_error.is_none() && reader.batch.len() < BATCH_MAX && sink.owner_behind() {
+            let since = *held_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < HOLD_MAX {
+                continue;
+            }
+        }
+        held_since = None;
         reader.flush(last_sender);
-        if let Err(e) = captured {
-            return Some(e);
-        }
         if shared.is_stopping() {
             return None;
         }

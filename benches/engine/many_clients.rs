@@ -1,0 +1,266 @@
+//! Item 3: thousands of plain clients connect to one engine server at once; each sends 1 KiB
+//! and reads its echo back. Reports the time of each phase and the process's memory.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use socketlab::engine::{EventKind, Session, TcpServerCommand, TcpServerConfig, tcp_server};
+
+use crate::consumer::{Drain, Flow, consume, waker};
+use crate::report::Row;
+use crate::{Mode, sys};
+
+/// Bytes each client sends and expects back.
+const MESSAGE: usize = 1024;
+/// Client-side threads; each drives its share of the sockets one after another.
+const CLIENT_THREADS: usize = 4;
+/// Longest any phase may take.
+const PHASE_LIMIT: Duration = Duration::from_mins(2);
+/// The target for the server's memory.
+const RSS_LIMIT_MIB: f64 = 200.0;
+
+/// A message that names its client, so a crossed or partial echo is caught.
+fn message(client: usize) -> Vec<u8> {
+    let tag = format!("client {client:05} ");
+    tag.bytes().cycle().take(MESSAGE).collect()
+}
+
+/// Waits until `ready` holds, polling the session's counters; false after [`PHASE_LIMIT`].
+fn wait_until(ready: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + PHASE_LIMIT;
+    while Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+    ready()
+}
+
+/// Runs `work` on each share of the clients in its own thread; collects results in order.
+fn per_share<T: Send>(
+    shares: Vec<Vec<(usize, TcpStream)>>,
+    work: impl Fn(Vec<(usize, TcpStream)>) -> Result<T, String> + Sync,
+) -> Result<Vec<T>, String> {
+    thread::scope(|s| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| s.spawn(|| work(share)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| "a client thread panicked".to_owned())?
+            })
+            .collect()
+    })
+}
+
+struct Figures {
+    connect: Duration,
+    echo: Duration,
+    close: Duration,
+    echoed: usize,
+    rss_before: f64,
+    rss_connected: f64,
+    rss_peak: f64,
+    server_threads: usize,
+}
+
+fn drive(
+    server: &Session<TcpServerCommand>,
+    addr: SocketAddr,
+    clients: usize,
+) -> Result<Figures, String> {
+    let rss_before = sys::rss_mib();
+    let threads_before = sys::threads().len();
+    let start = Instant::now();
+    let ids: Vec<Vec<usize>> = (0..CLIENT_THREADS)
+        .map(|t| (t..clients).step_by(CLIENT_THREADS).collect())
+        .collect();
+    let shares: Vec<Vec<(usize, TcpStream)>> = thread::scope(|s| {
+        let handles: Vec<_> = ids
+            .into_iter()
+            .map(|ids| {
+                s.spawn(move || {
+                    ids.into_iter()
+                        .map(|i| {
+                            let stream = TcpStream::connect(addr)
+                                .map_err(|e| format!("client {i}: connect({addr}): {e}"))?;
+                            stream
+                                .set_read_timeout(Some(PHASE_LIMIT))
+                                .map_err(|e| e.to_string())?;
+                            Ok((i, stream))
+                        })
+                        .collect::<Result<Vec<_>, String>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| "a client thread panicked".to_owned())?
+            })
+            .collect::<Result<_, String>>()
+    })?;
+    if !wait_until(|| server.counters().clients_active == clients as u64) {
+        return Err(format!(
+            "only {} of {clients} clients became active on the server",
+            server.counters().clients_active
+        ));
+    }
+    let connect = start.elapsed();
+    let rss_connected = sys::rss_mib();
+    let server_threads = sys::threads().len().saturating_sub(threads_before);
+
+    let start = Instant::now();
+    let results = per_share(shares, |mut share| {
+        for (i, stream) in &mut share {
+            stream
+                .write_all(&message(*i))
+                .map_err(|e| format!("client {i}: send: {e}"))?;
+        }
+        let mut back = vec![0_u8; MESSAGE];
+        let mut echoed = 0;
+        for (i, stream) in &mut share {
+            stream
+                .read_exact(&mut back)
+                .map_err(|e| format!("client {i}: reading the echo: {e}"))?;
+            if back == message(*i) {
+                echoed += 1;
+            }
+        }
+        Ok((echoed, share))
+    })?;
+    let echo = start.elapsed();
+    let rss_peak = sys::peak_rss_mib();
+    let echoed = results.iter().map(|(n, _)| n).sum();
+
+    let start = Instant::now();
+    drop(results);
+    if !wait_until(|| server.counters().clients_active == 0) {
+        return Err(format!(
+            "{} clients were still open on the server after the clients closed",
+            server.counters().clients_active
+        ));
+    }
+    let close = start.elapsed();
+    Ok(Figures {
+        connect,
+        echo,
+        close,
+        echoed,
+        rss_before,
+        rss_connected,
+        rss_peak,
+        server_threads,
+    })
+}
+
+/// Runs item 3 and emits its row. Fails if any client's echo is missing or wrong.
+pub fn run(mode: Mode) -> Result<(), String> {
+    let clients: usize = if mode.full { 5000 } else { 200 };
+    // Both ends of every connection live in this process, plus some to spare.
+    let wanted = 2 * clients as u64 + 256;
+    let limit = sys::raise_open_files(wanted)?;
+    if limit < wanted {
+        return Err(format!(
+            "the open-file limit is {limit}, {wanted} are needed (raise the hard limit)"
+        ));
+    }
+    sys::reset_peak_rss();
+    let (waker, wake) = waker();
+    let config = TcpServerConfig {
+        max_clients: clients,
+        echo: true,
+        ..TcpServerConfig::default()
+    };
+    let server = tcp_server::start(config, waker);
+    let addr = crate::wait_bound(&server)?;
+    let stop = AtomicBool::new(false);
+    let (figures, events) = thread::scope(|s| {
+        // The window's part: drain the server's events once per frame the whole time.
+        let consumer = s.spawn(|| {
+            let mut events = 0_u64;
+            consume(
+                &server,
+                &wake,
+                Drain::PerFrame,
+                Instant::now() + 4 * PHASE_LIMIT,
+                |event| {
+                    events += 1;
+                    if matches!(event.kind, EventKind::Stopped { .. }) {
+                        Flow::Done
+                    } else {
+                        Flow::More
+                    }
+                },
+                || {
+                    if stop.load(Ordering::Acquire) {
+                        Flow::Done
+                    } else {
+                        Flow::More
+                    }
+                },
+            );
+            events
+        });
+        let figures = drive(&server, addr, clients);
+        stop.store(true, Ordering::Release);
+        (figures, consumer.join().unwrap_or(0))
+    });
+    let f = figures?;
+    let start = Instant::now();
+    drop(server);
+    let stop_time = start.elapsed();
+    let per_conn_kib = (f.rss_connected - f.rss_before) * 1024.0 / clients as f64;
+    eprintln!(
+        "  {clients} clients: connect {:.2} s, echo {:.2} s, close {:.2} s, stop {:.3} s; \
+         RSS {:.1} MiB before, {:.1} MiB connected ({per_conn_kib:.1} KiB/connection), \
+         peak {:.1} MiB; {} server threads; {events} events drained",
+        f.connect.as_secs_f64(),
+        f.echo.as_secs_f64(),
+        f.close.as_secs_f64(),
+        stop_time.as_secs_f64(),
+        f.rss_before,
+        f.rss_connected,
+        f.rss_peak,
+        f.server_threads,
+    );
+    let all = f.echoed == clients;
+    Row {
+        item: 3,
+        what: format!(
+            "{clients} concurrent TCP clients on one engine server (echo on), each sending 1 KiB \
+             and reading it back; the owner drains per frame"
+        ),
+        baseline: None,
+        engine: format!(
+            "{} of {clients} echoed exactly; connect all {:.2} s, echo all {:.2} s, close all \
+             {:.2} s; peak RSS {:.0} MiB ({per_conn_kib:.1} KiB per connection, {} threads)",
+            f.echoed,
+            f.connect.as_secs_f64(),
+            f.echo.as_secs_f64(),
+            f.close.as_secs_f64(),
+            f.rss_peak,
+            f.server_threads,
+        ),
+        ratio: None,
+        target: format!("all echoed; RSS ≤ {RSS_LIMIT_MIB:.0} MiB"),
+        met: Some(all && f.rss_peak <= RSS_LIMIT_MIB),
+    }
+    .emit();
+    if all {
+        Ok(())
+    } else {
+        Err(format!(
+            "only {} of {clients} echoes came back intact",
+            f.echoed
+        ))
+    }
+}
