@@ -1,11 +1,16 @@
 //! The Socket Lab window (eframe/egui). It never touches a socket: it sends commands to engine
 //! sessions and draws what their events say.
 
+pub mod icon;
+
 /// Opens the window and runs until it is closed.
 pub fn run() -> eframe::Result<()> {
     eframe::run_native(
         "Socket Lab",
-        eframe::NativeOptions::default(),
+        eframe::NativeOptions {
+            viewport: icon::with_app_identity(egui::ViewportBuilder::default()),
+            ..Default::default()
+        },
         Box::new(|_cc| Ok(Box::new(Placeholder))),
     )
 }
