@@ -3,14 +3,18 @@
 
 use std::sync::Arc;
 
-/// Application id shared by the window (`with_app_id`), the desktop entry's file name
-/// (`socketlab.desktop`) and the AppStream metainfo id: Wayland compositors and X11 desktops match
-/// them to show the right icon and name in the task bar.
+/// Application id shared by the window (`with_app_id`: X11 `WM_CLASS`, Wayland `app_id`), the
+/// desktop entry's file name (`socketlab.desktop`, whose `StartupWMClass` repeats it) and the icon's
+/// name in the hicolor theme: desktops match them to show the right name and icon in the task bar.
+/// eframe also names the settings directory after it (`~/.local/share/socketlab` on Linux).
 pub const APP_ID: &str = "socketlab";
 
-/// The 256 px rendering of `resources/icons/socketlab.svg`: large enough for every task bar and
-/// window switcher, small enough to decode at start-up without a noticeable delay.
-const ICON_PNG: &[u8] = include_bytes!("../../resources/icons/png/socketlab-256.png");
+/// The 128 px rendering of `resources/icons/socketlab.svg`. Not 256 px: on X11 the icon travels in
+/// one `_NET_WM_ICON` property request, and 256×256 pixels (256 KiB) exceed the core protocol's
+/// request size, so winit's request fails silently and the window ends up with no icon at all (seen
+/// under Xvfb). Desktops that match the window to `socketlab.desktop` take larger sizes from the
+/// icon theme anyway.
+const ICON_PNG: &[u8] = include_bytes!("../../resources/icons/png/socketlab-128.png");
 
 /// The icon for the window's title bar and task bar entry.
 ///
@@ -40,10 +44,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_icon_decodes_to_256_px_rgba() {
+    fn embedded_icon_decodes_to_128_px_rgba() {
         let icon = window_icon().expect("the embedded PNG decodes");
-        assert_eq!((icon.width, icon.height), (256, 256));
-        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+        assert_eq!((icon.width, icon.height), (128, 128));
+        assert_eq!(icon.rgba.len(), 128 * 128 * 4);
         // A fully transparent image would decode fine and still show nothing.
         assert!(icon.rgba.chunks_exact(4).any(|px| px[3] == 255));
     }
