@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Packaging check (issue 8), called from .ci/run: validates the desktop entry, metainfo and release
+# workflow, builds the .deb with cargo-deb, installs it with apt-get, runs `socketlab --version`,
+# starts the installed program under Xvfb and waits for its window, then removes the package and
+# checks that nothing it installed is left (packaging/linux/check-installed.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+
+echo "== packaging: system packages"
+$sudo_cmd apt-get update -qq
+# dpkg-dev: dpkg-shlibdeps for Depends' $auto; xvfb, xdotool, x11-utils (xwininfo, xprop): the
+# window check; desktop-file-utils, appstream: validators; python3-yaml: the workflow parses.
+$sudo_cmd apt-get install -y -qq --no-install-recommends \
+  dpkg-dev xvfb xdotool x11-utils desktop-file-utils appstream python3-yaml binutils gzip >/dev/null
+
+echo "== packaging: desktop entry, metainfo, release workflow"
+desktop-file-validate packaging/linux/socketlab.desktop
+appstreamcli validate --no-net packaging/linux/io.github.socketlab.socketlab.metainfo.xml
+/usr/bin/python3 -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' .github/workflows/release.yml
+
+echo "== packaging: cargo-deb"
+# A no-op when this version is already installed; on a fresh machine it compiles (a few minutes).
+cargo install --locked --quiet cargo-deb@3.8.0
+
+echo "== packaging: build the .deb"
+packaging/linux/build-deb.sh
+debs=(target/debian/socketlab_*.deb)
+[ "${#debs[@]}" -eq 1 ] || { echo "expected one .deb in target/debian, found: ${debs[*]}" >&2; exit 1; }
+
+echo "== packaging: install, run, show the window, remove"
+$sudo_cmd packaging/linux/check-installed.sh "${debs[0]}"
