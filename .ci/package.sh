@@ -13,9 +13,10 @@ sudo_cmd=""
 echo "== packaging: system packages"
 $sudo_cmd apt-get update -qq
 # dpkg-dev: dpkg-shlibdeps for Depends' $auto; xvfb, xdotool, x11-utils (xwininfo, xprop): the
-# window check; desktop-file-utils, appstream: validators; python3-yaml: the workflow parses.
+# X11 window check; weston: the Wayland one; desktop-file-utils, appstream: validators;
+# python3-yaml: the release workflow parses.
 $sudo_cmd apt-get install -y -qq --no-install-recommends \
-  dpkg-dev xvfb xdotool x11-utils desktop-file-utils appstream python3-yaml binutils gzip >/dev/null
+  dpkg-dev xvfb xdotool x11-utils weston desktop-file-utils appstream python3-yaml binutils gzip >/dev/null
 
 echo "== packaging: desktop entry, metainfo, release workflow"
 desktop-file-validate packaging/linux/socketlab.desktop
@@ -33,3 +34,9 @@ debs=(target/debian/socketlab_*.deb)
 
 echo "== packaging: install, run, show the window, remove"
 $sudo_cmd packaging/linux/check-installed.sh "${debs[0]}"
+
+echo "== packaging: Depends on a minimal Debian 12 (debootstrap; nothing but the .deb and its Depends)"
+# The machine above already has every X11/GL library (Xvfb and Weston pull them in), so it cannot
+# tell a missing Depends entry; a minimal system can.
+$sudo_cmd apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+$sudo_cmd packaging/linux/check-clean-system.sh "${debs[0]}"

@@ -32,9 +32,10 @@ cleanup() {
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
   for mount in dev/pts dev proc; do
-    mountpoint -q "$root/$mount" && umount "$root/$mount"
+    if mountpoint -q "$root/$mount"; then umount "$root/$mount" || true; fi
   done
-  rm -rf --one-file-system "$root"
+  # --one-file-system: should an unmount have failed, never descend into the host's /dev or /proc.
+  rm -rf --one-file-system "$root" || true
 }
 trap cleanup EXIT
 

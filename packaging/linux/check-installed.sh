@@ -6,7 +6,8 @@
 #
 #   packaging/linux/check-installed.sh target/debian/socketlab_0.1.0-1_amd64.deb
 #
-# Needs root (apt-get) and: xvfb, xdotool, x11-utils (xwininfo), desktop-file-utils, appstream.
+# Needs root (apt-get) and: xvfb, xdotool, x11-utils (xwininfo), desktop-file-utils, appstream;
+# with weston installed it also starts the program on a headless Wayland compositor.
 # Every wait is bounded; the window gets WINDOW_TIMEOUT seconds (default 60: software OpenGL on a
 # busy 2-core machine is slow to start).
 set -euo pipefail
@@ -37,6 +38,7 @@ installed=""
 cleanup() {
   [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
+  [ -n "${weston_pid:-}" ] && kill "$weston_pid" 2>/dev/null || true
   # A failed check must not leave the package installed: the next run would refuse to start.
   [ -n "$installed" ] && apt-get remove --purge -y -qq "$package" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -107,6 +109,51 @@ fi
 kill "$app_pid"
 wait "$app_pid" 2>/dev/null || true
 app_pid=""
+kill "$xvfb_pid"
+wait "$xvfb_pid" 2>/dev/null || true
+xvfb_pid=""
+
+# Wayland: a headless Weston, the program with no X display at all. Wayland has no xdotool, so
+# the client's own protocol log (WAYLAND_DEBUG) shows the window: its app id, then a rendered
+# buffer attached to a surface, which needs libwayland-client, libwayland-egl, EGL and Mesa.
+if command -v weston >/dev/null 2>&1; then
+  step "start it on a headless Weston (Wayland) and wait for a rendered window (up to ${window_timeout}s)"
+  export XDG_RUNTIME_DIR="$work/runtime"
+  mkdir -m 700 "$XDG_RUNTIME_DIR"
+  weston --backend=headless-backend.so --use-pixman --socket=socketlab-check --idle-time=0 \
+    >"$work/weston.log" 2>&1 &
+  weston_pid=$!
+  for _ in $(seq 1 100); do
+    [ -S "$XDG_RUNTIME_DIR/socketlab-check" ] && break
+    sleep 0.1
+  done
+  [ -S "$XDG_RUNTIME_DIR/socketlab-check" ] || fail "weston did not start: $(cat "$work/weston.log")"
+  env -u DISPLAY WAYLAND_DISPLAY=socketlab-check WAYLAND_DEBUG=client HOME="$work/home" \
+    XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
+    /usr/bin/socketlab >"$work/wayland.log" 2>&1 &
+  app_pid=$!
+  shown=""
+  deadline=$((SECONDS + window_timeout))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    kill -0 "$app_pid" 2>/dev/null || { kill "$weston_pid"; fail "socketlab exited on Wayland: $(grep -v ' -> \| wl_' "$work/wayland.log" | tail -n 5)"; }
+    # The window's own surface (not its decorations' sub-surfaces) must get a buffer.
+    surface="$(grep -o 'get_xdg_surface(new id xdg_surface@[0-9]*, wl_surface@[0-9]*)' "$work/wayland.log" |
+      head -n 1 | grep -o 'wl_surface@[0-9]*' || true)"
+    if [ -n "$surface" ] && grep -q 'set_app_id("socketlab")' "$work/wayland.log" &&
+      grep -q "$surface\.attach(wl_buffer" "$work/wayland.log"; then
+      shown=yes
+      break
+    fi
+    sleep 0.5
+  done
+  kill "$app_pid" "$weston_pid" 2>/dev/null || true
+  wait "$app_pid" "$weston_pid" 2>/dev/null || true
+  app_pid=""
+  [ -n "$shown" ] || fail "no rendered Wayland window with app id socketlab within ${window_timeout}s"
+  echo "   xdg_toplevel app id \"socketlab\"; rendered buffers attached to its $surface"
+else
+  echo "-- (weston not installed: Wayland check skipped)"
+fi
 
 step "remove the package and check nothing is left behind"
 dpkg -L "$package" >"$work/files"
