@@ -40,3 +40,13 @@ echo "== packaging: Depends on a minimal Debian 12 (debootstrap; nothing but the
 # tell a missing Depends entry; a minimal system can.
 $sudo_cmd apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 $sudo_cmd packaging/linux/check-clean-system.sh "${debs[0]}"
+
+echo "== packaging: the Windows-only code compiles (windows_subsystem, console attach)"
+# Type-checks src/main.rs's cfg(windows) code and its dependency for Windows without a Windows
+# machine. rustup fetches the target's standard library; where that download is not possible the
+# step says so and is skipped (the release workflow builds on Windows in any case).
+if rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1; then
+  cargo clippy --quiet --target x86_64-pc-windows-gnu --all-targets -- -D warnings
+else
+  echo "SKIPPED: rustup could not fetch the x86_64-pc-windows-gnu standard library on this machine"
+fi
