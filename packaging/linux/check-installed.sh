@@ -135,7 +135,7 @@ if command -v weston >/dev/null 2>&1; then
   shown=""
   deadline=$((SECONDS + window_timeout))
   while [ "$SECONDS" -lt "$deadline" ]; do
-    kill -0 "$app_pid" 2>/dev/null || { kill "$weston_pid"; fail "socketlab exited on Wayland: $(grep -v ' -> \| wl_' "$work/wayland.log" | tail -n 5)"; }
+    kill -0 "$app_pid" 2>/dev/null || { app_pid=""; fail "socketlab exited on Wayland: $(grep -v ' -> \| wl_' "$work/wayland.log" | tail -n 5)"; }
     # The window's own surface (not its decorations' sub-surfaces) must get a buffer.
     surface="$(grep -o 'get_xdg_surface(new id xdg_surface@[0-9]*, wl_surface@[0-9]*)' "$work/wayland.log" |
       head -n 1 | grep -o 'wl_surface@[0-9]*' || true)"
@@ -149,6 +149,7 @@ if command -v weston >/dev/null 2>&1; then
   kill "$app_pid" "$weston_pid" 2>/dev/null || true
   wait "$app_pid" "$weston_pid" 2>/dev/null || true
   app_pid=""
+  weston_pid=""
   [ -n "$shown" ] || fail "no rendered Wayland window with app id socketlab within ${window_timeout}s"
   echo "   xdg_toplevel app id \"socketlab\"; rendered buffers attached to its $surface"
 else
