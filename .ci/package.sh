@@ -32,6 +32,11 @@ packaging/linux/build-deb.sh
 debs=(target/debian/socketlab_*.deb)
 [ "${#debs[@]}" -eq 1 ] || { echo "expected one .deb in target/debian, found: ${debs[*]}" >&2; exit 1; }
 
+echo "== packaging: lintian (Debian's package checker; errors fail)"
+$sudo_cmd apt-get install -y -qq --no-install-recommends lintian >/dev/null
+# initial-upload-closes-no-bugs only concerns uploads to Debian's own archive.
+lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs "${debs[0]}"
+
 echo "== packaging: install, run, show the window, remove"
 $sudo_cmd packaging/linux/check-installed.sh "${debs[0]}"
 

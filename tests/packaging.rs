@@ -194,6 +194,17 @@ fn metainfo_names_the_desktop_entry_and_this_version() {
 }
 
 #[test]
+fn debian_changelog_starts_with_this_version() {
+    let changelog = read_text("packaging/linux/changelog");
+    let first = changelog.lines().next().unwrap_or_default();
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        first.starts_with(&format!("socketlab ({version}-")),
+        "packaging/linux/changelog must start with an entry for {version}, not: {first}"
+    );
+}
+
+#[test]
 fn deb_assets_exist_or_are_built_by_the_packaging_scripts() {
     let deb = metadata(&manifest(), "deb");
     let assets = deb["assets"].as_array().expect("deb assets is an array");
