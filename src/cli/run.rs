@@ -646,6 +646,7 @@ pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Resu
 struct UdpListen {
     reply: Option<Payload>,
     count: Option<u64>,
+    handled: u64,
     replies_in_flight: u64,
     count_reached: bool,
     stop_asked: bool,
@@ -671,9 +672,18 @@ impl Driver for UdpListen {
                 for d in batch.iter() {
                     self.reply_to(d.peer, session);
                 }
-                if let Some(count) = self.count
-                    && session.counters().datagrams_in >= count
-                {
+                // Count what this loop has handled, not the engine's counter: the counter runs
+                // ahead of the events, and a datagram counted but not yet handled would get no
+                // reply before the stop.
+                self.handled += batch.len() as u64;
+                if self.count.is_some_and(|count| self.handled >= count) {
+                    self.count_reached = true;
+                }
+            }
+            // Datagrams the engine could not queue still count towards --count.
+            EventKind::NotShown { datagrams, .. } => {
+                self.handled += datagrams;
+                if self.count.is_some_and(|count| self.handled >= count) {
                     self.count_reached = true;
                 }
             }
@@ -706,6 +716,7 @@ pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     let mut driver = UdpListen {
         reply: reply(server)?,
         count: args.count,
+        handled: 0,
         replies_in_flight: 0,
         count_reached: false,
         stop_asked: false,

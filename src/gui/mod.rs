@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod app;
+pub mod icon;
 pub mod tabs;
 pub mod text;
 pub mod widgets;
@@ -17,9 +18,8 @@ pub use app::{Settings, SocketLabApp, TabId};
 /// Opens the window and runs until it is closed. Settings are restored from the last run.
 pub fn run() -> eframe::Result<()> {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
+        viewport: icon::with_app_identity(egui::ViewportBuilder::default())
             .with_title(text::APP_TITLE)
-            .with_app_id("socketlab")
             .with_inner_size([1200.0, 800.0])
             .with_min_inner_size([720.0, 480.0]),
         ..eframe::NativeOptions::default()
