@@ -264,3 +264,44 @@ fn datagrams_not_shown_are_reported_even_when_no_more_arrive() {
     );
     assert_eq!(shown + reported_not_shown, COUNT);
 }
+
+#[test]
+fn client_sends_arrive_in_order_and_are_each_reported() {
+    // Fewer than the command queue holds, so none is refused however the sends are split.
+    const COUNT: u32 = 200;
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let to = receiver.local_addr().unwrap();
+    let client = engine::udp::start_client(
+        UdpClientConfig {
+            connect: true,
+            ..UdpClientConfig::new("127.0.0.1", to.port())
+        },
+        noop_waker(),
+    );
+    bound_addr(&client);
+    // Sends on the caller's thread and sends queued for the session's thread must not overtake
+    // each other: every datagram carries its number.
+    for i in 0..COUNT {
+        client
+            .send(UdpCommand::Send(bytes(&i.to_be_bytes())))
+            .unwrap();
+    }
+    let mut buf = [0_u8; 16];
+    for i in 0..COUNT {
+        let n = receiver.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &i.to_be_bytes(), "datagram {i} out of order");
+    }
+    let mut reported = 0;
+    while reported < COUNT {
+        if let EventKind::DatagramSent { data, .. } = wait(&client, "sent", |e| {
+            matches!(e.kind, EventKind::DatagramSent { .. })
+        })
+        .kind
+        {
+            assert_eq!(&data[..], &reported.to_be_bytes());
+            reported += 1;
+        }
+    }
+    assert_eq!(client.counters().datagrams_out, u64::from(COUNT));
+}
