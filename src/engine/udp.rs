@@ -308,29 +308,8 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
         socket: &socket,
         connected: connected_peer.is_some(),
     };
-    // A client's sends go out on the owner's own thread when nothing is queued before them.
-    let (deferred_tx, deferred_rx) = crossbeam_channel::unbounded::<EventKind>();
-    if let (Some(target), Ok(clone)) = (setup.target, socket.try_clone()) {
-        let direct = DirectSend {
-            socket: Socket::from(clone),
-            target,
-            connected: connected_peer.is_some(),
-            sink: sink.clone(),
-            shared: Arc::clone(&ctx.shared),
-            deferred: deferred_tx,
-        };
-        ctx.direct.install(Arc::new(move |cmd| match cmd {
-            UdpCommand::Send(data) => direct.try_send(data).map_err(UdpCommand::Send),
-            other => Err(other),
-        }));
-    }
     let reason = loop {
         select! {
-            recv(deferred_rx) -> kind => {
-                if let Ok(kind) = kind {
-                    sink.emit(kind);
-                }
-            },
             recv(ctx.commands) -> cmd => {
                 let Ok(cmd) = cmd else { break StopReason::Requested };
                 let result = match cmd {
@@ -357,8 +336,6 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
                 if let Err(e) = result {
                     sink.emit(EventKind::Error(e));
                 }
-                // Only now may a direct send go first: it would otherwise overtake this one.
-                ctx.direct.finished_one();
             },
             recv(done_rx) -> error => {
                 break match error {
@@ -371,7 +348,6 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup) {
         }
     };
 
-    ctx.direct.remove();
     ctx.shared.stopping.store(true, Ordering::Release);
     wake_reader(&socket, local, connected_peer.is_some());
     if let Some(handle) = reader {
@@ -401,65 +377,6 @@ fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
     };
     if let Ok(waker) = UdpSocket::bind(from) {
         let _ = waker.send_to(&[], self_address(local));
-    }
-}
-
-/// Sends a client's datagrams on the owner's own thread, without waiting. Anything unusual (too
-/// large, a full send buffer, an error to report) is given back to go through the supervisor.
-struct DirectSend {
-    socket: Socket,
-    target: SocketAddr,
-    connected: bool,
-    sink: EventSink,
-    shared: Arc<SessionShared>,
-    /// Where an event goes that found the owner's queue full: the owner must never wait on it.
-    deferred: crossbeam_channel::Sender<EventKind>,
-}
-
-impl DirectSend {
-    fn try_send(&self, data: Payload) -> Result<(), Payload> {
-        if data.len() > max_payload(&self.target).0 || self.sink.owner_behind() {
-            return Err(data);
-        }
-        let result = if self.connected {
-            send_now(&self.socket, &data, None)
-        } else {
-            send_now(&self.socket, &data, Some(self.target))
-        };
-        match result {
-            Ok(n) if n == data.len() => {
-                add(&self.shared.counters.datagrams_out, 1);
-                add(&self.shared.counters.bytes_out, n);
-                let sent = EventKind::DatagramSent {
-                    to: self.target,
-                    data,
-                };
-                if let Err(sent) = self.sink.try_emit(sent) {
-                    let _ = self.deferred.send(sent);
-                }
-                Ok(())
-            }
-            // Not sent (or an error the supervisor will meet again and report): queue it.
-            _ => Err(data),
-        }
-    }
-}
-
-/// One `send`/`sendto` that does not wait for room. Where the system has no such flag, it
-/// reports "would block" and the supervisor sends instead.
-fn send_now(socket: &Socket, data: &[u8], to: Option<SocketAddr>) -> std::io::Result<usize> {
-    #[cfg(unix)]
-    {
-        let flags = libc::MSG_DONTWAIT;
-        match to {
-            Some(to) => socket.send_to_with_flags(data, &to.into(), flags),
-            None => socket.send_with_flags(data, flags),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (socket, data, to);
-        Err(ErrorKind::WouldBlock.into())
     }
 }
 
