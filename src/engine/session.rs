@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
@@ -310,53 +310,12 @@ impl EventSink {
     }
 }
 
-/// Carries out a command on the caller's own thread, without waiting, or gives it back to be
-/// queued for the supervisor. A role installs one where a thread hop per command is too costly
-/// (a TCP client's sends); it must never block.
-pub(crate) type DirectPath<C> = Arc<dyn Fn(C) -> Result<(), C> + Send + Sync>;
-
-/// The slot a supervisor installs its [`DirectPath`] in, shared with the handle, and the count of
-/// commands queued for the supervisor and not finished yet: a direct path may act only when that
-/// is 0, so it never overtakes a command given earlier.
-pub(crate) struct Direct<C> {
-    path: Mutex<Option<DirectPath<C>>>,
-    in_flight: Arc<AtomicUsize>,
-}
-
-impl<C> Direct<C> {
-    /// Lets the handle use `path` from now on.
-    pub(crate) fn install(&self, path: DirectPath<C>) {
-        *lock(&self.path) = Some(path);
-    }
-
-    /// Stops the handle from using the path (before the connection it writes to is closed).
-    pub(crate) fn remove(&self) {
-        lock(&self.path).take();
-    }
-
-    /// The supervisor has finished one queued command (or one hand-over from the path).
-    pub(crate) fn finished_one(&self) {
-        let _ = self
-            .in_flight
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-    }
-
-    /// The count, for a path that hands work over to the supervisor.
-    pub(crate) fn in_flight(&self) -> &Arc<AtomicUsize> {
-        &self.in_flight
-    }
-}
-
-/// Shared [`Direct`] state.
-pub(crate) type DirectSlot<C> = Arc<Direct<C>>;
-
 /// What a role's supervisor thread receives from the handle.
 pub(crate) struct WorkerCtx<C> {
     pub sink: EventSink,
     pub shared: Arc<SessionShared>,
     pub commands: Receiver<C>,
     pub stop: Receiver<()>,
-    pub direct: DirectSlot<C>,
 }
 
 /// Sizes of a session's queues.
@@ -389,7 +348,6 @@ pub struct Session<C: Send + 'static> {
     stop: Sender<()>,
     abort: Option<Sender<()>>,
     supervisor: Option<JoinHandle<()>>,
-    direct: DirectSlot<C>,
 }
 
 impl<C: Send + 'static> Session<C> {
@@ -413,16 +371,11 @@ impl<C: Send + 'static> Session<C> {
             wake_pending: Arc::clone(&wake_pending),
             waker,
         };
-        let direct: DirectSlot<C> = Arc::new(Direct {
-            path: Mutex::new(None),
-            in_flight: Arc::new(AtomicUsize::new(0)),
-        });
         let ctx = WorkerCtx {
             sink: sink.clone(),
             shared: Arc::clone(&shared),
             commands: command_rx,
             stop: stop_rx,
-            direct: Arc::clone(&direct),
         };
         let supervisor = spawn_worker(
             name,
@@ -441,36 +394,17 @@ impl<C: Send + 'static> Session<C> {
             stop: stop_tx,
             abort: Some(abort_tx),
             supervisor,
-            direct,
         }
     }
 
     /// Queues a command. Never blocks: a full queue is reported as [`EngineError::QueueFull`].
     pub fn send(&self, command: C) -> Result<(), EngineError> {
-        let in_flight = &self.direct.in_flight;
-        let mut command = command;
-        if self.commands.is_empty() && in_flight.load(Ordering::Acquire) == 0 {
-            let path = lock(&self.direct.path).clone();
-            if let Some(path) = path {
-                match path(command) {
-                    Ok(()) => return Ok(()),
-                    Err(back) => command = back,
-                }
-            }
-        }
-        in_flight.fetch_add(1, Ordering::AcqRel);
         match self.commands.try_send(command) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                self.direct.finished_one();
-                Err(EngineError::QueueFull {
-                    capacity: self.command_capacity,
-                })
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                self.direct.finished_one();
-                Err(EngineError::SessionEnded)
-            }
+            Err(TrySendError::Full(_)) => Err(EngineError::QueueFull {
+                capacity: self.command_capacity,
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(EngineError::SessionEnded),
         }
     }
 

@@ -141,94 +141,52 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         Err(e) => return stopped(StopReason::Failed(e)),
     };
 
-    // Sends go out on the owner's thread when nothing is queued before them.
-    let direct = conn.direct_sender(&notice_tx, ctx.direct.in_flight());
-    ctx.direct.install(Arc::new(move |cmd| match cmd {
-        TcpClientCommand::Send(data) => direct.try_send(data).map_err(TcpClientCommand::Send),
-        other => Err(other),
-    }));
-
     let mut stop_requested = false;
     loop {
-        // What the owner's thread handed over must be finished before any command given after
-        // it (a later send must not overtake the rest of an earlier one): notices come first.
-        let step = if let Ok(notice) = notice_rx.try_recv() {
-            Step::Notice(Ok(notice))
-        } else {
-            select! {
-                recv(ctx.commands) -> cmd => Step::Command(cmd.ok()),
-                recv(notice_rx) -> notice => Step::Notice(notice.map_err(|_| ())),
-                recv(ctx.stop) -> _ => Step::Stop,
-                recv(sink.abort_signal()) -> _ => Step::OwnerGone,
-            }
-        };
-        match step {
-            Step::Command(cmd) => {
-                match cmd {
-                    Some(TcpClientCommand::Send(data)) => {
-                        if let Err(e) = conn.send(data) {
-                            sink.emit(EventKind::Error(e));
-                        }
+        select! {
+            recv(ctx.commands) -> cmd => match cmd {
+                Ok(TcpClientCommand::Send(data)) => {
+                    if let Err(e) = conn.send(data) {
+                        sink.emit(EventKind::Error(e));
                     }
-                    Some(TcpClientCommand::ShutdownWrite) => {
-                        if let Err(e) = conn.shutdown_write() {
-                            sink.emit(EventKind::Error(e));
-                        }
+                }
+                Ok(TcpClientCommand::ShutdownWrite) => {
+                    if let Err(e) = conn.shutdown_write() {
+                        sink.emit(EventKind::Error(e));
                     }
-                    // A dropped handle closes the connection the same way as Close.
-                    Some(TcpClientCommand::Close) | None => conn.close(CloseReason::YouClosed),
-                    Some(TcpClientCommand::Abort) => conn.abort(),
                 }
-                ctx.direct.finished_one();
-            }
-            Step::Notice(Ok(ConnNotice::CloseAfterPeerFinished(_))) => {
-                if conn.should_close_after_peer_finished() {
-                    conn.close(CloseReason::PeerClosed);
+                // A dropped handle closes the connection the same way as Close.
+                Ok(TcpClientCommand::Close) | Err(_) => conn.close(CloseReason::YouClosed),
+                Ok(TcpClientCommand::Abort) => conn.abort(),
+            },
+            recv(notice_rx) -> notice => match notice {
+                Ok(ConnNotice::CloseAfterPeerFinished(_)) => {
+                    if conn.should_close_after_peer_finished() {
+                        conn.close(CloseReason::PeerClosed);
+                    }
                 }
-            }
-            Step::Notice(Ok(ConnNotice::FinishSend(_, data, result))) => {
-                conn.finish_send(data, result);
-                ctx.direct.finished_one();
-            }
-            Step::Notice(Ok(ConnNotice::Emit(kind))) => {
-                sink.emit(kind);
-            }
-            Step::Notice(Ok(ConnNotice::Ended(_, reason))) => {
-                // The owner's thread must not write to (or keep open) a finished connection.
-                ctx.direct.remove();
-                conn.finish(reason.clone());
-                let reason = if stop_requested {
-                    StopReason::Requested
-                } else {
-                    StopReason::ConnectionEnded(reason)
-                };
-                return stopped(reason);
-            }
-            Step::Notice(Err(())) => return stopped(StopReason::Requested),
-            Step::Stop => {
+                Ok(ConnNotice::Ended(_, reason)) => {
+                    conn.finish(reason.clone());
+                    let reason = if stop_requested {
+                        StopReason::Requested
+                    } else {
+                        StopReason::ConnectionEnded(reason)
+                    };
+                    return stopped(reason);
+                }
+                Err(_) => return stopped(StopReason::Requested),
+            },
+            recv(ctx.stop) -> _ => {
                 stop_requested = true;
                 conn.close(CloseReason::YouClosed);
-            }
-            Step::OwnerGone => {
-                ctx.direct.remove();
+            },
+            recv(sink.abort_signal()) -> _ => {
                 conn.close(CloseReason::YouClosed);
                 conn.finish(CloseReason::YouClosed);
                 return;
-            }
+            },
         }
     }
-}
-
-/// What the client's supervisor does next.
-enum Step {
-    /// A command from the handle (`None`: the handle is gone).
-    Command(Option<TcpClientCommand>),
-    /// A notice from the connection's threads or the owner's direct sends.
-    Notice(Result<ConnNotice, ()>),
-    /// `stop()` was called.
-    Stop,
-    /// The owner dropped the handle: nobody reads events any more.
-    OwnerGone,
 }
 
 /// One connection attempt to `addr`: socket, options, optional bind, connect, addresses.

@@ -50,11 +50,6 @@ impl BufferPool {
 pub(crate) enum ConnNotice {
     /// The peer finished sending and the connection should now be closed by us.
     CloseAfterPeerFinished(ConnId),
-    /// A send on the owner's thread wrote only `usize` bytes of the payload, or failed: the
-    /// supervisor finishes or reports it (it owns the writer thread).
-    FinishSend(ConnId, Payload, std::io::Result<usize>),
-    /// An event from the owner's thread that found the queue full: the supervisor may wait for room.
-    Emit(EventKind),
     /// The reader has ended; the connection can be joined and reported closed.
     Ended(ConnId, CloseReason),
 }
@@ -181,67 +176,6 @@ pub(crate) struct Connection {
     close_on_peer_finished: bool,
     writer: Option<(Sender<WriteOp>, Option<JoinHandle<()>>)>,
     reader: Option<JoinHandle<()>>,
-}
-
-/// Sends on the owner's own thread, without waiting, when nothing is queued before it: one thread
-/// hop less per message than going through the supervisor. Anything it cannot finish at once (a
-/// full send buffer, an error) goes to the supervisor; it never blocks the owner.
-pub(crate) struct DirectSender {
-    ctx: ConnCtx,
-    notices: Sender<ConnNotice>,
-    in_flight: Arc<AtomicUsize>,
-    /// Two owner threads sending at once take turns.
-    gate: Mutex<()>,
-}
-
-impl DirectSender {
-    /// Sends `data` now, or gives it back to be queued for the supervisor.
-    pub(crate) fn try_send(&self, data: Payload) -> Result<(), Payload> {
-        let Ok(_turn) = self.gate.try_lock() else {
-            return Err(data);
-        };
-        let ctx = &self.ctx;
-        if self.in_flight.load(Ordering::Acquire) != 0
-            || ctx.state.writer_pending.load(Ordering::Acquire) != 0
-            || ctx.state.closing().is_some()
-            || ctx.stats.write_shut.load(Ordering::Acquire)
-            || ctx.sink.owner_behind()
-        {
-            return Err(data);
-        }
-        match try_send_now(&ctx.control, &data) {
-            Ok(n) if n == data.len() => {
-                add(&ctx.shared.counters.bytes_out, n);
-                add(&ctx.shared.counters.writes, 1);
-                add(&ctx.stats.bytes_out, n);
-                add(&ctx.stats.writes, 1);
-                let sent = EventKind::Sent {
-                    conn: ctx.id,
-                    peer: ctx.peer,
-                    data,
-                    echo: false,
-                };
-                // The owner must never wait on its own queue; a full one is the supervisor's wait.
-                if let Err(sent) = ctx.sink.try_emit(sent) {
-                    let _ = self.notices.send(ConnNotice::Emit(sent));
-                }
-                Ok(())
-            }
-            Ok(0) => Err(data),
-            Err(e) if is_would_block(&e) => Err(data),
-            result => {
-                self.in_flight.fetch_add(1, Ordering::AcqRel);
-                if self
-                    .notices
-                    .send(ConnNotice::FinishSend(ctx.id, data, result))
-                    .is_err()
-                {
-                    self.in_flight.fetch_sub(1, Ordering::AcqRel);
-                }
-                Ok(())
-            }
-        }
-    }
 }
 
 /// Everything needed to start a connection's reader.
@@ -377,39 +311,6 @@ impl Connection {
                 op: Op::Send,
                 why: format!("the connection to {} is closing", self.ctx.peer),
             }),
-        }
-    }
-
-    /// A sender for the owner's thread (see [`DirectSender`]). `in_flight` is the session's count
-    /// of commands and hand-overs the supervisor has not finished.
-    pub(crate) fn direct_sender(
-        &self,
-        notices: &Sender<ConnNotice>,
-        in_flight: &Arc<AtomicUsize>,
-    ) -> DirectSender {
-        DirectSender {
-            ctx: self.ctx.clone(),
-            notices: notices.clone(),
-            in_flight: Arc::clone(in_flight),
-            gate: Mutex::new(()),
-        }
-    }
-
-    /// Finishes a send the owner's thread began: queues the rest for the writer, or reports the
-    /// failure and closes.
-    pub(crate) fn finish_send(&mut self, data: Payload, result: std::io::Result<usize>) {
-        match result {
-            Ok(n) if n < data.len() => {
-                if let Err(e) = self.queue(WriteOp::Rest(data, n)) {
-                    self.ctx.sink.emit(EventKind::Error(e));
-                }
-            }
-            Ok(_) => {
-                self.ctx.finish_write(data, false, Ok(()));
-            }
-            Err(e) => {
-                self.ctx.finish_write(data, false, Err(e));
-            }
         }
     }
 

@@ -338,14 +338,6 @@ impl Supervisor<'_> {
                     conn.close(CloseReason::PeerClosed);
                 }
             }
-            Internal::Conn(ConnNotice::FinishSend(id, data, result)) => {
-                if let Some(conn) = self.conns.get_mut(&id) {
-                    conn.finish_send(data, result);
-                }
-            }
-            Internal::Conn(ConnNotice::Emit(kind)) => {
-                self.sink.emit(kind);
-            }
             Internal::Conn(ConnNotice::Ended(id, reason)) => {
                 if let Some(conn) = self.conns.remove(&id) {
                     conn.finish(reason);
