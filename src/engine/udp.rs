@@ -34,6 +34,10 @@ pub const MAX_PAYLOAD_V6: usize = 65_527;
 pub const DEFAULT_RECV_BUFFER: usize = 4 * 1024 * 1024;
 /// Most datagrams in one event.
 const BATCH_MAX: usize = 64;
+/// Most payload bytes in one event (one datagram may take it past this): with the event queue's
+/// 1,024 slots, what an owner that stops draining can be made to hold stays near 128 MiB even
+/// under a flood of 64 KiB datagrams (by count alone it would be 4 GiB).
+const BATCH_MAX_BYTES: usize = 64 * 1024;
 /// How long a reader waits for the next datagram while it holds something for the owner (a
 /// "not shown" report that found the queue full, or a batch held back while the owner is behind)
 /// before it hands that over anyway.
@@ -557,6 +561,11 @@ impl Reader<'_> {
         }
     }
 
+    /// True when the batch should go to the owner without taking more.
+    fn batch_full(&self) -> bool {
+        self.batch.len() >= BATCH_MAX || self.batch.total_bytes() >= BATCH_MAX_BYTES
+    }
+
     /// True while the owner has not yet been told about datagrams it missed.
     fn report_pending(&self) -> bool {
         self.not_shown.0 > 0
@@ -678,7 +687,7 @@ fn read_loop(
             empty_looks = empty_looks.wrapping_add(1);
         } else if socket.set_nonblocking(true).is_ok() {
             let taken_before = reader.datagrams_taken;
-            while reader.batch.len() < BATCH_MAX {
+            while !reader.batch_full() {
                 match receive(socket, connected_peer, &mut buf) {
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -698,7 +707,7 @@ fn read_loop(
         }
         // An owner that is behind (it drains once per frame) gets fuller batches, so a burst of
         // small events does not fill its queue and push datagrams out of view.
-        if pending_error.is_none() && reader.batch.len() < BATCH_MAX && sink.owner_behind() {
+        if pending_error.is_none() && !reader.batch_full() && sink.owner_behind() {
             let since = *held_since.get_or_insert_with(Instant::now);
             if since.elapsed() < HOLD_MAX {
                 continue;
