@@ -478,3 +478,41 @@ pub const REASON_STOPPED: &str = "you stopped it";
 
 /// Tooltip of the mark next to an invalid field.
 pub const INVALID_MARK_HINT: &str = "This field is not valid yet: see the sentence below.";
+
+// ---- Everyday tools: encodings, periodic send, auto-reply ----
+
+/// Label of the encoding menu.
+pub const ENCODING: &str = "Encoding";
+/// What the encoding menu does.
+pub const ENCODING_HINT: &str = "How characters become bytes. Hex digits and \\xNN escapes are always raw bytes; a character the encoding cannot write is reported, never replaced.";
+/// Label of the periodic interval field.
+pub const PERIODIC_EVERY: &str = "Repeat every (ms)";
+/// What the interval means.
+pub const PERIODIC_EVERY_HINT: &str = "Send the message above again and again, this many milliseconds apart (1 or more). The timer runs in the engine, so it keeps time while the window is hidden.";
+/// Label of the periodic count field.
+pub const PERIODIC_TIMES: &str = "Times";
+/// What the count means.
+pub const PERIODIC_TIMES_HINT: &str =
+    "How many times to send; leave empty to keep sending until you press Stop.";
+/// Placeholder of the empty count.
+pub const PERIODIC_UNTIL_STOPPED: &str = "until stopped";
+/// Button that starts a periodic send.
+pub const PERIODIC_START: &str = "Start repeating";
+/// Button that stops it.
+pub const PERIODIC_STOP: &str = "Stop repeating";
+
+/// How far a periodic send got.
+pub fn periodic_progress(sent: u64, count: Option<u64>, running: bool) -> String {
+    let done = match count {
+        Some(count) => format!("{sent} of {count} sent"),
+        None => format!("{sent} sent"),
+    };
+    if running {
+        format!("Repeating: {done}")
+    } else {
+        format!("Repeat finished: {done}")
+    }
+}
+/// Why Start repeating is disabled with an empty or invalid message.
+pub const PERIODIC_NEEDS_MESSAGE: &str =
+    "Type a valid message above first: that is what will be repeated.";

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    EventKind, Payload, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker, tcp_client,
+    EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
+    tcp_client,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
@@ -19,6 +20,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -41,6 +43,8 @@ pub struct TcpClientSettings {
     pub timeout_secs: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -56,6 +60,7 @@ impl Default for TcpClientSettings {
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
             hex: false,
         }
     }
@@ -94,6 +99,8 @@ pub enum Action {
     Close,
     /// Reset.
     Abort,
+    /// Start or stop a periodic send.
+    Repeat(PeriodicAction),
 }
 
 /// The TCP client tab's view model.
@@ -214,6 +221,14 @@ impl TcpClientTab {
             Action::Abort => {
                 self.command(TcpClientCommand::Abort);
                 self.phase = Phase::Closing;
+            }
+            Action::Repeat(repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, TcpClientCommand::Send);
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
             }
         }
     }
@@ -399,6 +414,16 @@ impl TcpClientTab {
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             action = Some(Action::Send(Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            action = Some(Action::Repeat(repeat));
         }
         ui.separator();
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    ClientSnapshot, ConnId, Event, EventKind, Payload, StopReason, TcpOptions, TcpServer,
+    ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
     TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
 use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
@@ -19,6 +19,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::{clock, log_view};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::{Tone, error_banner, guidance, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -51,6 +52,8 @@ pub struct TcpServerSettings {
     pub send_buffer: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -72,6 +75,7 @@ impl Default for TcpServerSettings {
             recv_buffer: String::new(),
             send_buffer: String::new(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
             hex: false,
         }
     }
@@ -125,6 +129,8 @@ pub enum Action {
     Abort(ConnId),
     /// Put this address into the TCP client tab.
     UseInClient(SocketAddr),
+    /// Start (to these clients) or stop a periodic send.
+    Repeat(Target, PeriodicAction),
 }
 
 /// The TCP server tab's view model.
@@ -265,6 +271,17 @@ impl TcpServerTab {
             Action::ShutdownWrite(id) => self.command(TcpServerCommand::ShutdownWrite(id)),
             Action::Disconnect(id) => self.command(TcpServerCommand::Disconnect(id)),
             Action::Abort(id) => self.command(TcpServerCommand::Abort(id)),
+            Action::Repeat(target, repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, |data| match target {
+                        Target::All => TcpServerCommand::SendToAll(data),
+                        Target::Client(id) => TcpServerCommand::SendTo(id, data),
+                    });
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
+            }
             Action::UseInClient(_) => {}
         }
     }
@@ -469,6 +486,16 @@ impl TcpServerTab {
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             action = Some(Action::Send(self.target, Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            action = Some(Action::Repeat(self.target, repeat));
         }
         ui.separator();
 

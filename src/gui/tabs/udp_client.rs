@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker, udp,
+    Event, EventKind, Payload, Session, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker,
+    udp,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
@@ -20,6 +21,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -38,6 +40,8 @@ pub struct UdpClientSettings {
     pub recv_buffer: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -51,6 +55,7 @@ impl Default for UdpClientSettings {
             broadcast: false,
             recv_buffer: String::new(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
             hex: false,
         }
     }
@@ -90,6 +95,8 @@ pub enum Action {
     Send(Option<UdpClientConfig>, Payload),
     /// Close the socket.
     Close,
+    /// Start or stop a periodic send.
+    Repeat(PeriodicAction),
 }
 
 /// The UDP client tab's view model.
@@ -183,6 +190,14 @@ impl UdpClientTab {
                 if let Some(session) = &self.session {
                     session.stop();
                     self.phase = Phase::Closing;
+                }
+            }
+            Action::Repeat(repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, UdpCommand::Send);
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
                 }
             }
         }
@@ -320,6 +335,18 @@ impl UdpClientTab {
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             let open_with = if running { None } else { config };
             action = Some(Action::Send(open_with, Payload::from(bytes)));
+        }
+        // Repeating needs the socket open (one Send opens it).
+        let repeat_blocked = (!ready).then_some(t::SEND_NEEDS_SOCKET);
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            repeat_blocked,
+        ) {
+            action = Some(Action::Repeat(repeat));
         }
         ui.separator();
 

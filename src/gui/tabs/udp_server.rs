@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker, udp,
+    Event, EventKind, Payload, Session, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker,
+    udp,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
@@ -18,6 +19,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -40,6 +42,8 @@ pub struct UdpServerSettings {
     pub echo: bool,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -55,6 +59,7 @@ impl Default for UdpServerSettings {
             recv_buffer: String::new(),
             echo: false,
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
             hex: false,
         }
     }
@@ -93,6 +98,8 @@ pub enum Action {
     SendTo(SocketAddr, Payload),
     /// Put this address into the UDP client tab.
     UseInClient(SocketAddr),
+    /// Start (to this address) or stop a periodic send.
+    Repeat(Option<SocketAddr>, PeriodicAction),
 }
 
 /// The UDP server tab's view model.
@@ -201,6 +208,18 @@ impl UdpServerTab {
             }
             Action::SetEcho(on) => self.command(UdpCommand::SetEcho(on)),
             Action::SendTo(to, data) => self.command(UdpCommand::SendTo(to, data)),
+            Action::Repeat(to, repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = match to {
+                        Some(to) => repeat_on(session, repeat, |data| UdpCommand::SendTo(to, data)),
+                        // Stopping needs no address.
+                        None => repeat_on(session, repeat, UdpCommand::ReplyToLast),
+                    };
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
+            }
             Action::UseInClient(_) => {}
         }
     }
@@ -385,6 +404,17 @@ impl UdpServerTab {
             && let Some(Ok(to)) = reply_to
         {
             action = Some(Action::SendTo(to, Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            let to = reply_to.and_then(Result::ok);
+            action = Some(Action::Repeat(to, repeat));
         }
         ui.separator();
 

@@ -4,6 +4,7 @@
 pub mod fields;
 pub mod log_view;
 pub mod payload_editor;
+pub mod periodic;
 pub mod transcript;
 
 use std::net::SocketAddr;
