@@ -516,3 +516,61 @@ pub fn periodic_progress(sent: u64, count: Option<u64>, running: bool) -> String
 /// Why Start repeating is disabled with an empty or invalid message.
 pub const PERIODIC_NEEDS_MESSAGE: &str =
     "Type a valid message above first: that is what will be repeated.";
+/// Title of the auto-reply rules section.
+pub const RULES: &str = "Reply rules";
+/// Title of the rules section with the number of rules in force.
+pub fn rules_title(n: usize) -> String {
+    format!("Reply rules ({n} on)")
+}
+/// Switch for the rules.
+pub const USE_RULES: &str = "Reply by rules";
+/// What the rules do.
+pub const USE_RULES_HINT: &str = "When data arrives, the first rule that matches sends its reply back to the sender, at once, from the engine. TCP is a stream: rules see each recv() as it comes, so a message split over two reads is matched in pieces.";
+/// Shown when echo and rules are both on.
+pub const RULES_ECHO_WINS: &str = "Echo is on: it answers instead of the rules.";
+/// Start of a rule row.
+pub fn rule_when(n: usize) -> String {
+    format!("{n}. When the data")
+}
+/// Label of a rule's pattern field.
+pub fn rule_match_label(n: usize) -> String {
+    format!("Match {n}")
+}
+/// Label of a rule's reply field.
+pub fn rule_reply_label(n: usize) -> String {
+    format!("reply {n}")
+}
+/// Remove button of a rule.
+pub fn rule_remove(n: usize) -> String {
+    format!("Remove rule {n}")
+}
+/// What Remove does.
+pub const RULE_REMOVE_HINT: &str = "Delete this rule.";
+/// Button that adds a rule.
+pub const ADD_RULE: &str = "Add rule";
+/// What Add rule does.
+pub const ADD_RULE_HINT: &str = "Add a rule at the end; the first rule that matches answers.";
+/// Match kinds.
+pub const RULE_EQUALS: &str = "equals";
+/// Match kinds.
+pub const RULE_CONTAINS: &str = "contains";
+/// Match kinds.
+pub const RULE_STARTS_WITH: &str = "starts with";
+/// Which part of a rule an error is about.
+pub const RULE_MATCH: &str = "what to match";
+/// Which part of a rule an error is about.
+pub const RULE_REPLY: &str = "the reply";
+/// What the pattern field takes.
+pub const RULE_MATCH_HINT: &str =
+    "The bytes to look for in what arrives, as text, hex or text with escapes.";
+/// What the reply field takes.
+pub const RULE_REPLY_HINT: &str = "The bytes to send back when the rule matches.";
+/// An equals rule with nothing to match.
+pub const RULE_EMPTY_EQUALS: &str =
+    "an empty \"equals\" can never match: data always has at least one byte.";
+/// A rule with nothing to send.
+pub const RULE_EMPTY_REPLY: &str = "the reply is empty: type what to send back.";
+/// One rule's problem.
+pub fn rule_error(n: usize, part: &str, problem: &str) -> String {
+    format!("Rule {n}, {part}: {problem}")
+}

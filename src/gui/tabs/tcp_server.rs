@@ -6,6 +6,7 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
@@ -13,6 +14,7 @@ use crate::engine::{
 };
 use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
+use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
@@ -40,6 +42,8 @@ pub struct TcpServerSettings {
     pub max_clients: String,
     /// Echo mode.
     pub echo: bool,
+    /// Reply rules.
+    pub auto_reply: AutoReplySettings,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -69,6 +73,7 @@ impl Default for TcpServerSettings {
             backlog: "128".to_owned(),
             max_clients: engine.max_clients.to_string(),
             echo: false,
+            auto_reply: AutoReplySettings::default(),
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
@@ -119,6 +124,8 @@ pub enum Action {
     Stop,
     /// Turn echo on or off while running.
     SetEcho(bool),
+    /// Replace echo or the reply rules while running.
+    SetAutoReply(AutoReply),
     /// Send bytes.
     Send(Target, Payload),
     /// Half-close one client.
@@ -264,6 +271,7 @@ impl TcpServerTab {
                 }
             }
             Action::SetEcho(on) => self.command(TcpServerCommand::SetEcho(on)),
+            Action::SetAutoReply(auto) => self.command(TcpServerCommand::SetAutoReply(auto)),
             Action::Send(Target::All, data) => self.command(TcpServerCommand::SendToAll(data)),
             Action::Send(Target::Client(id), data) => {
                 self.command(TcpServerCommand::SendTo(id, data));
@@ -388,6 +396,9 @@ impl TcpServerTab {
                 snd.as_ref().err().cloned(),
             ],
         );
+        // Rules that do not compile keep Listen disabled; the rules section says why.
+        let effective = s.auto_reply.effective(s.echo);
+        let auto_reply = effective.clone().unwrap_or_default();
         let config = match (&bind, &port, &backlog, &max, &rcv, &snd) {
             (Ok(bind), Ok(port), Ok(backlog), Ok(max), Ok(rcv), Ok(snd)) => Some(TcpServerConfig {
                 bind: *bind,
@@ -397,6 +408,7 @@ impl TcpServerTab {
                 backlog: i32::try_from(*backlog).unwrap_or(i32::MAX),
                 max_clients: usize::try_from(*max).unwrap_or(usize::MAX),
                 echo: s.echo,
+                auto_reply: auto_reply.clone(),
                 close_when_client_finishes: s.close_when_client_finishes,
                 options: TcpOptions {
                     nodelay: s.nodelay,
@@ -409,8 +421,11 @@ impl TcpServerTab {
             _ => None,
         };
 
+        let config = config.filter(|_| effective.is_ok());
+
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);
+        let mut echo_changed = false;
         ui.horizontal(|ui| {
             if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::LISTEN))
@@ -436,9 +451,22 @@ impl TcpServerTab {
                 .changed()
                 && running
             {
-                action = Some(Action::SetEcho(self.settings.echo));
+                echo_changed = true;
             }
         });
+        let rules_changed = auto_reply_ui(
+            ui,
+            "tcp-server",
+            &mut self.settings.auto_reply,
+            self.settings.echo,
+        );
+        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+        if (echo_changed || rules_changed)
+            && running
+            && let Ok(auto) = self.settings.auto_reply.effective(self.settings.echo)
+        {
+            action = Some(Action::SetAutoReply(auto));
+        }
 
         let (state, tone) = self.state_text();
         let address = self.listening_on();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     Event, EventKind, Payload, Session, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker,
@@ -13,6 +14,7 @@ use crate::engine::{
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
+use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
     show_errors, take_submit,
@@ -40,6 +42,8 @@ pub struct UdpServerSettings {
     pub recv_buffer: String,
     /// Echo mode.
     pub echo: bool,
+    /// Reply rules.
+    pub auto_reply: AutoReplySettings,
     /// The message editor.
     pub editor: EditorSettings,
     /// The periodic send under the editor.
@@ -58,6 +62,7 @@ impl Default for UdpServerSettings {
             broadcast: false,
             recv_buffer: String::new(),
             echo: false,
+            auto_reply: AutoReplySettings::default(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
             hex: false,
@@ -94,6 +99,8 @@ pub enum Action {
     Stop,
     /// Turn echo on or off while running.
     SetEcho(bool),
+    /// Replace echo or the reply rules while running.
+    SetAutoReply(AutoReply),
     /// Send one datagram to this address.
     SendTo(SocketAddr, Payload),
     /// Put this address into the UDP client tab.
@@ -207,6 +214,7 @@ impl UdpServerTab {
                 }
             }
             Action::SetEcho(on) => self.command(UdpCommand::SetEcho(on)),
+            Action::SetAutoReply(auto) => self.command(UdpCommand::SetAutoReply(auto)),
             Action::SendTo(to, data) => self.command(UdpCommand::SendTo(to, data)),
             Action::Repeat(to, repeat) => {
                 if let Some(session) = &mut self.session {
@@ -285,6 +293,9 @@ impl UdpServerTab {
             .unwrap_or_else(|| parse_optional_size(&s.recv_buffer, t::RCVBUF));
         show_errors(ui, &[rcv.as_ref().err().cloned()]);
 
+        // Rules that do not compile keep Listen disabled; the rules section says why.
+        let effective = s.auto_reply.effective(s.echo);
+        let auto_reply = effective.clone().unwrap_or_default();
         let config = match (&bind, &port, &rcv) {
             (Ok(bind), Ok(port), Ok(rcv)) => {
                 let mut config = UdpServerConfig {
@@ -294,6 +305,7 @@ impl UdpServerTab {
                     v6_only: s.v6_only,
                     broadcast: s.broadcast,
                     echo: s.echo,
+                    auto_reply: auto_reply.clone(),
                     ..UdpServerConfig::default()
                 };
                 if rcv.is_some() {
@@ -304,8 +316,11 @@ impl UdpServerTab {
             _ => None,
         };
 
+        let config = config.filter(|_| effective.is_ok());
+
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);
+        let mut echo_changed = false;
         ui.horizontal(|ui| {
             if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::BIND_UDP))
@@ -331,9 +346,22 @@ impl UdpServerTab {
                 .changed()
                 && running
             {
-                action = Some(Action::SetEcho(self.settings.echo));
+                echo_changed = true;
             }
         });
+        let rules_changed = auto_reply_ui(
+            ui,
+            "udp-server",
+            &mut self.settings.auto_reply,
+            self.settings.echo,
+        );
+        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+        if (echo_changed || rules_changed)
+            && running
+            && let Ok(auto) = self.settings.auto_reply.effective(self.settings.echo)
+        {
+            action = Some(Action::SetAutoReply(auto));
+        }
         let (state, tone) = self.state_text();
         let address = self.bound_to();
         status_line_with(ui, &state, tone, None, None, |ui| {
