@@ -213,3 +213,50 @@ fn rules_periodic_and_encoding_survive_a_restart() {
         socketlab::engine::encoding::TextEncoding::Big5
     );
 }
+
+#[test]
+fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
+    let (server, addr) = udp_server();
+    let mut h = harness();
+    open_tab(&mut h, "UDP client");
+    set_field(&mut h, "Port", &addr.port().to_string());
+    click(&mut h, "Saved messages (0)");
+    set_field(&mut h, "Message", "status?\\r\\n");
+    click(&mut h, "Escapes");
+    assert!(gui_support::is_disabled(&h, "Save message"), "needs a name");
+    set_field(&mut h, "Name", "status");
+    click(&mut h, "Save message");
+    assert!(shows(&h, "Saved messages (1)"));
+    set_field(&mut h, "Message", "");
+
+    // One click sends it (and opens the socket, as Send does).
+    click(&mut h, "status");
+    let got = server
+        .wait_for(
+            TIMEOUT,
+            |e| matches!(e.kind, EventKind::Datagrams(_)),
+            |_| {},
+        )
+        .map(|e| match e.kind {
+            EventKind::Datagrams(batch) => batch.iter().map(|d| d.data.to_vec()).collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    assert_eq!(got, vec![b"status?\r\n".to_vec()]);
+
+    let saved = serde_json::to_string(&h.state().settings()).unwrap();
+    let restored: Settings = serde_json::from_str(&saved).unwrap();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([1400.0, 1000.0])
+        .build_ui_state(
+            |ui, app: &mut SocketLabApp| {
+                app.logic(ui.ctx());
+                app.show(ui);
+            },
+            SocketLabApp::new(restored),
+        );
+    h.step();
+    assert!(shows(&h, "Saved messages (1)"), "the list came back");
+    let list = &h.state().udp_client.settings.saved.list;
+    assert_eq!(list[0].bytes().ok(), Some(b"status?\r\n".to_vec()));
+}

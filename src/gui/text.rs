@@ -574,3 +574,74 @@ pub const RULE_EMPTY_REPLY: &str = "the reply is empty: type what to send back."
 pub fn rule_error(n: usize, part: &str, problem: &str) -> String {
     format!("Rule {n}, {part}: {problem}")
 }
+/// Title of the saved-messages section.
+pub fn saved_title(n: usize) -> String {
+    format!("Saved messages ({n})")
+}
+/// Label of the name field.
+pub const SAVED_NAME: &str = "Name";
+/// What the name is for.
+pub const SAVED_NAME_HINT: &str =
+    "A short name for the message in the editor; its button sends it with one click.";
+/// Button that saves the editor's message.
+pub const SAVE_MESSAGE: &str = "Save message";
+/// What Save does.
+pub const SAVE_MESSAGE_HINT: &str = "Keep the editor's message (text, mode, line ending and encoding) under this name. Needs a name and a valid message; a message with the same name is replaced.";
+/// What a saved message holds, shown next to it.
+pub fn saved_preview(text: &str, encoding: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    let more = if text.chars().count() > 40 { "…" } else { "" };
+    format!("{short}{more} ({encoding})")
+}
+/// Button that loads a saved message into the editor.
+pub fn saved_edit(name: &str) -> String {
+    format!("Edit {name}")
+}
+/// What Edit does.
+pub const SAVED_EDIT_HINT: &str =
+    "Put this message into the editor, to change it or send it from there.";
+/// Button that deletes a saved message.
+pub fn saved_delete(name: &str) -> String {
+    format!("Delete {name}")
+}
+/// Label of the export/import file field.
+pub const SAVED_FILE: &str = "JSON file";
+/// What the file field is for.
+pub const SAVED_FILE_HINT: &str =
+    "Where Export writes the saved messages (as JSON) and Import reads them from.";
+/// Placeholder of the file field.
+pub const SAVED_FILE_PLACEHOLDER: &str = "/path/to/messages.json";
+/// Export button.
+pub const EXPORT: &str = "Export";
+/// Import button.
+pub const IMPORT: &str = "Import";
+/// Export or Import without a file name.
+pub const FILE_NEEDED: &str = "Type the path of a JSON file first.";
+/// Export to an existing file, first press.
+pub fn file_exists(file: &str) -> String {
+    format!("{file} already exists. Press Export again to replace it, or choose another name.")
+}
+/// A file that could not be read or written.
+pub fn file_error(what: &str, file: &str, error: &str) -> String {
+    format!("Could not {what} {file}: {error}")
+}
+/// A file that is not a saved-messages list.
+pub fn import_not_json(error: &str) -> String {
+    format!("That file is not a list of saved messages (JSON): {error}")
+}
+/// A file too big to be a saved-messages list.
+pub fn import_too_big(file: &str, size: u64) -> String {
+    format!("{file} is {size} bytes: too big to be a list of saved messages.")
+}
+/// The list is full.
+pub fn saved_full(max: usize) -> String {
+    format!("A tab keeps at most {max} saved messages; delete some first.")
+}
+/// Export done.
+pub fn exported(n: usize, file: &str) -> String {
+    format!("Wrote {n} messages to {file}.")
+}
+/// Import done.
+pub fn imported(n: usize, file: &str) -> String {
+    format!("Read {n} messages from {file}.")
+}

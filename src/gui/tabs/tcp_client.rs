@@ -21,6 +21,7 @@ use crate::gui::widgets::fields::{
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -45,6 +46,8 @@ pub struct TcpClientSettings {
     pub editor: EditorSettings,
     /// The periodic send under the editor.
     pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -61,6 +64,7 @@ impl Default for TcpClientSettings {
             timeout_secs: "5".to_owned(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -413,6 +417,15 @@ impl TcpClientTab {
             None
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
+            action = Some(Action::Send(Payload::from(bytes)));
+        }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "tcp-client",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
             action = Some(Action::Send(Payload::from(bytes)));
         }
         let status = self.session.as_ref().and_then(Session::periodic);

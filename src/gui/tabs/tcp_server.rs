@@ -22,6 +22,7 @@ use crate::gui::widgets::fields::{
 use crate::gui::widgets::log_view::{clock, log_view};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::{Tone, error_banner, guidance, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -58,6 +59,8 @@ pub struct TcpServerSettings {
     pub editor: EditorSettings,
     /// The periodic send under the editor.
     pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -81,6 +84,7 @@ impl Default for TcpServerSettings {
             send_buffer: String::new(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -513,6 +517,15 @@ impl TcpServerTab {
             None
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
+            action = Some(Action::Send(self.target, Payload::from(bytes)));
+        }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "tcp-server",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
             action = Some(Action::Send(self.target, Payload::from(bytes)));
         }
         let status = self.session.as_ref().and_then(Session::periodic);

@@ -22,6 +22,7 @@ use crate::gui::widgets::fields::{
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -42,6 +43,8 @@ pub struct UdpClientSettings {
     pub editor: EditorSettings,
     /// The periodic send under the editor.
     pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -56,6 +59,7 @@ impl Default for UdpClientSettings {
             recv_buffer: String::new(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -333,8 +337,20 @@ impl UdpClientTab {
             Some(t::SEND_NEEDS_SOCKET)
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
-            let open_with = if running { None } else { config };
+            let open_with = if running { None } else { config.clone() };
             action = Some(Action::Send(open_with, Payload::from(bytes)));
+        }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "udp-client",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
+            action = Some(Action::Send(
+                if running { None } else { config.clone() },
+                Payload::from(bytes),
+            ));
         }
         // Repeating needs the socket open (one Send opens it).
         let repeat_blocked = (!ready).then_some(t::SEND_NEEDS_SOCKET);

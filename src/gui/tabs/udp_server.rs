@@ -22,6 +22,7 @@ use crate::gui::widgets::fields::{
 use crate::gui::widgets::log_view::log_view;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -48,6 +49,8 @@ pub struct UdpServerSettings {
     pub editor: EditorSettings,
     /// The periodic send under the editor.
     pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -65,6 +68,7 @@ impl Default for UdpServerSettings {
             auto_reply: AutoReplySettings::default(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -430,6 +434,16 @@ impl UdpServerTab {
         }
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked)
             && let Some(Ok(to)) = reply_to
+        {
+            action = Some(Action::SendTo(to, Payload::from(bytes)));
+        }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "udp-server",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) && let Some(Ok(to)) = reply_to.clone()
         {
             action = Some(Action::SendTo(to, Payload::from(bytes)));
         }

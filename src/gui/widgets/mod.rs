@@ -6,6 +6,7 @@ pub mod fields;
 pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
+pub mod saved_messages;
 pub mod transcript;
 
 use std::net::SocketAddr;
