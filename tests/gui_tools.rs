@@ -260,3 +260,44 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
     let list = &h.state().udp_client.settings.saved.list;
     assert_eq!(list[0].bytes().ok(), Some(b"status?\r\n".to_vec()));
 }
+
+#[test]
+fn the_log_filters_and_exports_what_it_shows() {
+    let (server, addr) = udp_server();
+    let mut h = harness();
+    open_tab(&mut h, "UDP client");
+    set_field(&mut h, "Port", &addr.port().to_string());
+    type_and_enter(&mut h, "Message", "apple");
+    type_and_enter(&mut h, "Message", "banana");
+    gui_support::wait_for_row(&mut h, &["▶ out", "banana"]);
+    set_field(&mut h, "Find", "BAN");
+    wait_for_text(&mut h, "1 of ");
+    assert!(!shows(&h, "apple"), "the filter hides the other row");
+
+    let dir = std::env::temp_dir().join(format!("socketlab-gui-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("log.jsonl");
+    let _ = std::fs::remove_file(&file);
+    click(&mut h, "Export the log");
+    click(&mut h, "JSON lines");
+    set_field(&mut h, "Export to file", &file.to_string_lossy());
+    click(&mut h, "Export shown rows");
+    wait_for_text(&mut h, "Wrote 1 rows");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["text"], "banana");
+    assert_eq!(rows[0]["direction"], "out");
+    assert_eq!(rows[0]["peer"], addr.to_string());
+
+    // The file exists now: the first press asks, the second replaces.
+    click(&mut h, "Export shown rows");
+    wait_for_text(&mut h, "already exists");
+    click(&mut h, "Export shown rows");
+    wait_for_text(&mut h, "Wrote 1 rows");
+    let _ = std::fs::remove_dir_all(&dir);
+    drop(server);
+}

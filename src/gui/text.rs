@@ -645,3 +645,45 @@ pub fn exported(n: usize, file: &str) -> String {
 pub fn imported(n: usize, file: &str) -> String {
     format!("Read {n} messages from {file}.")
 }
+/// Label of the log's search field.
+pub const FILTER_TEXT: &str = "Find";
+/// What the search field does.
+pub const FILTER_TEXT_HINT: &str =
+    "Show only rows whose data contains this text (letters in any case).";
+/// Label of the log's peer filter.
+pub const FILTER_PEER: &str = "Peer";
+/// What the peer filter does.
+pub const FILTER_PEER_HINT: &str =
+    "Show only rows to or from an address containing this, e.g. :53122.";
+/// Direction filter choices.
+pub const FILTER_ALL: &str = "All directions";
+/// Direction filter choices.
+pub const FILTER_IN: &str = "Received";
+/// Direction filter choices.
+pub const FILTER_OUT: &str = "Sent";
+/// Direction filter choices.
+pub const FILTER_NOTES: &str = "Notes";
+/// How many rows match.
+pub fn filter_matches(shown: usize, of: usize) -> String {
+    format!("{shown} of {of} rows match")
+}
+/// Title of the export section.
+pub const EXPORT_LOG: &str = "Export the log";
+/// Export formats.
+pub const FORMAT_TEXT: &str = "Plain text";
+/// Export formats.
+pub const FORMAT_CSV: &str = "CSV";
+/// Export formats.
+pub const FORMAT_JSONL: &str = "JSON lines";
+/// Label of the export file field.
+pub const EXPORT_FILE: &str = "Export to file";
+/// What the export file is.
+pub const EXPORT_FILE_HINT: &str = "Where Export writes the rows shown now (after the filter). Each row holds the first 4 KiB of its data; the bytes and kept columns say when a row was cut.";
+/// Export button.
+pub const EXPORT_SHOWN: &str = "Export shown rows";
+/// Export done.
+pub fn log_exported(n: usize, file: &str) -> String {
+    format!("Wrote {n} rows to {file}.")
+}
+/// Label of the log's direction filter.
+pub const FILTER_DIRECTION: &str = "Show";

@@ -19,7 +19,7 @@ use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
     show_errors, take_submit,
 };
-use crate::gui::widgets::log_view::log_view;
+use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
@@ -470,13 +470,14 @@ impl UdpServerTab {
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                log_view_filtered(
                     ui,
                     "udp-server-log",
                     &mut activity.log,
                     &mut activity.selected,
                     hex,
                     empty,
+                    &mut activity.filter,
                 );
             },
             |ui| {

@@ -10,6 +10,8 @@ use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::gui::text as t;
 
+use super::log_filter::{LogFilter, log_filter_ui};
+
 /// Characters of a row's content laid out: more than any window is wide.
 const ROW_TEXT_CHARS: usize = 400;
 /// Bytes of a row's content shown in hex.
@@ -136,6 +138,31 @@ pub fn log_view(
     hex: &mut bool,
     empty: &str,
 ) {
+    log_view_with(ui, id, log, selected, hex, empty, None);
+}
+
+/// [`log_view`] with search, filter and export above the rows.
+pub fn log_view_filtered(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+    filter: &mut LogFilter,
+) {
+    log_view_with(ui, id, log, selected, hex, empty, Some(filter));
+}
+
+fn log_view_with(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+    mut filter: Option<&mut LogFilter>,
+) {
     ui.horizontal(|ui| {
         ui.strong(t::LOG);
         ui.separator();
@@ -157,10 +184,24 @@ pub fn log_view(
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
+    if let Some(filter) = filter.as_deref_mut() {
+        log_filter_ui(ui, id, filter, log, *hex);
+    }
     if log.is_empty() {
         ui.add(Label::new(RichText::new(empty).italics()).wrap());
         return;
     }
+    // Only an active filter costs anything: it scans rows added since the last frame.
+    let mut filter = filter.filter(|f| f.is_active());
+    let row_count = match filter.as_deref_mut() {
+        Some(f) => {
+            let shown = f.refresh(log);
+            ui.weak(t::filter_matches(shown, log.len()));
+            shown
+        }
+        None => log.len(),
+    };
+    let filter = filter.as_deref();
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let details_height = if selected.is_some() { 190.0 } else { 0.0 };
     let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
@@ -169,9 +210,13 @@ pub fn log_view(
         .auto_shrink(false)
         .stick_to_bottom(true)
         .max_height((ui.available_height() - details_height).max(row_height * 3.0))
-        .show_rows(ui, row_height, log.len(), |ui, rows| {
+        .show_rows(ui, row_height, row_count, |ui, rows| {
             for index in rows {
-                if let Some(entry) = log.get(index) {
+                let entry = match filter {
+                    Some(f) => f.shown(log, index),
+                    None => log.get(index),
+                };
+                if let Some(entry) = entry {
                     let color = row_color(ui, entry.direction);
                     let chip = ui.visuals().code_bg_color;
                     let job = row_job(&row_text(entry, *hex), color, chip);

@@ -3,6 +3,7 @@
 
 pub mod auto_reply;
 pub mod fields;
+pub mod log_filter;
 pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
