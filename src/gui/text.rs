@@ -687,3 +687,30 @@ pub fn log_exported(n: usize, file: &str) -> String {
 }
 /// Label of the log's direction filter.
 pub const FILTER_DIRECTION: &str = "Show";
+/// The capture switch.
+pub const CAPTURE: &str = "Capture to file";
+/// What capturing does on a TCP server.
+pub const CAPTURE_TCP_HINT: &str = "Write every byte each client sends, in order, to a file of its own (dump.bin gives dump-1.bin, dump-2.bin, ...). The receiving threads write it, so nothing is lost even when the log shows only part.";
+/// What capturing does on a UDP server.
+pub const CAPTURE_UDP_HINT: &str = "Write the payload of every datagram, in arrival order, to the file. The receiving thread writes it, so nothing is lost even when the log shows only part.";
+/// Label of the capture file field.
+pub const CAPTURE_FILE: &str = "Capture file";
+/// What the capture file is.
+pub const CAPTURE_FILE_HINT: &str = "The file to write received bytes to; on a TCP server, the name each client's file is made from.";
+/// Placeholder of the capture file.
+pub const CAPTURE_FILE_PLACEHOLDER: &str = "/path/to/capture.bin";
+/// Capture on without a file.
+pub const CAPTURE_NEEDS_FILE: &str = "Type the path of the capture file (or switch capturing off).";
+/// Offer to replace existing capture files.
+pub const CAPTURE_REPLACE: &str = "Replace existing files";
+/// What Replace does.
+pub const CAPTURE_REPLACE_HINT: &str =
+    "Overwrite what is there when capturing starts. Asked each time; never remembered.";
+/// Shown while capturing.
+pub fn capturing_to(path: &str, per_client: bool) -> String {
+    if per_client {
+        format!("Capturing each client's bytes to files named after {path}")
+    } else {
+        format!("Capturing every datagram's payload to {path}")
+    }
+}

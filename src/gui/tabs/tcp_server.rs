@@ -15,6 +15,7 @@ use crate::engine::{
 use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
+use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
@@ -45,6 +46,8 @@ pub struct TcpServerSettings {
     pub echo: bool,
     /// Reply rules.
     pub auto_reply: AutoReplySettings,
+    /// Capture to file.
+    pub capture: CaptureSettings,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -77,6 +80,7 @@ impl Default for TcpServerSettings {
             max_clients: engine.max_clients.to_string(),
             echo: false,
             auto_reply: AutoReplySettings::default(),
+            capture: CaptureSettings::default(),
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
@@ -261,6 +265,8 @@ impl TcpServerTab {
     pub fn perform(&mut self, action: Action, waker: &Waker) {
         match action {
             Action::Listen(config) => {
+                // Replacing existing capture files is asked for each time.
+                self.settings.capture.overwrite = false;
                 self.session = None;
                 self.activity.starting();
                 self.clients.clear();
@@ -400,6 +406,7 @@ impl TcpServerTab {
                 snd.as_ref().err().cloned(),
             ],
         );
+        let capture = capture_ui(ui, &mut s.capture, true, running);
         // Rules that do not compile keep Listen disabled; the rules section says why.
         let effective = s.auto_reply.effective(s.echo);
         let auto_reply = effective.clone().unwrap_or_default();
@@ -413,6 +420,7 @@ impl TcpServerTab {
                 max_clients: usize::try_from(*max).unwrap_or(usize::MAX),
                 echo: s.echo,
                 auto_reply: auto_reply.clone(),
+                capture: capture.clone().ok().flatten(),
                 close_when_client_finishes: s.close_when_client_finishes,
                 options: TcpOptions {
                     nodelay: s.nodelay,
@@ -425,7 +433,7 @@ impl TcpServerTab {
             _ => None,
         };
 
-        let config = config.filter(|_| effective.is_ok());
+        let config = config.filter(|_| effective.is_ok() && capture.is_ok());
 
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);

@@ -15,6 +15,7 @@ use crate::engine::{
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
+use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
     show_errors, take_submit,
@@ -45,6 +46,8 @@ pub struct UdpServerSettings {
     pub echo: bool,
     /// Reply rules.
     pub auto_reply: AutoReplySettings,
+    /// Capture to file.
+    pub capture: CaptureSettings,
     /// The message editor.
     pub editor: EditorSettings,
     /// The periodic send under the editor.
@@ -66,6 +69,7 @@ impl Default for UdpServerSettings {
             recv_buffer: String::new(),
             echo: false,
             auto_reply: AutoReplySettings::default(),
+            capture: CaptureSettings::default(),
             editor: EditorSettings::default(),
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
@@ -206,6 +210,8 @@ impl UdpServerTab {
     pub fn perform(&mut self, action: Action, waker: &Waker) {
         match action {
             Action::Bind(config) => {
+                // Replacing existing capture files is asked for each time.
+                self.settings.capture.overwrite = false;
                 self.session = None;
                 self.activity.starting();
                 self.phase = Phase::Opening;
@@ -297,6 +303,7 @@ impl UdpServerTab {
             .unwrap_or_else(|| parse_optional_size(&s.recv_buffer, t::RCVBUF));
         show_errors(ui, &[rcv.as_ref().err().cloned()]);
 
+        let capture = capture_ui(ui, &mut s.capture, false, running);
         // Rules that do not compile keep Listen disabled; the rules section says why.
         let effective = s.auto_reply.effective(s.echo);
         let auto_reply = effective.clone().unwrap_or_default();
@@ -310,6 +317,7 @@ impl UdpServerTab {
                     broadcast: s.broadcast,
                     echo: s.echo,
                     auto_reply: auto_reply.clone(),
+                    capture: capture.clone().ok().flatten(),
                     ..UdpServerConfig::default()
                 };
                 if rcv.is_some() {
@@ -320,7 +328,7 @@ impl UdpServerTab {
             _ => None,
         };
 
-        let config = config.filter(|_| effective.is_ok());
+        let config = config.filter(|_| effective.is_ok() && capture.is_ok());
 
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);

@@ -2,6 +2,7 @@
 //! the status line.
 
 pub mod auto_reply;
+pub mod capture;
 pub mod fields;
 pub mod log_filter;
 pub mod log_view;
