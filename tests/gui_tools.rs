@@ -356,3 +356,29 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
     assert!(!gui_support::is_disabled(&h, "Listen"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_log_decodes_received_text_in_the_chosen_encoding() {
+    let mut h = cjk_harness();
+    open_tab(&mut h, "UDP server");
+    set_field(&mut h, "Port", "0");
+    click(&mut h, "Bind");
+    step_until(&mut h, "the server binds", |h| {
+        h.state().udp_server.bound_to().is_some()
+    });
+    let addr = h.state().udp_server.bound_to().unwrap();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // "你好" in GBK, then a newline.
+    client
+        .send_to(&[0xc4, 0xe3, 0xba, 0xc3, b'\n'], addr)
+        .unwrap();
+    gui_support::wait_for_row(&mut h, &["◀ in", "5 B"]);
+    assert!(
+        !shows(&h, "你好"),
+        "not UTF-8: not shown as these characters"
+    );
+    click(&mut h, "Decode as");
+    click(&mut h, "GBK");
+    // The newline shows as a small LF mark.
+    gui_support::wait_for_row(&mut h, &["◀ in", "你好 LF"]);
+}

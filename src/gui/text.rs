@@ -714,3 +714,9 @@ pub fn capturing_to(path: &str, per_client: bool) -> String {
         format!("Capturing every datagram's payload to {path}")
     }
 }
+/// Copies a log entry's data as text.
+pub const COPY_TEXT: &str = "Copy as text";
+/// Label of the log's display encoding.
+pub const SHOW_ENCODING: &str = "Decode as";
+/// What the display encoding does.
+pub const SHOW_ENCODING_HINT: &str = "How the log turns bytes into characters for display. The bytes themselves (hex, capture, export's hex column) do not change.";

@@ -9,12 +9,13 @@ use std::path::Path;
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::encoding::TextEncoding;
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
-use crate::engine::payload::{to_hex, to_visible_text};
+use crate::engine::payload::to_hex;
 use crate::gui::text as t;
 
 use super::fields::{error_line, labelled_edit};
-use super::log_view::{clock, row_text};
+use super::log_view::{clock, row_text_in, visible_decoded};
 
 /// Which rows to show by direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -68,6 +69,8 @@ pub struct LogFilter {
     pub file: String,
     /// What the last export did, or why it failed.
     pub note: Option<Result<String, String>>,
+    /// How received and sent text is decoded for display (the bytes are unchanged).
+    pub display_encoding: TextEncoding,
     /// Export was pressed once for an existing file: the next press replaces it.
     confirm_overwrite: Option<String>,
     cache: MatchCache,
@@ -158,7 +161,7 @@ impl LogFilter {
         }
         self.confirm_overwrite = None;
         let rows: Vec<&LogEntry> = self.shown_entries(log).collect();
-        let text = export(&rows, self.format, hex);
+        let text = export(&rows, self.format, hex, self.display_encoding);
         std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &e.to_string()))?;
         Ok(t::log_exported(rows.len(), &file))
     }
@@ -185,12 +188,17 @@ fn csv_field(out: &mut String, field: &str) {
 
 /// The rows in `format`. Only the kept preview of each entry's data is written; `bytes` is the
 /// full length and `kept` what the file holds, so a cut entry says so.
-pub fn export(rows: &[&LogEntry], format: ExportFormat, hex: bool) -> String {
+pub fn export(
+    rows: &[&LogEntry],
+    format: ExportFormat,
+    hex: bool,
+    encoding: TextEncoding,
+) -> String {
     let mut out = String::new();
     match format {
         ExportFormat::Text => {
             for entry in rows {
-                out.push_str(&row_text(entry, hex));
+                out.push_str(&row_text_in(entry, hex, encoding));
                 out.push('\n');
             }
         }
@@ -207,7 +215,7 @@ pub fn export(rows: &[&LogEntry], format: ExportFormat, hex: bool) -> String {
                     conn,
                     entry.len.to_string(),
                     entry.preview.len().to_string(),
-                    to_visible_text(&entry.preview, usize::MAX),
+                    visible_decoded(&entry.preview, encoding, usize::MAX),
                     to_hex(&entry.preview),
                 ];
                 for (i, field) in fields.iter().enumerate() {
@@ -229,7 +237,7 @@ pub fn export(rows: &[&LogEntry], format: ExportFormat, hex: bool) -> String {
                     "connection": entry.conn,
                     "bytes": entry.len,
                     "kept": entry.preview.len(),
-                    "text": to_visible_text(&entry.preview, usize::MAX),
+                    "text": visible_decoded(&entry.preview, encoding, usize::MAX),
                     "hex": to_hex(&entry.preview),
                 });
                 let _ = writeln!(out, "{line}");
@@ -371,7 +379,7 @@ mod tests {
     fn exports_parse_back() {
         let log = log();
         let rows: Vec<&LogEntry> = log.iter().collect();
-        let lines = export(&rows, ExportFormat::JsonLines, false);
+        let lines = export(&rows, ExportFormat::JsonLines, false, TextEncoding::Utf8);
         let parsed: Vec<serde_json::Value> = lines
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_default())
@@ -383,7 +391,7 @@ mod tests {
         assert_eq!(parsed[1]["peer"], "127.0.0.1:2000");
         assert_eq!(parsed[2]["direction"], "note");
 
-        let csv = export(&rows, ExportFormat::Csv, false);
+        let csv = export(&rows, ExportFormat::Csv, false, TextEncoding::Utf8);
         let records = parse_csv(&csv);
         assert_eq!(records.len(), 4, "header and three rows");
         assert_eq!(records[0][0], "time");
@@ -391,7 +399,7 @@ mod tests {
         assert_eq!(records[2][1], "out");
         assert_eq!(records[2][7], "62 79 65");
 
-        let text = export(&rows, ExportFormat::Text, false);
+        let text = export(&rows, ExportFormat::Text, false, TextEncoding::Utf8);
         assert_eq!(text.lines().count(), 3);
     }
 

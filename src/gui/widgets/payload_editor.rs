@@ -152,7 +152,13 @@ pub fn payload_editor(
                 .on_hover_text(t::ENDING_HINT);
         }
         ui.separator();
-        encoding_choice(ui, "payload-encoding", &mut settings.encoding);
+        encoding_choice(
+            ui,
+            "payload-encoding",
+            t::ENCODING,
+            t::ENCODING_HINT,
+            &mut settings.encoding,
+        );
         ui.separator();
         match (&encoded, blocked) {
             (Ok(bytes), None) => {
@@ -177,8 +183,14 @@ pub fn payload_editor(
 }
 
 /// A labelled menu of the text encodings (for sending, or for showing received text).
-pub fn encoding_choice(ui: &mut Ui, id_salt: &str, encoding: &mut TextEncoding) {
-    let label = ui.label(t::ENCODING).on_hover_text(t::ENCODING_HINT);
+pub fn encoding_choice(
+    ui: &mut Ui,
+    id_salt: &str,
+    label: &str,
+    hint: &str,
+    encoding: &mut TextEncoding,
+) {
+    let label = ui.label(label).on_hover_text(hint);
     egui::ComboBox::from_id_salt(id_salt)
         .selected_text(encoding.label())
         .show_ui(ui, |ui| {
