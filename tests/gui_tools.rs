@@ -299,6 +299,10 @@ fn the_log_filters_and_exports_what_it_shows() {
     click(&mut h, "Export shown rows");
     wait_for_text(&mut h, "Wrote 1 rows");
     let _ = std::fs::remove_dir_all(&dir);
+
+    // The throughput section shows the session's exact totals ("apple" + "banana").
+    click(&mut h, "Throughput");
+    wait_for_text(&mut h, "Total: 0 bytes in, 11 bytes out");
     drop(server);
 }
 

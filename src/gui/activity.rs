@@ -48,6 +48,8 @@ pub struct Activity {
     pub selected: Option<crate::engine::log_store::LogEntry>,
     /// The log's search, filter and export.
     pub filter: crate::gui::widgets::log_filter::LogFilter,
+    /// Bytes per second over the last minute.
+    pub throughput: crate::gui::widgets::throughput::Throughput,
 }
 
 impl Activity {

@@ -720,3 +720,17 @@ pub const COPY_TEXT: &str = "Copy as text";
 pub const SHOW_ENCODING: &str = "Decode as";
 /// What the display encoding does.
 pub const SHOW_ENCODING_HINT: &str = "How the log turns bytes into characters for display. The bytes themselves (hex, capture, export's hex column) do not change.";
+/// Title of the throughput plot.
+pub const THROUGHPUT: &str = "Throughput";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_X: &str = "seconds ago";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_Y: &str = "bytes/s";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_IN: &str = "in";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_OUT: &str = "out";
+/// Totals under the throughput title.
+pub fn throughput_totals(bytes_in: u64, bytes_out: u64) -> String {
+    format!("Total: {bytes_in} bytes in, {bytes_out} bytes out (this session, exact)")
+}

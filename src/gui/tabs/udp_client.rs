@@ -23,6 +23,7 @@ use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
+use crate::gui::widgets::throughput::throughput_ui;
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -164,6 +165,9 @@ impl UdpClientTab {
         };
         let (events, more) = drain_bounded(session);
         self.activity.counters = session.counters();
+        self.activity
+            .throughput
+            .record(std::time::Instant::now(), self.activity.counters);
         let mut ended = false;
         for event in &events {
             ended |= matches!(event.kind, EventKind::Stopped { .. });
@@ -371,6 +375,13 @@ impl UdpClientTab {
         } else {
             t::UDP_CLIENT_EMPTY
         };
+        throughput_ui(
+            ui,
+            "udp-client",
+            &self.activity.throughput,
+            self.activity.counters,
+            running,
+        );
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(

@@ -9,6 +9,7 @@ pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
 pub mod saved_messages;
+pub mod throughput;
 pub mod transcript;
 
 use std::net::SocketAddr;
