@@ -6,6 +6,11 @@
 //! message boundaries, so a message split across two reads (or two messages in one read) is seen
 //! as the reads deliver it — which is exactly the lesson the "TCP is a stream" demo teaches.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::session::lock;
+
 /// How a rule compares the received bytes with its pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MatchKind {
@@ -79,6 +84,49 @@ impl AutoReply {
     }
 }
 
+/// The auto-reply a session's readers follow. Readers check one atomic flag per receive, so a
+/// session without auto-reply pays no lock and no allocation; a reader takes the lock only once
+/// after each change (see [`AutoReplyView`]).
+#[derive(Default)]
+pub(crate) struct AutoReplySlot {
+    active: AtomicBool,
+    generation: AtomicU64,
+    current: Mutex<Arc<AutoReply>>,
+}
+
+impl AutoReplySlot {
+    /// Replaces what readers reply with, from their next receive on.
+    pub(crate) fn set(&self, auto: AutoReply) {
+        let active = auto.is_active();
+        *lock(&self.current) = Arc::new(auto);
+        // Bumped after the store: a reader that sees the new generation finds the new rules.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.active.store(active, Ordering::Release);
+    }
+}
+
+/// One reader's copy of the session's auto-reply, refreshed when the slot changes.
+#[derive(Default)]
+pub(crate) struct AutoReplyView {
+    generation: u64,
+    current: Arc<AutoReply>,
+}
+
+impl AutoReplyView {
+    /// The auto-reply in force, or `None` when it is off (the cheap, common case).
+    pub(crate) fn get(&mut self, slot: &AutoReplySlot) -> Option<&AutoReply> {
+        if !slot.active.load(Ordering::Acquire) {
+            return None;
+        }
+        let generation = slot.generation.load(Ordering::Acquire);
+        if generation != self.generation {
+            self.current = Arc::clone(&lock(&slot.current));
+            self.generation = generation;
+        }
+        Some(&self.current)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +156,19 @@ mod tests {
         assert_eq!(auto.reply_for(b"nothing"), None);
         assert_eq!(AutoReply::Echo.reply_for(b"x"), Some(&b"x"[..]));
         assert!(!AutoReply::Rules(vec![]).is_active());
+    }
+
+    #[test]
+    fn a_view_follows_the_slot() {
+        let slot = AutoReplySlot::default();
+        let mut view = AutoReplyView::default();
+        assert!(view.get(&slot).is_none());
+        slot.set(AutoReply::Echo);
+        assert_eq!(view.get(&slot), Some(&AutoReply::Echo));
+        let rules = AutoReply::Rules(vec![rule(MatchKind::Equals, b"a", b"b")]);
+        slot.set(rules.clone());
+        assert_eq!(view.get(&slot), Some(&rules));
+        slot.set(AutoReply::Off);
+        assert!(view.get(&slot).is_none());
     }
 }

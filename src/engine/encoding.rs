@@ -4,6 +4,8 @@
 
 use encoding_rs::{BIG5, EncoderResult, Encoding, GB18030, GBK, SHIFT_JIS, WINDOWS_1252};
 
+use super::payload::{self, InputMode, LineEnding, PayloadError};
+
 /// A text encoding the user can choose.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
@@ -160,6 +162,92 @@ pub fn decode(bytes: &[u8], encoding: TextEncoding) -> (String, bool) {
     (text.into_owned(), had_errors)
 }
 
+/// Why what was typed in the message editor cannot be sent. `Display` is the sentence shown next
+/// to the editor; both kinds name the position of the first bad character.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// Bad hex digits or a bad escape.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// A character the chosen encoding cannot write.
+    #[error(transparent)]
+    Unmappable(#[from] UnmappableChar),
+}
+
+impl InputError {
+    /// Character index (from 0) of the first bad character.
+    pub fn position(&self) -> usize {
+        match self {
+            InputError::Payload(e) => e.position(),
+            InputError::Unmappable(e) => e.position,
+        }
+    }
+}
+
+/// Turns what was typed into the bytes to send: text (and the characters of escaped text, and
+/// the line ending) in `encoding`; hex digits and `\xNN` escapes as the raw bytes they name.
+pub fn encode_input(
+    input: &str,
+    mode: InputMode,
+    ending: LineEnding,
+    encoding: TextEncoding,
+) -> Result<Vec<u8>, InputError> {
+    if encoding == TextEncoding::Utf8 || mode == InputMode::Hex {
+        return Ok(payload::encode(input, mode, ending)?);
+    }
+    let mut bytes = match mode {
+        InputMode::Escapes => encode_escaped(input, encoding)?,
+        InputMode::Text | InputMode::Hex => encode(input, encoding)?,
+    };
+    let ending = std::str::from_utf8(ending.bytes()).unwrap_or_default();
+    bytes.extend(encode(ending, encoding)?);
+    Ok(bytes)
+}
+
+/// Escaped text in a legacy or UTF-16 encoding: `\n \r \t \0 \\` are characters (so UTF-16
+/// writes them as two bytes), `\xNN` is one raw byte.
+fn encode_escaped(input: &str, encoding: TextEncoding) -> Result<Vec<u8>, InputError> {
+    // Validates first, so escape errors carry the same positions as in UTF-8.
+    payload::parse_escapes(input)?;
+    let chars: Vec<char> = input.chars().collect();
+    let mut out = Vec::with_capacity(input.len() * 2);
+    let mut run = String::new();
+    // Character positions of the run's characters in the input, to report unmappable ones there.
+    let mut run_positions = Vec::new();
+    let flush = |run: &mut String, positions: &mut Vec<usize>, out: &mut Vec<u8>| {
+        let result = encode(run, encoding).map_err(|mut e| {
+            e.position = positions.get(e.position).copied().unwrap_or(e.position);
+            e
+        });
+        run.clear();
+        positions.clear();
+        result.map(|bytes| out.extend(bytes))
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        let (c, width) = match (chars[i], chars.get(i + 1)) {
+            ('\\', Some('n')) => ('\n', 2),
+            ('\\', Some('r')) => ('\r', 2),
+            ('\\', Some('t')) => ('\t', 2),
+            ('\\', Some('0')) => ('\0', 2),
+            ('\\', Some('\\')) => ('\\', 2),
+            ('\\', Some('x')) => {
+                flush(&mut run, &mut run_positions, &mut out)?;
+                let escape: String = chars[i..(i + 4).min(chars.len())].iter().collect();
+                out.extend(payload::parse_escapes(&escape)?);
+                i += 4;
+                continue;
+            }
+            (c, _) => (c, 1),
+        };
+        run.push(c);
+        run_positions.push(i);
+        i += width;
+    }
+    flush(&mut run, &mut run_positions, &mut out)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +290,55 @@ mod tests {
         );
         let long: String = "x".repeat(5000) + "你";
         assert_eq!(encode(&long, TextEncoding::Gbk).map(|b| b.len()), Ok(5002));
+    }
+
+    #[test]
+    fn typed_input_in_an_encoding() {
+        let gbk = encode_input(
+            "你\\x01\\n",
+            InputMode::Escapes,
+            LineEnding::CrLf,
+            TextEncoding::Gbk,
+        );
+        assert_eq!(gbk, Ok(vec![0xc4, 0xe3, 0x01, b'\n', b'\r', b'\n']));
+        let utf16 = encode_input(
+            "a\\n",
+            InputMode::Escapes,
+            LineEnding::Lf,
+            TextEncoding::Utf16Le,
+        );
+        assert_eq!(utf16, Ok(vec![b'a', 0, b'\n', 0, b'\n', 0]));
+        let sjis = encode_input(
+            "こ",
+            InputMode::Text,
+            LineEnding::None,
+            TextEncoding::ShiftJis,
+        );
+        assert_eq!(sjis, Ok(vec![0x82, 0xb1]));
+        let hex = encode_input(
+            "41 42",
+            InputMode::Hex,
+            LineEnding::Lf,
+            TextEncoding::Utf16Be,
+        );
+        assert_eq!(hex, Ok(vec![0x41, 0x42, b'\n']), "hex is raw bytes");
+        let err = encode_input(
+            "\\x41ab你",
+            InputMode::Escapes,
+            LineEnding::None,
+            TextEncoding::Windows1252,
+        );
+        assert_eq!(
+            err.map_err(|e| e.position()),
+            Err(6),
+            "position in the typed text"
+        );
+        let err = encode_input(
+            "ab\\q",
+            InputMode::Escapes,
+            LineEnding::None,
+            TextEncoding::Gbk,
+        );
+        assert_eq!(err.map_err(|e| e.position()), Err(2));
     }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 
+use super::autoreply::AutoReplySlot;
 use super::error::{EngineError, Op};
 use super::event::{ConnId, Event, EventKind, SocketCall, StopReason};
 use super::periodic::{Periodic, PeriodicStatus};
@@ -175,7 +176,8 @@ pub(crate) struct SessionShared {
     pub clients: Mutex<BTreeMap<ConnId, Arc<ClientStats>>>,
     pub local_addr: Mutex<Option<SocketAddr>>,
     pub stopping: AtomicBool,
-    pub echo: AtomicBool,
+    /// Echo or reply rules, consulted by every reader.
+    pub auto_reply: AutoReplySlot,
     /// Wakes a worker that is blocked in a call the supervisor cannot interrupt by itself
     /// (a TCP client's `connect`). Set while such a call runs.
     pub interrupt: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use socket2::Socket;
 
+use super::autoreply::AutoReplyView;
 use super::capture::CaptureWriter;
 use super::error::{EngineError, Op};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
@@ -506,6 +507,7 @@ fn read_loop(
     let counters = &ctx.shared.counters;
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
+    let mut auto_reply = AutoReplyView::default();
     loop {
         let n = match stream.read(&mut buf) {
             Ok(n) => n,
@@ -574,13 +576,16 @@ fn read_loop(
             small_streak = 0;
         }
 
-        // Echo first, so the peer's round trip does not wait for the event queue; the events
+        // Echo (or a rule's reply) first, so the peer's round trip does not wait for the event queue; the events
         // still come in order (`Received`, then `Sent`).
-        let echo = ctx.shared.echo.load(Ordering::Relaxed).then(|| {
-            let payload = Payload::from(&data[..]);
-            let result = stream.write_all(&payload);
-            (payload, result)
-        });
+        let echo = auto_reply
+            .get(&ctx.shared.auto_reply)
+            .and_then(|auto| auto.reply_for(&data))
+            .map(|reply| {
+                let payload = Payload::from(reply);
+                let result = stream.write_all(&payload);
+                (payload, result)
+            });
         if !ctx.sink.emit(EventKind::Received {
             conn: ctx.id,
             peer: ctx.peer,

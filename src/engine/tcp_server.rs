@@ -12,6 +12,7 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, select, unbounded};
 use socket2::{Socket, Type};
 
+use super::autoreply::AutoReply;
 use super::capture::CaptureConfig;
 use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
@@ -40,8 +41,11 @@ pub struct TcpServerConfig {
     pub backlog: i32,
     /// Most clients connected at once; one more is accepted, reported and closed.
     pub max_clients: usize,
-    /// Send every received byte straight back (runs in the engine, so it is fast).
+    /// Send every received byte straight back (runs in the engine, so it is fast). When set, it
+    /// wins over `auto_reply`.
     pub echo: bool,
+    /// Reply rules (or echo) run by each connection's reader; see [`AutoReply`].
+    pub auto_reply: AutoReply,
     /// Close a client's connection as soon as it finishes sending (as most servers do). Off keeps
     /// it open so you can still reply after the client's half-close.
     pub close_when_client_finishes: bool,
@@ -63,6 +67,7 @@ impl Default for TcpServerConfig {
             backlog: 1024,
             max_clients: 1000,
             echo: false,
+            auto_reply: AutoReply::Off,
             close_when_client_finishes: true,
             options: TcpOptions::default(),
             capture: None,
@@ -84,8 +89,10 @@ pub enum TcpServerCommand {
     Disconnect(ConnId),
     /// Reset one client (`SO_LINGER` 0).
     Abort(ConnId),
-    /// Turn echo mode on or off.
+    /// Turn echo mode on or off (off also ends reply rules).
     SetEcho(bool),
+    /// Echo, reply by rules, or stop replying on our own.
+    SetAutoReply(AutoReply),
 }
 
 /// A running TCP server session.
@@ -142,7 +149,11 @@ fn listen(sink: &EventSink, config: &TcpServerConfig) -> Result<(Socket, SocketA
 
 fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     let sink = &ctx.sink;
-    ctx.shared.echo.store(config.echo, Ordering::Relaxed);
+    ctx.shared.auto_reply.set(if config.echo {
+        AutoReply::Echo
+    } else {
+        config.auto_reply.clone()
+    });
     if let Some(Err(e)) = config.capture.as_ref().map(|c| c.check(true)) {
         sink.emit(EventKind::Stopped {
             reason: StopReason::Failed(e),
@@ -321,7 +332,13 @@ impl Supervisor<'_> {
             }
             TcpServerCommand::Abort(id) => self.conn(id).map(Connection::abort),
             TcpServerCommand::SetEcho(on) => {
-                self.shared.echo.store(on, Ordering::Relaxed);
+                self.shared
+                    .auto_reply
+                    .set(if on { AutoReply::Echo } else { AutoReply::Off });
+                Ok(())
+            }
+            TcpServerCommand::SetAutoReply(auto) => {
+                self.shared.auto_reply.set(auto);
                 Ok(())
             }
         };

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{bounded, select};
 use socket2::{Socket, Type};
 
+use super::autoreply::{AutoReply, AutoReplyView};
 use super::capture::{CaptureConfig, CaptureWriter};
 use super::error::{EngineError, Op};
 use super::event::{DatagramBatch, EventKind, Payload, StopReason};
@@ -69,8 +70,10 @@ pub struct UdpServerConfig {
     pub broadcast: bool,
     /// `SO_RCVBUF` to ask for; the granted size is reported.
     pub recv_buffer: Option<usize>,
-    /// Send every datagram straight back to its sender.
+    /// Send every datagram straight back to its sender. When set, it wins over `auto_reply`.
     pub echo: bool,
+    /// Reply rules (or echo) run by the reader; see [`AutoReply`].
+    pub auto_reply: AutoReply,
     /// Write the payload of every datagram, in arrival order, to this file.
     pub capture: Option<CaptureConfig>,
     /// Queue sizes.
@@ -87,6 +90,7 @@ impl Default for UdpServerConfig {
             broadcast: false,
             recv_buffer: Some(DEFAULT_RECV_BUFFER),
             echo: false,
+            auto_reply: AutoReply::Off,
             capture: None,
             queues: QueueSizes::default(),
         }
@@ -137,8 +141,10 @@ pub enum UdpCommand {
     SendTo(SocketAddr, Payload),
     /// Send one datagram to whoever sent the newest one.
     ReplyToLast(Payload),
-    /// Turn echo mode on or off.
+    /// Turn echo mode on or off (off also ends reply rules).
     SetEcho(bool),
+    /// Server: echo, reply by rules, or stop replying on our own.
+    SetAutoReply(AutoReply),
 }
 
 /// A running UDP session (client or server).
@@ -148,7 +154,11 @@ pub type UdpSession = Session<UdpCommand>;
 pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
     let name = format!("udp-server {}", SocketAddr::new(config.bind, config.port));
     Session::spawn(name, config.queues, waker, move |ctx| {
-        ctx.shared.echo.store(config.echo, Ordering::Relaxed);
+        ctx.shared.auto_reply.set(if config.echo {
+            AutoReply::Echo
+        } else {
+            config.auto_reply.clone()
+        });
         let setup = Setup {
             local: SocketAddr::new(config.bind, config.port),
             reuse_address: config.reuse_address,
@@ -345,7 +355,11 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         }),
                     },
                     UdpCommand::SetEcho(on) => {
-                        ctx.shared.echo.store(on, Ordering::Relaxed);
+                        ctx.shared.auto_reply.set(if on { AutoReply::Echo } else { AutoReply::Off });
+                        Ok(())
+                    }
+                    UdpCommand::SetAutoReply(auto) => {
+                        ctx.shared.auto_reply.set(auto);
                         Ok(())
                     }
                 };
@@ -481,6 +495,11 @@ struct Reader<'a> {
     capture: Option<CaptureWriter>,
     /// A capture write that failed: the session ends with it rather than lose bytes silently.
     capture_error: Option<EngineError>,
+    /// The session's auto-reply as this reader last saw it.
+    auto_reply: AutoReplyView,
+    /// Replies sent by rules since the last batch was handed over (at most one per datagram of
+    /// the batch), shown after it.
+    rule_replies: Vec<(SocketAddr, Payload)>,
 }
 
 impl Reader<'_> {
@@ -490,12 +509,27 @@ impl Reader<'_> {
         add(&counters.datagrams_in, 1);
         add(&counters.bytes_in, data.len());
         self.batch.push(SystemTime::now(), peer, data);
-        if self.shared.echo.load(Ordering::Relaxed) {
-            self.batch.echoed = true;
-            match retry_would_block(&self.shared.stopping, || self.socket.send_to(data, peer)) {
+        let (reply, is_echo) = match self.auto_reply.get(&self.shared.auto_reply) {
+            None => return,
+            Some(AutoReply::Echo) => {
+                self.batch.echoed = true;
+                (data, true)
+            }
+            Some(auto) => match auto.reply_for(data) {
+                Some(reply) => (reply, false),
+                None => return,
+            },
+        };
+        {
+            match retry_would_block(&self.shared.stopping, || self.socket.send_to(reply, peer)) {
                 Ok(_) => {
                     add(&counters.datagrams_out, 1);
-                    add(&counters.bytes_out, data.len());
+                    add(&counters.bytes_out, reply.len());
+                    if !is_echo {
+                        // A rule's reply differs from what came in, so it is shown on its own,
+                        // after the batch that holds the datagram it answers.
+                        self.rule_replies.push((peer, Payload::from(reply)));
+                    }
                 }
                 Err(e) => {
                     self.sink
@@ -538,7 +572,12 @@ impl Reader<'_> {
         }
         self.report_not_shown();
         let batch = std::mem::take(&mut self.batch);
-        if let Err(EventKind::Datagrams(lost)) = self.sink.try_emit(EventKind::Datagrams(batch)) {
+        let shown = self.sink.try_emit(EventKind::Datagrams(batch));
+        for (to, data) in self.rule_replies.drain(..) {
+            // Counted already; like the datagrams, the view skips them when the owner is behind.
+            let _ = self.sink.try_emit(EventKind::DatagramSent { to, data });
+        }
+        if let Err(EventKind::Datagrams(lost)) = shown {
             let counters = &self.shared.counters;
             add(&counters.not_shown_datagrams, lost.len());
             add(&counters.not_shown_bytes, lost.total_bytes());
@@ -633,6 +672,8 @@ fn read_loop(
         datagrams_taken: 0,
         capture,
         capture_error: None,
+        auto_reply: AutoReplyView::default(),
+        rule_replies: Vec::new(),
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];

@@ -46,6 +46,10 @@ pub struct Activity {
     pub error: Option<String>,
     /// The log entry picked for a closer look (a copy: the log may drop it meanwhile).
     pub selected: Option<crate::engine::log_store::LogEntry>,
+    /// The log's search, filter and export.
+    pub filter: crate::gui::widgets::log_filter::LogFilter,
+    /// Bytes per second over the last minute.
+    pub throughput: crate::gui::widgets::throughput::Throughput,
 }
 
 impl Activity {

@@ -478,3 +478,259 @@ pub const REASON_STOPPED: &str = "you stopped it";
 
 /// Tooltip of the mark next to an invalid field.
 pub const INVALID_MARK_HINT: &str = "This field is not valid yet: see the sentence below.";
+
+// ---- Everyday tools: encodings, periodic send, auto-reply ----
+
+/// Label of the encoding menu.
+pub const ENCODING: &str = "Encoding";
+/// What the encoding menu does.
+pub const ENCODING_HINT: &str = "How characters become bytes. Hex digits and \\xNN escapes are always raw bytes; a character the encoding cannot write is reported, never replaced.";
+/// Label of the periodic interval field.
+pub const PERIODIC_EVERY: &str = "Repeat every (ms)";
+/// What the interval means.
+pub const PERIODIC_EVERY_HINT: &str = "Send the message above again and again, this many milliseconds apart (1 or more). The timer runs in the engine, so it keeps time while the window is hidden.";
+/// Label of the periodic count field.
+pub const PERIODIC_TIMES: &str = "Times";
+/// What the count means.
+pub const PERIODIC_TIMES_HINT: &str =
+    "How many times to send; leave empty to keep sending until you press Stop.";
+/// Placeholder of the empty count.
+pub const PERIODIC_UNTIL_STOPPED: &str = "until stopped";
+/// Button that starts a periodic send.
+pub const PERIODIC_START: &str = "Start repeating";
+/// Button that stops it.
+pub const PERIODIC_STOP: &str = "Stop repeating";
+
+/// How far a periodic send got.
+pub fn periodic_progress(sent: u64, count: Option<u64>, running: bool) -> String {
+    let done = match count {
+        Some(count) => format!("{sent} of {count} sent"),
+        None => format!("{sent} sent"),
+    };
+    if running {
+        format!("Repeating: {done}")
+    } else {
+        format!("Repeat finished: {done}")
+    }
+}
+/// Why Start repeating is disabled with an empty or invalid message.
+pub const PERIODIC_NEEDS_MESSAGE: &str =
+    "Type a valid message above first: that is what will be repeated.";
+/// Title of the auto-reply rules section.
+pub const RULES: &str = "Reply rules";
+/// Title of the rules section with the number of rules in force.
+pub fn rules_title(n: usize) -> String {
+    format!("Reply rules ({n} on)")
+}
+/// Switch for the rules.
+pub const USE_RULES: &str = "Reply by rules";
+/// What the rules do.
+pub const USE_RULES_HINT: &str = "When data arrives, the first rule that matches sends its reply back to the sender, at once, from the engine. TCP is a stream: rules see each recv() as it comes, so a message split over two reads is matched in pieces.";
+/// Shown when echo and rules are both on.
+pub const RULES_ECHO_WINS: &str = "Echo is on: it answers instead of the rules.";
+/// Start of a rule row.
+pub fn rule_when(n: usize) -> String {
+    format!("{n}. When the data")
+}
+/// Label of a rule's pattern field.
+pub fn rule_match_label(n: usize) -> String {
+    format!("Match {n}")
+}
+/// Label of a rule's reply field.
+pub fn rule_reply_label(n: usize) -> String {
+    format!("reply {n}")
+}
+/// Remove button of a rule.
+pub fn rule_remove(n: usize) -> String {
+    format!("Remove rule {n}")
+}
+/// What Remove does.
+pub const RULE_REMOVE_HINT: &str = "Delete this rule.";
+/// Button that adds a rule.
+pub const ADD_RULE: &str = "Add rule";
+/// What Add rule does.
+pub const ADD_RULE_HINT: &str = "Add a rule at the end; the first rule that matches answers.";
+/// Match kinds.
+pub const RULE_EQUALS: &str = "equals";
+/// Match kinds.
+pub const RULE_CONTAINS: &str = "contains";
+/// Match kinds.
+pub const RULE_STARTS_WITH: &str = "starts with";
+/// Which part of a rule an error is about.
+pub const RULE_MATCH: &str = "what to match";
+/// Which part of a rule an error is about.
+pub const RULE_REPLY: &str = "the reply";
+/// What the pattern field takes.
+pub const RULE_MATCH_HINT: &str =
+    "The bytes to look for in what arrives, as text, hex or text with escapes.";
+/// What the reply field takes.
+pub const RULE_REPLY_HINT: &str = "The bytes to send back when the rule matches.";
+/// An equals rule with nothing to match.
+pub const RULE_EMPTY_EQUALS: &str =
+    "an empty \"equals\" can never match: data always has at least one byte.";
+/// A rule with nothing to send.
+pub const RULE_EMPTY_REPLY: &str = "the reply is empty: type what to send back.";
+/// One rule's problem.
+pub fn rule_error(n: usize, part: &str, problem: &str) -> String {
+    format!("Rule {n}, {part}: {problem}")
+}
+/// Title of the saved-messages section.
+pub fn saved_title(n: usize) -> String {
+    format!("Saved messages ({n})")
+}
+/// Label of the name field.
+pub const SAVED_NAME: &str = "Name";
+/// What the name is for.
+pub const SAVED_NAME_HINT: &str =
+    "A short name for the message in the editor; its button sends it with one click.";
+/// Button that saves the editor's message.
+pub const SAVE_MESSAGE: &str = "Save message";
+/// What Save does.
+pub const SAVE_MESSAGE_HINT: &str = "Keep the editor's message (text, mode, line ending and encoding) under this name. Needs a name and a valid message; a message with the same name is replaced.";
+/// What a saved message holds, shown next to it.
+pub fn saved_preview(text: &str, encoding: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    let more = if text.chars().count() > 40 { "…" } else { "" };
+    format!("{short}{more} ({encoding})")
+}
+/// Button that loads a saved message into the editor.
+pub fn saved_edit(name: &str) -> String {
+    format!("Edit {name}")
+}
+/// What Edit does.
+pub const SAVED_EDIT_HINT: &str =
+    "Put this message into the editor, to change it or send it from there.";
+/// Button that deletes a saved message.
+pub fn saved_delete(name: &str) -> String {
+    format!("Delete {name}")
+}
+/// Label of the export/import file field.
+pub const SAVED_FILE: &str = "JSON file";
+/// What the file field is for.
+pub const SAVED_FILE_HINT: &str =
+    "Where Export writes the saved messages (as JSON) and Import reads them from.";
+/// Placeholder of the file field.
+pub const SAVED_FILE_PLACEHOLDER: &str = "/path/to/messages.json";
+/// Export button.
+pub const EXPORT: &str = "Export";
+/// Import button.
+pub const IMPORT: &str = "Import";
+/// Export or Import without a file name.
+pub const FILE_NEEDED: &str = "Type the path of a JSON file first.";
+/// Export to an existing file, first press.
+pub fn file_exists(file: &str) -> String {
+    format!("{file} already exists. Press Export again to replace it, or choose another name.")
+}
+/// A file that could not be read or written.
+pub fn file_error(what: &str, file: &str, error: &str) -> String {
+    format!("Could not {what} {file}: {error}")
+}
+/// A file that is not a saved-messages list.
+pub fn import_not_json(error: &str) -> String {
+    format!("That file is not a list of saved messages (JSON): {error}")
+}
+/// A file too big to be a saved-messages list.
+pub fn import_too_big(file: &str, size: u64) -> String {
+    format!("{file} is {size} bytes: too big to be a list of saved messages.")
+}
+/// The list is full.
+pub fn saved_full(max: usize) -> String {
+    format!("A tab keeps at most {max} saved messages; delete some first.")
+}
+/// Export done.
+pub fn exported(n: usize, file: &str) -> String {
+    format!("Wrote {n} messages to {file}.")
+}
+/// Import done.
+pub fn imported(n: usize, file: &str) -> String {
+    format!("Read {n} messages from {file}.")
+}
+/// Label of the log's search field.
+pub const FILTER_TEXT: &str = "Find";
+/// What the search field does.
+pub const FILTER_TEXT_HINT: &str =
+    "Show only rows whose data contains this text (letters in any case).";
+/// Label of the log's peer filter.
+pub const FILTER_PEER: &str = "Peer";
+/// What the peer filter does.
+pub const FILTER_PEER_HINT: &str =
+    "Show only rows to or from an address containing this, e.g. :53122.";
+/// Direction filter choices.
+pub const FILTER_ALL: &str = "All directions";
+/// Direction filter choices.
+pub const FILTER_IN: &str = "Received";
+/// Direction filter choices.
+pub const FILTER_OUT: &str = "Sent";
+/// Direction filter choices.
+pub const FILTER_NOTES: &str = "Notes";
+/// How many rows match.
+pub fn filter_matches(shown: usize, of: usize) -> String {
+    format!("{shown} of {of} rows match")
+}
+/// Title of the export section.
+pub const EXPORT_LOG: &str = "Export the log";
+/// Export formats.
+pub const FORMAT_TEXT: &str = "Plain text";
+/// Export formats.
+pub const FORMAT_CSV: &str = "CSV";
+/// Export formats.
+pub const FORMAT_JSONL: &str = "JSON lines";
+/// Label of the export file field.
+pub const EXPORT_FILE: &str = "Export to file";
+/// What the export file is.
+pub const EXPORT_FILE_HINT: &str = "Where Export writes the rows shown now (after the filter). Each row holds the first 4 KiB of its data; the bytes and kept columns say when a row was cut.";
+/// Export button.
+pub const EXPORT_SHOWN: &str = "Export shown rows";
+/// Export done.
+pub fn log_exported(n: usize, file: &str) -> String {
+    format!("Wrote {n} rows to {file}.")
+}
+/// Label of the log's direction filter.
+pub const FILTER_DIRECTION: &str = "Show";
+/// The capture switch.
+pub const CAPTURE: &str = "Capture to file";
+/// What capturing does on a TCP server.
+pub const CAPTURE_TCP_HINT: &str = "Write every byte each client sends, in order, to a file of its own (dump.bin gives dump-1.bin, dump-2.bin, ...). The receiving threads write it, so nothing is lost even when the log shows only part.";
+/// What capturing does on a UDP server.
+pub const CAPTURE_UDP_HINT: &str = "Write the payload of every datagram, in arrival order, to the file. The receiving thread writes it, so nothing is lost even when the log shows only part.";
+/// Label of the capture file field.
+pub const CAPTURE_FILE: &str = "Capture file";
+/// What the capture file is.
+pub const CAPTURE_FILE_HINT: &str = "The file to write received bytes to; on a TCP server, the name each client's file is made from.";
+/// Placeholder of the capture file.
+pub const CAPTURE_FILE_PLACEHOLDER: &str = "/path/to/capture.bin";
+/// Capture on without a file.
+pub const CAPTURE_NEEDS_FILE: &str = "Type the path of the capture file (or switch capturing off).";
+/// Offer to replace existing capture files.
+pub const CAPTURE_REPLACE: &str = "Replace existing files";
+/// What Replace does.
+pub const CAPTURE_REPLACE_HINT: &str =
+    "Overwrite what is there when capturing starts. Asked each time; never remembered.";
+/// Shown while capturing.
+pub fn capturing_to(path: &str, per_client: bool) -> String {
+    if per_client {
+        format!("Capturing each client's bytes to files named after {path}")
+    } else {
+        format!("Capturing every datagram's payload to {path}")
+    }
+}
+/// Copies a log entry's data as text.
+pub const COPY_TEXT: &str = "Copy as text";
+/// Label of the log's display encoding.
+pub const SHOW_ENCODING: &str = "Decode as";
+/// What the display encoding does.
+pub const SHOW_ENCODING_HINT: &str = "How the log turns bytes into characters for display. The bytes themselves (hex, capture, export's hex column) do not change.";
+/// Title of the throughput plot.
+pub const THROUGHPUT: &str = "Throughput";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_X: &str = "seconds ago";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_Y: &str = "bytes/s";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_IN: &str = "in";
+/// Axis and series names of the throughput plot.
+pub const THROUGHPUT_OUT: &str = "out";
+/// Totals under the throughput title.
+pub fn throughput_totals(bytes_in: u64, bytes_out: u64) -> String {
+    format!("Total: {bytes_in} bytes in, {bytes_out} bytes out (this session, exact)")
+}

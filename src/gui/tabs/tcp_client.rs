@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    EventKind, Payload, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker, tcp_client,
+    EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
+    tcp_client,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
@@ -17,8 +18,11 @@ use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
 };
-use crate::gui::widgets::log_view::log_view;
+use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
+use crate::gui::widgets::throughput::throughput_ui;
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -41,6 +45,10 @@ pub struct TcpClientSettings {
     pub timeout_secs: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -56,6 +64,8 @@ impl Default for TcpClientSettings {
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -94,6 +104,8 @@ pub enum Action {
     Close,
     /// Reset.
     Abort,
+    /// Start or stop a periodic send.
+    Repeat(PeriodicAction),
 }
 
 /// The TCP client tab's view model.
@@ -174,6 +186,9 @@ impl TcpClientTab {
         };
         let (events, more) = drain_bounded(session);
         self.activity.counters = session.counters();
+        self.activity
+            .throughput
+            .record(std::time::Instant::now(), self.activity.counters);
         let mut ended = false;
         for event in &events {
             ended |= matches!(event.kind, EventKind::Stopped { .. });
@@ -214,6 +229,14 @@ impl TcpClientTab {
             Action::Abort => {
                 self.command(TcpClientCommand::Abort);
                 self.phase = Phase::Closing;
+            }
+            Action::Repeat(repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, TcpClientCommand::Send);
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
             }
         }
     }
@@ -400,6 +423,25 @@ impl TcpClientTab {
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             action = Some(Action::Send(Payload::from(bytes)));
         }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "tcp-client",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
+            action = Some(Action::Send(Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            action = Some(Action::Repeat(repeat));
+        }
         ui.separator();
 
         let empty = if running {
@@ -407,18 +449,26 @@ impl TcpClientTab {
         } else {
             t::TCP_CLIENT_EMPTY
         };
+        throughput_ui(
+            ui,
+            "tcp-client",
+            &self.activity.throughput,
+            self.activity.counters,
+            running,
+        );
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                log_view_filtered(
                     ui,
                     "tcp-client-log",
                     &mut activity.log,
                     &mut activity.selected,
                     hex,
                     empty,
+                    &mut activity.filter,
                 );
             },
             |ui| {

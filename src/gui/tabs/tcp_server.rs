@@ -6,19 +6,25 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    ClientSnapshot, ConnId, Event, EventKind, Payload, StopReason, TcpOptions, TcpServer,
+    ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
     TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
 use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
+use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
+use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
 };
-use crate::gui::widgets::log_view::{clock, log_view};
+use crate::gui::widgets::log_view::{clock, log_view_filtered};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
+use crate::gui::widgets::throughput::throughput_ui;
 use crate::gui::widgets::{Tone, error_banner, guidance, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -39,6 +45,10 @@ pub struct TcpServerSettings {
     pub max_clients: String,
     /// Echo mode.
     pub echo: bool,
+    /// Reply rules.
+    pub auto_reply: AutoReplySettings,
+    /// Capture to file.
+    pub capture: CaptureSettings,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -51,6 +61,10 @@ pub struct TcpServerSettings {
     pub send_buffer: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -66,12 +80,16 @@ impl Default for TcpServerSettings {
             backlog: "128".to_owned(),
             max_clients: engine.max_clients.to_string(),
             echo: false,
+            auto_reply: AutoReplySettings::default(),
+            capture: CaptureSettings::default(),
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
             recv_buffer: String::new(),
             send_buffer: String::new(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -115,6 +133,8 @@ pub enum Action {
     Stop,
     /// Turn echo on or off while running.
     SetEcho(bool),
+    /// Replace echo or the reply rules while running.
+    SetAutoReply(AutoReply),
     /// Send bytes.
     Send(Target, Payload),
     /// Half-close one client.
@@ -125,6 +145,8 @@ pub enum Action {
     Abort(ConnId),
     /// Put this address into the TCP client tab.
     UseInClient(SocketAddr),
+    /// Start (to these clients) or stop a periodic send.
+    Repeat(Target, PeriodicAction),
 }
 
 /// The TCP server tab's view model.
@@ -224,6 +246,9 @@ impl TcpServerTab {
         };
         let (events, more) = drain_bounded(session);
         self.activity.counters = session.counters();
+        self.activity
+            .throughput
+            .record(std::time::Instant::now(), self.activity.counters);
         let mut ended = false;
         for event in &events {
             ended |= matches!(event.kind, EventKind::Stopped { .. });
@@ -244,6 +269,8 @@ impl TcpServerTab {
     pub fn perform(&mut self, action: Action, waker: &Waker) {
         match action {
             Action::Listen(config) => {
+                // Replacing existing capture files is asked for each time.
+                self.settings.capture.overwrite = false;
                 self.session = None;
                 self.activity.starting();
                 self.clients.clear();
@@ -258,6 +285,7 @@ impl TcpServerTab {
                 }
             }
             Action::SetEcho(on) => self.command(TcpServerCommand::SetEcho(on)),
+            Action::SetAutoReply(auto) => self.command(TcpServerCommand::SetAutoReply(auto)),
             Action::Send(Target::All, data) => self.command(TcpServerCommand::SendToAll(data)),
             Action::Send(Target::Client(id), data) => {
                 self.command(TcpServerCommand::SendTo(id, data));
@@ -265,6 +293,17 @@ impl TcpServerTab {
             Action::ShutdownWrite(id) => self.command(TcpServerCommand::ShutdownWrite(id)),
             Action::Disconnect(id) => self.command(TcpServerCommand::Disconnect(id)),
             Action::Abort(id) => self.command(TcpServerCommand::Abort(id)),
+            Action::Repeat(target, repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, |data| match target {
+                        Target::All => TcpServerCommand::SendToAll(data),
+                        Target::Client(id) => TcpServerCommand::SendTo(id, data),
+                    });
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
+            }
             Action::UseInClient(_) => {}
         }
     }
@@ -371,6 +410,10 @@ impl TcpServerTab {
                 snd.as_ref().err().cloned(),
             ],
         );
+        let capture = capture_ui(ui, &mut s.capture, true, running);
+        // Rules that do not compile keep Listen disabled; the rules section says why.
+        let effective = s.auto_reply.effective(s.echo);
+        let auto_reply = effective.clone().unwrap_or_default();
         let config = match (&bind, &port, &backlog, &max, &rcv, &snd) {
             (Ok(bind), Ok(port), Ok(backlog), Ok(max), Ok(rcv), Ok(snd)) => Some(TcpServerConfig {
                 bind: *bind,
@@ -380,6 +423,8 @@ impl TcpServerTab {
                 backlog: i32::try_from(*backlog).unwrap_or(i32::MAX),
                 max_clients: usize::try_from(*max).unwrap_or(usize::MAX),
                 echo: s.echo,
+                auto_reply: auto_reply.clone(),
+                capture: capture.clone().ok().flatten(),
                 close_when_client_finishes: s.close_when_client_finishes,
                 options: TcpOptions {
                     nodelay: s.nodelay,
@@ -392,8 +437,11 @@ impl TcpServerTab {
             _ => None,
         };
 
+        let config = config.filter(|_| effective.is_ok() && capture.is_ok());
+
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);
+        let mut echo_changed = false;
         ui.horizontal(|ui| {
             if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::LISTEN))
@@ -419,9 +467,22 @@ impl TcpServerTab {
                 .changed()
                 && running
             {
-                action = Some(Action::SetEcho(self.settings.echo));
+                echo_changed = true;
             }
         });
+        let rules_changed = auto_reply_ui(
+            ui,
+            "tcp-server",
+            &mut self.settings.auto_reply,
+            self.settings.echo,
+        );
+        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+        if (echo_changed || rules_changed)
+            && running
+            && let Ok(auto) = self.settings.auto_reply.effective(self.settings.echo)
+        {
+            action = Some(Action::SetAutoReply(auto));
+        }
 
         let (state, tone) = self.state_text();
         let address = self.listening_on();
@@ -470,6 +531,25 @@ impl TcpServerTab {
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             action = Some(Action::Send(self.target, Payload::from(bytes)));
         }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "tcp-server",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
+            action = Some(Action::Send(self.target, Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            action = Some(Action::Repeat(self.target, repeat));
+        }
         ui.separator();
 
         let empty = if running {
@@ -477,18 +557,26 @@ impl TcpServerTab {
         } else {
             t::TCP_SERVER_EMPTY
         };
+        throughput_ui(
+            ui,
+            "tcp-server",
+            &self.activity.throughput,
+            self.activity.counters,
+            running,
+        );
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                log_view_filtered(
                     ui,
                     "tcp-server-log",
                     &mut activity.log,
                     &mut activity.selected,
                     hex,
                     empty,
+                    &mut activity.filter,
                 );
             },
             |ui| {

@@ -11,15 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker, udp,
+    Event, EventKind, Payload, Session, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker,
+    udp,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
 };
-use crate::gui::widgets::log_view::log_view;
+use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
+use crate::gui::widgets::throughput::throughput_ui;
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line};
 
 /// What the tab remembers between runs.
@@ -38,6 +42,10 @@ pub struct UdpClientSettings {
     pub recv_buffer: String,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -51,6 +59,8 @@ impl Default for UdpClientSettings {
             broadcast: false,
             recv_buffer: String::new(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -90,6 +100,8 @@ pub enum Action {
     Send(Option<UdpClientConfig>, Payload),
     /// Close the socket.
     Close,
+    /// Start or stop a periodic send.
+    Repeat(PeriodicAction),
 }
 
 /// The UDP client tab's view model.
@@ -153,6 +165,9 @@ impl UdpClientTab {
         };
         let (events, more) = drain_bounded(session);
         self.activity.counters = session.counters();
+        self.activity
+            .throughput
+            .record(std::time::Instant::now(), self.activity.counters);
         let mut ended = false;
         for event in &events {
             ended |= matches!(event.kind, EventKind::Stopped { .. });
@@ -183,6 +198,14 @@ impl UdpClientTab {
                 if let Some(session) = &self.session {
                     session.stop();
                     self.phase = Phase::Closing;
+                }
+            }
+            Action::Repeat(repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = repeat_on(session, repeat, UdpCommand::Send);
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
                 }
             }
         }
@@ -318,8 +341,32 @@ impl UdpClientTab {
             Some(t::SEND_NEEDS_SOCKET)
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
-            let open_with = if running { None } else { config };
+            let open_with = if running { None } else { config.clone() };
             action = Some(Action::Send(open_with, Payload::from(bytes)));
+        }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "udp-client",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) {
+            action = Some(Action::Send(
+                if running { None } else { config.clone() },
+                Payload::from(bytes),
+            ));
+        }
+        // Repeating needs the socket open (one Send opens it).
+        let repeat_blocked = (!ready).then_some(t::SEND_NEEDS_SOCKET);
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            repeat_blocked,
+        ) {
+            action = Some(Action::Repeat(repeat));
         }
         ui.separator();
 
@@ -328,18 +375,26 @@ impl UdpClientTab {
         } else {
             t::UDP_CLIENT_EMPTY
         };
+        throughput_ui(
+            ui,
+            "udp-client",
+            &self.activity.throughput,
+            self.activity.counters,
+            running,
+        );
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                log_view_filtered(
                     ui,
                     "udp-client-log",
                     &mut activity.log,
                     &mut activity.selected,
                     hex,
                     empty,
+                    &mut activity.filter,
                 );
             },
             |ui| {

@@ -6,18 +6,25 @@ use std::sync::Arc;
 use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker, udp,
+    Event, EventKind, Payload, Session, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker,
+    udp,
 };
 use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
+use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
+use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
     show_errors, take_submit,
 };
-use crate::gui::widgets::log_view::log_view;
+use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
+use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
+use crate::gui::widgets::throughput::throughput_ui;
 use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
@@ -38,8 +45,16 @@ pub struct UdpServerSettings {
     pub recv_buffer: String,
     /// Echo mode.
     pub echo: bool,
+    /// Reply rules.
+    pub auto_reply: AutoReplySettings,
+    /// Capture to file.
+    pub capture: CaptureSettings,
     /// The message editor.
     pub editor: EditorSettings,
+    /// The periodic send under the editor.
+    pub periodic: PeriodicSettings,
+    /// Saved messages.
+    pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
 }
@@ -54,7 +69,11 @@ impl Default for UdpServerSettings {
             broadcast: false,
             recv_buffer: String::new(),
             echo: false,
+            auto_reply: AutoReplySettings::default(),
+            capture: CaptureSettings::default(),
             editor: EditorSettings::default(),
+            periodic: PeriodicSettings::default(),
+            saved: SavedMessages::default(),
             hex: false,
         }
     }
@@ -89,10 +108,14 @@ pub enum Action {
     Stop,
     /// Turn echo on or off while running.
     SetEcho(bool),
+    /// Replace echo or the reply rules while running.
+    SetAutoReply(AutoReply),
     /// Send one datagram to this address.
     SendTo(SocketAddr, Payload),
     /// Put this address into the UDP client tab.
     UseInClient(SocketAddr),
+    /// Start (to this address) or stop a periodic send.
+    Repeat(Option<SocketAddr>, PeriodicAction),
 }
 
 /// The UDP server tab's view model.
@@ -173,6 +196,9 @@ impl UdpServerTab {
         };
         let (events, more) = drain_bounded(session);
         self.activity.counters = session.counters();
+        self.activity
+            .throughput
+            .record(std::time::Instant::now(), self.activity.counters);
         let mut ended = false;
         for event in &events {
             ended |= matches!(event.kind, EventKind::Stopped { .. });
@@ -188,6 +214,8 @@ impl UdpServerTab {
     pub fn perform(&mut self, action: Action, waker: &Waker) {
         match action {
             Action::Bind(config) => {
+                // Replacing existing capture files is asked for each time.
+                self.settings.capture.overwrite = false;
                 self.session = None;
                 self.activity.starting();
                 self.phase = Phase::Opening;
@@ -200,7 +228,20 @@ impl UdpServerTab {
                 }
             }
             Action::SetEcho(on) => self.command(UdpCommand::SetEcho(on)),
+            Action::SetAutoReply(auto) => self.command(UdpCommand::SetAutoReply(auto)),
             Action::SendTo(to, data) => self.command(UdpCommand::SendTo(to, data)),
+            Action::Repeat(to, repeat) => {
+                if let Some(session) = &mut self.session {
+                    let result = match to {
+                        Some(to) => repeat_on(session, repeat, |data| UdpCommand::SendTo(to, data)),
+                        // Stopping needs no address.
+                        None => repeat_on(session, repeat, UdpCommand::ReplyToLast),
+                    };
+                    if let Err(e) = result {
+                        self.activity.command_failed(&e);
+                    }
+                }
+            }
             Action::UseInClient(_) => {}
         }
     }
@@ -266,6 +307,10 @@ impl UdpServerTab {
             .unwrap_or_else(|| parse_optional_size(&s.recv_buffer, t::RCVBUF));
         show_errors(ui, &[rcv.as_ref().err().cloned()]);
 
+        let capture = capture_ui(ui, &mut s.capture, false, running);
+        // Rules that do not compile keep Listen disabled; the rules section says why.
+        let effective = s.auto_reply.effective(s.echo);
+        let auto_reply = effective.clone().unwrap_or_default();
         let config = match (&bind, &port, &rcv) {
             (Ok(bind), Ok(port), Ok(rcv)) => {
                 let mut config = UdpServerConfig {
@@ -275,6 +320,8 @@ impl UdpServerTab {
                     v6_only: s.v6_only,
                     broadcast: s.broadcast,
                     echo: s.echo,
+                    auto_reply: auto_reply.clone(),
+                    capture: capture.clone().ok().flatten(),
                     ..UdpServerConfig::default()
                 };
                 if rcv.is_some() {
@@ -285,8 +332,11 @@ impl UdpServerTab {
             _ => None,
         };
 
+        let config = config.filter(|_| effective.is_ok() && capture.is_ok());
+
         // Enter in an address or port field does what the main button does.
         let submitted = take_submit(ui);
+        let mut echo_changed = false;
         ui.horizontal(|ui| {
             if (ui
                 .add_enabled(!running && config.is_some(), egui::Button::new(t::BIND_UDP))
@@ -312,9 +362,22 @@ impl UdpServerTab {
                 .changed()
                 && running
             {
-                action = Some(Action::SetEcho(self.settings.echo));
+                echo_changed = true;
             }
         });
+        let rules_changed = auto_reply_ui(
+            ui,
+            "udp-server",
+            &mut self.settings.auto_reply,
+            self.settings.echo,
+        );
+        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+        if (echo_changed || rules_changed)
+            && running
+            && let Ok(auto) = self.settings.auto_reply.effective(self.settings.echo)
+        {
+            action = Some(Action::SetAutoReply(auto));
+        }
         let (state, tone) = self.state_text();
         let address = self.bound_to();
         status_line_with(ui, &state, tone, None, None, |ui| {
@@ -386,6 +449,27 @@ impl UdpServerTab {
         {
             action = Some(Action::SendTo(to, Payload::from(bytes)));
         }
+        if let Some(bytes) = saved_messages_ui(
+            ui,
+            "udp-server",
+            &mut self.settings.saved,
+            &mut self.settings.editor,
+            blocked,
+        ) && let Some(Ok(to)) = reply_to.clone()
+        {
+            action = Some(Action::SendTo(to, Payload::from(bytes)));
+        }
+        let status = self.session.as_ref().and_then(Session::periodic);
+        if let Some(repeat) = periodic_ui(
+            ui,
+            &mut self.settings.periodic,
+            &self.settings.editor,
+            status,
+            blocked,
+        ) {
+            let to = reply_to.and_then(Result::ok);
+            action = Some(Action::Repeat(to, repeat));
+        }
         ui.separator();
 
         let empty = if running {
@@ -393,18 +477,26 @@ impl UdpServerTab {
         } else {
             t::UDP_SERVER_EMPTY
         };
+        throughput_ui(
+            ui,
+            "udp-server",
+            &self.activity.throughput,
+            self.activity.counters,
+            running,
+        );
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                log_view_filtered(
                     ui,
                     "udp-server-log",
                     &mut activity.log,
                     &mut activity.selected,
                     hex,
                     empty,
+                    &mut activity.filter,
                 );
             },
             |ui| {

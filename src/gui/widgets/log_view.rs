@@ -6,9 +6,13 @@ use std::time::SystemTime;
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
+use crate::engine::encoding::{TextEncoding, decode};
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::gui::text as t;
+
+use super::log_filter::{LogFilter, log_filter_ui};
+use super::payload_editor::encoding_choice;
 
 /// Characters of a row's content laid out: more than any window is wide.
 const ROW_TEXT_CHARS: usize = 400;
@@ -24,6 +28,28 @@ pub fn clock(at: SystemTime) -> String {
 
 /// The text of one row.
 pub fn row_text(entry: &LogEntry, hex: bool) -> String {
+    row_text_in(entry, hex, TextEncoding::Utf8)
+}
+
+/// Bytes decoded in `encoding`, control characters made visible as in [`to_visible_text`];
+/// bytes the encoding does not define show as U+FFFD (drawn as `?`).
+pub fn visible_decoded(bytes: &[u8], encoding: TextEncoding, max_chars: usize) -> String {
+    if encoding == TextEncoding::Utf8 {
+        return to_visible_text(bytes, max_chars);
+    }
+    let (text, _) = decode(bytes, encoding);
+    text.chars()
+        .take(max_chars)
+        .map(|c| match c as u32 {
+            n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or(c),
+            0x7f => '\u{2421}',
+            _ => c,
+        })
+        .collect()
+}
+
+/// The text of one row, its data decoded in `encoding`.
+pub fn row_text_in(entry: &LogEntry, hex: bool, encoding: TextEncoding) -> String {
     let peer = entry.peer.map_or_else(String::new, |p| p.to_string());
     if entry.direction == Direction::Note {
         return format!(
@@ -42,7 +68,7 @@ pub fn row_text(entry: &LogEntry, hex: bool) -> String {
         let shown = entry.preview.len().min(ROW_HEX_BYTES);
         (to_hex(&entry.preview[..shown]), shown)
     } else {
-        let text = to_visible_text(&entry.preview, ROW_TEXT_CHARS);
+        let text = visible_decoded(&entry.preview, encoding, ROW_TEXT_CHARS);
         // When the text was cut by characters, the byte count shown is not known exactly; the
         // preview length is the honest lower bound of what the row stands for.
         (text, entry.preview.len())
@@ -136,6 +162,31 @@ pub fn log_view(
     hex: &mut bool,
     empty: &str,
 ) {
+    log_view_with(ui, id, log, selected, hex, empty, None);
+}
+
+/// [`log_view`] with search, filter and export above the rows.
+pub fn log_view_filtered(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+    filter: &mut LogFilter,
+) {
+    log_view_with(ui, id, log, selected, hex, empty, Some(filter));
+}
+
+fn log_view_with(
+    ui: &mut Ui,
+    id: &str,
+    log: &mut LogStore,
+    selected: &mut Option<LogEntry>,
+    hex: &mut bool,
+    empty: &str,
+    mut filter: Option<&mut LogFilter>,
+) {
     ui.horizontal(|ui| {
         ui.strong(t::LOG);
         ui.separator();
@@ -143,6 +194,16 @@ pub fn log_view(
             .on_hover_text(t::SHOW_AS_HINT);
         ui.selectable_value(hex, true, t::SHOW_HEX)
             .on_hover_text(t::SHOW_AS_HINT);
+        if let Some(filter) = filter.as_deref_mut() {
+            ui.separator();
+            encoding_choice(
+                ui,
+                &format!("{id}-encoding"),
+                t::SHOW_ENCODING,
+                t::SHOW_ENCODING_HINT,
+                &mut filter.display_encoding,
+            );
+        }
         ui.separator();
         if ui
             .add_enabled(
@@ -157,10 +218,27 @@ pub fn log_view(
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
+    if let Some(filter) = filter.as_deref_mut() {
+        log_filter_ui(ui, id, filter, log, *hex);
+    }
     if log.is_empty() {
         ui.add(Label::new(RichText::new(empty).italics()).wrap());
         return;
     }
+    let encoding = filter
+        .as_deref()
+        .map_or(TextEncoding::Utf8, |f| f.display_encoding);
+    // Only an active filter costs anything: it scans rows added since the last frame.
+    let mut filter = filter.filter(|f| f.is_active());
+    let row_count = match filter.as_deref_mut() {
+        Some(f) => {
+            let shown = f.refresh(log);
+            ui.weak(t::filter_matches(shown, log.len()));
+            shown
+        }
+        None => log.len(),
+    };
+    let filter = filter.as_deref();
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let details_height = if selected.is_some() { 190.0 } else { 0.0 };
     let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
@@ -169,12 +247,16 @@ pub fn log_view(
         .auto_shrink(false)
         .stick_to_bottom(true)
         .max_height((ui.available_height() - details_height).max(row_height * 3.0))
-        .show_rows(ui, row_height, log.len(), |ui, rows| {
+        .show_rows(ui, row_height, row_count, |ui, rows| {
             for index in rows {
-                if let Some(entry) = log.get(index) {
+                let entry = match filter {
+                    Some(f) => f.shown(log, index),
+                    None => log.get(index),
+                };
+                if let Some(entry) = entry {
                     let color = row_color(ui, entry.direction);
                     let chip = ui.visuals().code_bg_color;
-                    let job = row_job(&row_text(entry, *hex), color, chip);
+                    let job = row_job(&row_text_in(entry, *hex, encoding), color, chip);
                     let is_picked = picked == Some((entry.at, entry.len, entry.direction));
                     // Notes are text already; data rows open their bytes in full.
                     let row = if entry.direction == Direction::Note {
@@ -198,14 +280,14 @@ pub fn log_view(
             }
         });
     if let Some(entry) = selected.as_ref()
-        && details(ui, entry)
+        && details(ui, entry, encoding)
     {
         *selected = None;
     }
 }
 
 /// The picked entry in full: a hex dump of everything kept. Returns true when closed.
-fn details(ui: &mut Ui, entry: &LogEntry) -> bool {
+fn details(ui: &mut Ui, entry: &LogEntry, encoding: TextEncoding) -> bool {
     let mut close = false;
     ui.separator();
     ui.horizontal(|ui| {
@@ -218,6 +300,10 @@ fn details(ui: &mut Ui, entry: &LogEntry) -> bool {
         ));
         if ui.small_button(t::COPY_HEX).clicked() {
             ui.ctx().copy_text(to_hex(&entry.preview));
+        }
+        if ui.small_button(t::COPY_TEXT).clicked() {
+            ui.ctx()
+                .copy_text(visible_decoded(&entry.preview, encoding, usize::MAX));
         }
         if ui.small_button(t::CLOSE_DETAILS).clicked() {
             close = true;

@@ -1,9 +1,15 @@
 //! Pieces every tab uses: validated fields, the message editor, the data log, the transcript and
 //! the status line.
 
+pub mod auto_reply;
+pub mod capture;
 pub mod fields;
+pub mod log_filter;
 pub mod log_view;
 pub mod payload_editor;
+pub mod periodic;
+pub mod saved_messages;
+pub mod throughput;
 pub mod transcript;
 
 use std::net::SocketAddr;

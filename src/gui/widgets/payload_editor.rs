@@ -3,7 +3,8 @@
 use egui::{Key, TextEdit, Ui};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::payload::{InputMode, LineEnding, encode};
+use crate::engine::encoding::{TextEncoding, encode_input};
+use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
 use super::fields::error_line;
@@ -18,6 +19,8 @@ pub struct EditorSettings {
     pub mode: InputMode,
     /// What is appended.
     pub ending: LineEnding,
+    /// How text (and the characters of escaped text) becomes bytes.
+    pub encoding: TextEncoding,
     /// Messages sent, newest last (Up and Down recall them).
     pub history: Vec<String>,
     /// Position while stepping through `history` with Up and Down.
@@ -62,12 +65,21 @@ impl EditorSettings {
     }
 }
 
+impl EditorSettings {
+    /// The bytes the current input stands for, or the sentence that says what is wrong (with the
+    /// position of the first bad character).
+    pub fn bytes(&self) -> Result<Vec<u8>, crate::engine::encoding::InputError> {
+        encode_input(&self.text, self.mode, self.ending, self.encoding)
+    }
+}
+
 impl Default for EditorSettings {
     fn default() -> Self {
         EditorSettings {
             text: String::new(),
             mode: InputMode::Text,
             ending: LineEnding::None,
+            encoding: TextEncoding::Utf8,
             history: Vec::new(),
             recall: None,
             focus_requested: false,
@@ -83,7 +95,7 @@ pub fn payload_editor(
     settings: &mut EditorSettings,
     blocked: Option<&str>,
 ) -> Option<Vec<u8>> {
-    let encoded = encode(&settings.text, settings.mode, settings.ending);
+    let encoded = settings.bytes();
     let mut send = false;
     ui.horizontal(|ui| {
         let label = ui.label(t::MESSAGE);
@@ -140,6 +152,14 @@ pub fn payload_editor(
                 .on_hover_text(t::ENDING_HINT);
         }
         ui.separator();
+        encoding_choice(
+            ui,
+            "payload-encoding",
+            t::ENCODING,
+            t::ENCODING_HINT,
+            &mut settings.encoding,
+        );
+        ui.separator();
         match (&encoded, blocked) {
             (Ok(bytes), None) => {
                 ui.weak(t::message_size(bytes.len()));
@@ -160,4 +180,24 @@ pub fn payload_editor(
     } else {
         None
     }
+}
+
+/// A labelled menu of the text encodings (for sending, or for showing received text).
+pub fn encoding_choice(
+    ui: &mut Ui,
+    id_salt: &str,
+    label: &str,
+    hint: &str,
+    encoding: &mut TextEncoding,
+) {
+    let label = ui.label(label).on_hover_text(hint);
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(encoding.label())
+        .show_ui(ui, |ui| {
+            for choice in TextEncoding::ALL {
+                ui.selectable_value(encoding, choice, choice.label());
+            }
+        })
+        .response
+        .labelled_by(label.id);
 }
