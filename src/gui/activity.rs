@@ -49,11 +49,20 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// An empty record whose transcript ticks `role`'s steps.
+    pub fn for_role(role: crate::engine::explain::Role) -> Self {
+        Activity {
+            transcript: Transcript::for_role(role),
+            ..Activity::default()
+        }
+    }
+
     /// Forgets the previous session's error (a new one is starting); log and transcript stay, so
     /// one can compare attempts.
     pub fn starting(&mut self) {
         self.error = None;
         self.counters = CounterSnapshot::default();
+        self.transcript.new_session();
     }
 
     /// Folds the parts of an event that every role shares: transcript, data rows, errors.

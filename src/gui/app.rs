@@ -7,11 +7,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Waker;
+use crate::gui::tabs::lookup::{LookupSettings, LookupTab};
 use crate::gui::tabs::tcp_client::{TcpClientSettings, TcpClientTab};
 use crate::gui::tabs::tcp_server::{self, TcpServerSettings, TcpServerTab};
 use crate::gui::tabs::udp_client::{UdpClientSettings, UdpClientTab};
 use crate::gui::tabs::udp_server::{self, UdpServerSettings, UdpServerTab};
 use crate::gui::text as t;
+use crate::gui::text_teach as tt;
 
 /// Which tab is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -25,6 +27,8 @@ pub enum TabId {
     UdpClient,
     /// UDP server.
     UdpServer,
+    /// Name and service lookups.
+    Lookup,
 }
 
 /// Everything remembered between runs.
@@ -41,6 +45,8 @@ pub struct Settings {
     pub udp_client: UdpClientSettings,
     /// UDP server tab.
     pub udp_server: UdpServerSettings,
+    /// Lookup tab.
+    pub lookup: LookupSettings,
 }
 
 /// The Socket Lab window's state.
@@ -55,6 +61,8 @@ pub struct SocketLabApp {
     pub udp_client: UdpClientTab,
     /// UDP server tab.
     pub udp_server: UdpServerTab,
+    /// Lookup tab.
+    pub lookup: LookupTab,
     waker: Option<Waker>,
 }
 
@@ -67,6 +75,7 @@ impl SocketLabApp {
             tcp_server: TcpServerTab::new(settings.tcp_server),
             udp_client: UdpClientTab::new(settings.udp_client),
             udp_server: UdpServerTab::new(settings.udp_server),
+            lookup: LookupTab::new(settings.lookup),
             waker: None,
         }
     }
@@ -79,6 +88,7 @@ impl SocketLabApp {
             tcp_server: self.tcp_server.settings.clone(),
             udp_client: self.udp_client.settings.clone(),
             udp_server: self.udp_server.settings.clone(),
+            lookup: self.lookup.settings.clone(),
         }
     }
 
@@ -90,6 +100,7 @@ impl SocketLabApp {
             self.tcp_server.poll(),
             self.udp_client.poll(),
             self.udp_server.poll(),
+            self.lookup.poll(),
         ];
         if more.contains(&true) {
             ctx.request_repaint();
@@ -136,6 +147,12 @@ impl SocketLabApp {
                         t::TAB_UDP_SERVER_HINT,
                         self.udp_server.is_running(),
                     ),
+                    (
+                        TabId::Lookup,
+                        tt::TAB_LOOKUP,
+                        tt::TAB_LOOKUP_HINT,
+                        self.lookup.is_running(),
+                    ),
                 ];
                 for (id, name, hint, running) in tabs {
                     let label = if running {
@@ -179,6 +196,11 @@ impl SocketLabApp {
                 Some(action) => self.udp_server.perform(action, &waker),
                 None => {}
             },
+            TabId::Lookup => {
+                if let Some(action) = self.lookup.ui(ui) {
+                    self.lookup.perform(action, &waker);
+                }
+            }
         });
     }
 }

@@ -10,6 +10,7 @@ pub mod activity;
 pub mod app;
 pub mod tabs;
 pub mod text;
+pub mod text_teach;
 pub mod widgets;
 
 pub use app::{Settings, SocketLabApp, TabId};

@@ -125,7 +125,7 @@ impl TcpClientTab {
             peer: None,
             peer_finished: false,
             write_shut: false,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::TcpClient),
             session: None,
         }
     }

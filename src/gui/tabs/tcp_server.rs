@@ -150,7 +150,7 @@ impl TcpServerTab {
             phase: Phase::Idle,
             clients: Vec::new(),
             target: Target::All,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::TcpServer),
             session: None,
         }
     }

@@ -1,6 +1,7 @@
 //! Pieces every tab uses: validated fields, the message editor, the data log, the transcript and
 //! the status line.
 
+pub mod checklist;
 pub mod fields;
 pub mod log_view;
 pub mod payload_editor;
