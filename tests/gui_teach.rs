@@ -140,5 +140,163 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     });
     // Explanations can be switched off.
     click(&mut h, "Explain calls");
+    assert!(!h.state().tcp_server.activity.transcript.explain);
+    h.step();
     assert!(!shows(&h, "start accepting connections"));
+}
+
+use socketlab::gui::demos::{DemoId, Fact};
+
+/// Starts a demo from the Demos menu and steps until it ends; returns its facts.
+fn play(h: &mut egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, id: DemoId) -> Vec<Fact> {
+    click(h, "Demos");
+    click(h, id.title());
+    assert_eq!(
+        h.state().tab,
+        socketlab::gui::TabId::Learn,
+        "the demo is shown"
+    );
+    step_until(h, "the demo ends", |h| {
+        h.state()
+            .learn
+            .demo
+            .as_ref()
+            .is_some_and(|d| d.finished.is_some())
+    });
+    h.step();
+    let demo = h.state().learn.demo.as_ref();
+    let finished = demo.and_then(|d| d.finished.clone());
+    assert_eq!(finished, Some(Ok(())), "the demo ran to its end");
+    assert!(shows(h, id.caption()), "the caption says what to watch");
+    demo.map(|d| d.facts.clone()).unwrap_or_default()
+}
+
+#[test]
+fn stream_demo_shows_three_sends_and_three_datagrams() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::Stream);
+    let Some(Fact::StreamReads {
+        sends,
+        reads,
+        sent_bytes,
+        read_bytes,
+    }) = facts.first().cloned()
+    else {
+        panic!("no stream fact: {facts:?}");
+    };
+    assert_eq!(sends, 3);
+    assert!((1..=3).contains(&reads), "{reads} reads");
+    assert_eq!(read_bytes, sent_bytes, "every byte arrived");
+    assert_eq!(
+        facts.get(1),
+        Some(&Fact::DatagramReads {
+            sends: 3,
+            receives: 3
+        })
+    );
+    assert!(shows(&h, "3 datagrams sent, 3 received"));
+    assert!(
+        shows(&h, "send(4 bytes) → 4"),
+        "the client's sends are listed"
+    );
+    assert!(shows(&h, "send(6 bytes) → 6"));
+}
+
+#[test]
+fn half_close_demo_replies_after_end_of_stream() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::HalfClose);
+    assert_eq!(
+        facts,
+        [Fact::HalfClose {
+            server_saw_end: true,
+            reply_bytes: 7
+        }]
+    );
+    assert!(shows(&h, "recv returned 0"));
+}
+
+#[test]
+fn port_demo_shows_two_different_local_ports() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::OwnPort);
+    let [Fact::LocalPorts(ports)] = facts.as_slice() else {
+        panic!("no port fact: {facts:?}");
+    };
+    assert_eq!(ports.len(), 2);
+    assert_ne!(ports[0], ports[1], "each connection has its own local port");
+    assert!(shows(
+        &h,
+        &format!("Local ports {} and {}", ports[0], ports[1])
+    ));
+}
+
+#[test]
+fn nothing_listening_demo_explains_refusals_and_silence() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::NothingListening);
+    assert_eq!(
+        facts,
+        [Fact::NothingListening {
+            tcp_refused: true,
+            udp_silent: true,
+            udp_connected_refused: true
+        }]
+    );
+    assert!(shows(
+        &h,
+        "Connection refused: nothing is listening on 127.0.0.1:"
+    ));
+}
+
+#[test]
+fn datagram_size_demo_sends_the_largest_and_refuses_one_more() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::DatagramSize);
+    assert_eq!(
+        facts,
+        [Fact::DatagramLimit {
+            largest_received: Some(65_507),
+            one_more_refused: true
+        }]
+    );
+    assert!(
+        shows(&h, "That message is 65508 bytes"),
+        "the refusal is explained"
+    );
+}
+
+#[test]
+fn one_name_demo_lists_what_the_resolver_answers() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::OneName);
+    let [Fact::Addresses(rows)] = facts.as_slice() else {
+        panic!("no address fact: {facts:?}");
+    };
+    let shown: BTreeSet<IpAddr> = rows.iter().copied().collect();
+    let expected: BTreeSet<IpAddr> = ("localhost", 0)
+        .to_socket_addrs()
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default();
+    assert_eq!(shown, expected, "exactly what the system's resolver says");
+}
+
+#[test]
+fn guide_links_start_their_demo_and_view_menu_zooms() {
+    let mut h = harness();
+    open_tab(&mut h, "Learn");
+    assert!(shows(&h, "Choose UDP when"));
+    click(&mut h, "demo: How big can a datagram be?");
+    step_until(&mut h, "the linked demo ends", |h| {
+        h.state()
+            .learn
+            .demo
+            .as_ref()
+            .is_some_and(|d| d.id == DemoId::DatagramSize && d.finished.is_some())
+    });
+    click(&mut h, "View");
+    click(&mut h, "Large text (presentation)");
+    h.step();
+    assert_eq!(h.state().view.zoom_percent, 175);
+    assert!((h.ctx.zoom_factor() - 1.75).abs() < 0.01);
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Waker;
+use crate::gui::guide::LearnView;
+use crate::gui::presentation::{self, ViewSettings};
 use crate::gui::tabs::lookup::{LookupSettings, LookupTab};
 use crate::gui::tabs::tcp_client::{TcpClientSettings, TcpClientTab};
 use crate::gui::tabs::tcp_server::{self, TcpServerSettings, TcpServerTab};
@@ -29,6 +31,8 @@ pub enum TabId {
     UdpServer,
     /// Name and service lookups.
     Lookup,
+    /// Demos and the "TCP or UDP?" guide.
+    Learn,
 }
 
 /// Everything remembered between runs.
@@ -47,6 +51,8 @@ pub struct Settings {
     pub udp_server: UdpServerSettings,
     /// Lookup tab.
     pub lookup: LookupSettings,
+    /// Zoom and theme.
+    pub view: ViewSettings,
 }
 
 /// The Socket Lab window's state.
@@ -63,6 +69,11 @@ pub struct SocketLabApp {
     pub udp_server: UdpServerTab,
     /// Lookup tab.
     pub lookup: LookupTab,
+    /// Demos and guide.
+    pub learn: LearnView,
+    /// Zoom and theme, as last applied.
+    pub view: ViewSettings,
+    view_applied: bool,
     waker: Option<Waker>,
 }
 
@@ -76,6 +87,9 @@ impl SocketLabApp {
             udp_client: UdpClientTab::new(settings.udp_client),
             udp_server: UdpServerTab::new(settings.udp_server),
             lookup: LookupTab::new(settings.lookup),
+            learn: LearnView::default(),
+            view: settings.view,
+            view_applied: false,
             waker: None,
         }
     }
@@ -89,6 +103,7 @@ impl SocketLabApp {
             udp_client: self.udp_client.settings.clone(),
             udp_server: self.udp_server.settings.clone(),
             lookup: self.lookup.settings.clone(),
+            view: self.view,
         }
     }
 
@@ -102,6 +117,7 @@ impl SocketLabApp {
             self.udp_server.poll(),
             self.lookup.poll(),
         ];
+        self.learn.poll();
         if more.contains(&true) {
             ctx.request_repaint();
         }
@@ -118,9 +134,14 @@ impl SocketLabApp {
     /// Draws the window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let waker = self.waker(ui.ctx());
+        self.apply_view(ui.ctx());
         egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.heading(t::APP_TITLE);
+                if let Some(demo) = presentation::menus(ui, &mut self.view) {
+                    self.learn.start(demo, &waker);
+                    self.tab = TabId::Learn;
+                }
                 ui.separator();
                 let tabs = [
                     (
@@ -152,6 +173,12 @@ impl SocketLabApp {
                         tt::TAB_LOOKUP,
                         tt::TAB_LOOKUP_HINT,
                         self.lookup.is_running(),
+                    ),
+                    (
+                        TabId::Learn,
+                        tt::TAB_LEARN,
+                        tt::TAB_LEARN_HINT,
+                        self.learn.is_running(),
                     ),
                 ];
                 for (id, name, hint, running) in tabs {
@@ -201,7 +228,22 @@ impl SocketLabApp {
                     self.lookup.perform(action, &waker);
                 }
             }
+            TabId::Learn => {
+                if let Some(demo) = self.learn.ui(ui) {
+                    self.learn.start(demo, &waker);
+                }
+            }
         });
+        // Ctrl + and Ctrl - zoom through egui itself; remember where they left it.
+        self.view.remember_zoom(ui.ctx().zoom_factor());
+    }
+
+    /// Applies the remembered zoom and theme once, on the first frame.
+    fn apply_view(&mut self, ctx: &egui::Context) {
+        if !self.view_applied {
+            self.view_applied = true;
+            self.view.apply(ctx);
+        }
     }
 }
 

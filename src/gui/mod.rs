@@ -8,6 +8,9 @@
 
 pub mod activity;
 pub mod app;
+pub mod demos;
+pub mod guide;
+pub mod presentation;
 pub mod tabs;
 pub mod text;
 pub mod text_teach;

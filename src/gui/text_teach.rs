@@ -173,3 +173,288 @@ pub fn explained(why: &str) -> String {
         format!("↳ {why}")
     }
 }
+
+// ---- demos ----
+
+use crate::gui::demos::DemoId;
+
+/// A demo's menu title.
+pub fn demo_title(id: DemoId) -> &'static str {
+    match id {
+        DemoId::Stream => "TCP is a stream",
+        DemoId::HalfClose => "Half-close",
+        DemoId::OwnPort => "Every connection gets its own port",
+        DemoId::NothingListening => "Nothing is listening",
+        DemoId::DatagramSize => "How big can a datagram be?",
+        DemoId::OneName => "One name, several addresses",
+    }
+}
+
+/// What to watch in a demo.
+pub fn demo_caption(id: DemoId) -> &'static str {
+    match id {
+        DemoId::Stream => {
+            "The client sends three short messages back to back. Watch the server's recv calls: TCP delivers a stream of bytes, not messages, so they often arrive in fewer, larger reads. Then the same over UDP: three datagrams, three receives, each whole."
+        }
+        DemoId::HalfClose => {
+            "The client sends a question and then shuts down its sending side (FIN). Watch the server's recv return 0 (end of stream) — and the server still answer, because only one direction is closed."
+        }
+        DemoId::OwnPort => {
+            "Two clients connect to the same server. Watch the client's local port: the system gives each connection its own ephemeral port, so the server can tell them apart."
+        }
+        DemoId::NothingListening => {
+            "Nobody listens on the port. TCP: the system answers the connection attempt with a reset (\"connection refused\"). UDP: a datagram goes out and nothing comes back — unless the socket is connected, then the refusal is reported."
+        }
+        DemoId::DatagramSize => {
+            "A UDP datagram over IPv4 carries at most 65,507 bytes (65,535 minus the IP and UDP headers). Watch 65,507 bytes arrive in one piece, and 65,508 be refused."
+        }
+        DemoId::OneName => {
+            "Ask the system's resolver for \"localhost\". Watch every row: one per address and socket type. Many desktops give both 127.0.0.1 and ::1; some only 127.0.0.1 — this is what this system really answers."
+        }
+    }
+}
+
+/// Heading of the demos list.
+pub const DEMOS: &str = "Demos";
+/// Tooltip of the demos menu.
+pub const DEMOS_HINT: &str =
+    "Short scenes on real sockets on this computer (loopback), each with what to watch.";
+/// Tab name.
+pub const TAB_LEARN: &str = "Learn";
+/// Tab tooltip.
+pub const TAB_LEARN_HINT: &str = "Demos on real sockets, and when to choose TCP or UDP.";
+/// While a scene plays.
+pub const DEMO_RUNNING: &str = "Playing on real sockets on 127.0.0.1…";
+/// Before any demo.
+pub const DEMO_NONE: &str =
+    "Pick a demo: it starts a server and a client on this computer and plays a short scene.";
+/// Button that replays the shown demo.
+pub const DEMO_AGAIN: &str = "Play again";
+/// Side labels in a scene.
+pub const DEMO_CLIENT: &str = "client";
+/// Side labels in a scene.
+pub const DEMO_SERVER: &str = "server";
+/// Where a scene waited.
+pub const DEMO_WAIT_LISTEN: &str = "the server to listen";
+/// Where a scene waited.
+pub const DEMO_WAIT_CONNECT: &str = "the client to connect";
+/// Where a scene waited.
+pub const DEMO_WAIT_ACCEPT: &str = "the server to accept";
+/// Where a scene waited.
+pub const DEMO_WAIT_SEND: &str = "a send to go out";
+/// Where a scene waited.
+pub const DEMO_WAIT_RECEIVE: &str = "data to arrive";
+/// Where a scene waited.
+pub const DEMO_WAIT_BIND: &str = "the UDP socket to be ready";
+/// Where a scene waited.
+pub const DEMO_WAIT_SHUTDOWN: &str = "the client to shut down sending";
+/// Where a scene waited.
+pub const DEMO_WAIT_END: &str = "the end of the stream";
+/// Where a scene waited.
+pub const DEMO_WAIT_REFUSED: &str = "the system to refuse";
+/// Narration.
+pub const DEMO_STREAM_UDP_PART: &str =
+    "Now the same three messages as UDP datagrams to a UDP server:";
+/// Narration.
+pub const DEMO_HALF_CLOSE_SENT_FIN: &str =
+    "The client has sent FIN: it will send nothing more, but it keeps reading.";
+/// Narration.
+pub const DEMO_HALF_CLOSE_SERVER_SAW_END: &str = "The server's recv returned 0: end of stream. Its own sending side is still open, so it answers:";
+/// Narration.
+pub const DEMO_NOTHING_LISTENING_RESULT: &str = "So: TCP tells you at once that nobody is there. UDP only hears about it when the socket is connected — otherwise a lost datagram and an absent server look the same.";
+/// Narration.
+pub const DEMO_DATAGRAM_RESULT: &str = "In practice, keep datagrams well under 1,500 bytes: larger ones are split into IP fragments, and losing one fragment loses the whole datagram.";
+
+/// A scene step that did not happen in time.
+pub fn demo_timed_out(what: &str) -> String {
+    format!("The demo stopped: it waited 5 s for {what}, and it did not happen.")
+}
+
+/// A scene's thread could not start.
+pub fn demo_thread_failed(why: &str) -> String {
+    format!("The demo could not start: the system refused a new thread ({why}).")
+}
+
+/// No free port could be found.
+pub fn demo_no_free_port(why: &str) -> String {
+    format!("The demo could not find a free port on 127.0.0.1 ({why}).")
+}
+
+/// Narration.
+pub fn stream_result(sends: usize, reads: usize, bytes: usize) -> String {
+    let how = if reads < sends {
+        "fewer reads than sends: the bytes of several sends came out of one recv"
+    } else {
+        "this time each send happened to arrive in its own read — play again, it can differ: the boundaries are not part of the stream"
+    };
+    format!("{sends} sends, {reads} reads of {bytes} bytes in all: {how}.")
+}
+
+/// Narration.
+pub fn datagram_result(sends: usize, receives: usize) -> String {
+    format!(
+        "{sends} datagrams sent, {receives} received: each recvfrom returned exactly one whole datagram."
+    )
+}
+
+/// Narration.
+pub fn half_close_result(reply: usize) -> String {
+    format!(
+        "The client received the {reply}-byte answer after it had stopped sending: a half-closed connection still carries data the other way."
+    )
+}
+
+/// Narration.
+pub fn own_port_line(n: usize, local: SocketAddr, peer: SocketAddr, server: SocketAddr) -> String {
+    format!(
+        "Connection {n}: the client is {local}, the server sees it as {peer}, both talk to {server}."
+    )
+}
+
+/// Narration.
+pub fn own_port_result(ports: &[u16], server_port: u16) -> String {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let differ = ports.windows(2).all(|w| w[0] != w[1]);
+    let verdict = if differ {
+        "different ports"
+    } else {
+        "the same port (unexpected)"
+    };
+    format!(
+        "Local ports {}: {verdict}. The server's port stays {server_port}; each connection is told apart by the four numbers client address, client port, server address, server port.",
+        list.join(" and ")
+    )
+}
+
+/// Narration.
+pub fn nothing_listening_tcp(target: SocketAddr) -> String {
+    format!("TCP: connect to {target}, where nothing listens.")
+}
+
+/// Narration.
+pub fn nothing_listening_udp(target: SocketAddr) -> String {
+    format!("UDP: send a datagram to {target} from an unconnected socket, and wait for a reply.")
+}
+
+/// Narration.
+pub fn nothing_listening_udp_connected(target: SocketAddr) -> String {
+    format!("UDP again, but the socket is connected to {target} first:")
+}
+
+/// Narration.
+pub fn udp_silence(silent: bool) -> String {
+    if silent {
+        "Nothing came back, and no error either: sendto succeeded even though nobody received the datagram.".to_owned()
+    } else {
+        "Something came back this time.".to_owned()
+    }
+}
+
+/// Narration: what the system said.
+pub fn said(sentence: &str) -> String {
+    format!("The system said: {sentence}")
+}
+
+/// Narration.
+pub fn datagram_try(bytes: usize) -> String {
+    format!("Sending one datagram of {bytes} bytes:")
+}
+
+/// Narration.
+pub fn datagram_arrived(bytes: usize) -> String {
+    format!("It arrived whole: one recvfrom returned all {bytes} bytes.")
+}
+
+/// Narration.
+pub fn one_name_asking(name: &str) -> String {
+    format!("Asking the resolver for every address of \"{name}\" (no socket type given):")
+}
+
+/// Explanation of the lookup in the "one name" demo.
+pub const DEMO_GETADDRINFO_WHY: &str =
+    "ask the system's resolver which addresses this name has, for every socket type";
+
+/// Narration: one getaddrinfo row.
+pub fn one_name_row(family: &str, kind: &str, ip: std::net::IpAddr) -> String {
+    format!("  {family:<9} {kind:<12} {ip}")
+}
+
+/// Narration.
+pub fn one_name_result(distinct: &[std::net::IpAddr]) -> String {
+    let list: Vec<String> = distinct.iter().map(ToString::to_string).collect();
+    let plural = if distinct.len() == 1 { "" } else { "es" };
+    format!(
+        "{} address{plural}: {}. A client tries them in order until one connects.",
+        distinct.len(),
+        list.join(", ")
+    )
+}
+
+// ---- "TCP or UDP?" guide ----
+
+/// Heading of the guide.
+pub const GUIDE_HEADING: &str = "TCP or UDP?";
+/// First line of the guide.
+pub const GUIDE_INTRO: &str = "Both carry bytes between programs; they promise different things. Each point links to a demo that shows it.";
+/// Heading.
+pub const GUIDE_TCP: &str = "Choose TCP when…";
+/// Points, each with the demo that shows it.
+pub const GUIDE_TCP_POINTS: &[(&str, DemoId)] = &[
+    (
+        "all the data must arrive, complete and in order (TCP resends what is lost; the reader gets one stream of bytes)",
+        DemoId::Stream,
+    ),
+    (
+        "there is a lot of it: a stream has no size limit per message",
+        DemoId::Stream,
+    ),
+    (
+        "setting up a connection first is acceptable (a handshake, and a port of its own per connection)",
+        DemoId::OwnPort,
+    ),
+    (
+        "you want to know when the other side is gone or the conversation is over",
+        DemoId::HalfClose,
+    ),
+];
+/// Heading.
+pub const GUIDE_UDP: &str = "Choose UDP when…";
+/// Points, each with the demo that shows it.
+pub const GUIDE_UDP_POINTS: &[(&str, DemoId)] = &[
+    (
+        "losing a message now and then is acceptable, or the program itself asks again (nothing tells the sender)",
+        DemoId::NothingListening,
+    ),
+    (
+        "it is simple request and response: each datagram arrives whole, as one message",
+        DemoId::Stream,
+    ),
+    (
+        "it must be fast to start: no connection, the first datagram is the first packet",
+        DemoId::Stream,
+    ),
+    (
+        "messages are small: a datagram carries at most about 64 KB, and in practice usually under 1 KB",
+        DemoId::DatagramSize,
+    ),
+];
+
+/// A guide point's link.
+pub fn guide_link(demo: &str) -> String {
+    format!("demo: {demo}")
+}
+
+// ---- presentation mode ----
+
+/// Menu.
+pub const VIEW: &str = "View";
+/// Menu item.
+pub const LARGE_TEXT: &str = "Large text (presentation)";
+/// Its tooltip.
+pub const LARGE_TEXT_HINT: &str = "Zoom everything to 175% for a projector; click again for normal size. Ctrl + and Ctrl - fine-tune.";
+/// Theme choices.
+pub const THEME_SYSTEM: &str = "Theme: as the system";
+/// Theme choices.
+pub const THEME_LIGHT: &str = "Theme: light";
+/// Theme choices.
+pub const THEME_DARK: &str = "Theme: dark";
