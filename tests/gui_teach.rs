@@ -300,3 +300,67 @@ fn guide_links_start_their_demo_and_view_menu_zooms() {
     assert_eq!(h.state().view.zoom_percent, 175);
     assert!((h.ctx.zoom_factor() - 1.75).abs() < 0.01);
 }
+
+#[test]
+fn sequence_diagram_draws_the_real_connection() {
+    use socketlab::gui::widgets::sequence::ArrowKind;
+    let mut h = harness();
+    open_tab(&mut h, "TCP server");
+    set_field(&mut h, "Port", "0");
+    click(&mut h, "Listen");
+    step_until(&mut h, "the server listens", |h| {
+        h.state().tcp_server.listening_on().is_some()
+    });
+    click(&mut h, "Use in client tab");
+    click(&mut h, "Sequence diagram");
+    assert!(shows(&h, "No connection yet"));
+    click(&mut h, "Connect");
+    step_until(&mut h, "the client connects", |h| {
+        h.state().tcp_client.local.is_some()
+    });
+    gui_support::type_and_enter(&mut h, "Message", "hello");
+    click(&mut h, "Shut down sending");
+    // The server closes when the client finishes (its default): the client sees FIN back.
+    step_until(&mut h, "the close is drawn", |h| {
+        let log = h.state().tcp_client.activity.sequence.as_ref();
+        let arrows: Vec<(bool, ArrowKind, String)> = log
+            .and_then(|l| {
+                l.newest().map(|c| {
+                    l.arrows(c)
+                        .map(|a| (a.from_client, a.kind, a.label.clone()))
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        arrows.iter().filter(|a| a.1 == ArrowKind::Fin).count() >= 2
+    });
+    let log = h.state().tcp_client.activity.sequence.as_ref();
+    let arrows: Vec<(bool, ArrowKind, String)> = log
+        .and_then(|l| {
+            l.newest().map(|c| {
+                l.arrows(c)
+                    .map(|a| (a.from_client, a.kind, a.label.clone()))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    assert_eq!(arrows[0].1, ArrowKind::Handshake);
+    assert_eq!(
+        arrows[1],
+        (true, ArrowKind::Data, "5 B".to_owned()),
+        "the send, with its size"
+    );
+    assert_eq!(
+        arrows[2],
+        (
+            true,
+            ArrowKind::Fin,
+            "FIN (shutdown: no more sending)".to_owned()
+        )
+    );
+    assert_eq!(
+        arrows[3],
+        (false, ArrowKind::Fin, "FIN (recv returned 0)".to_owned()),
+        "the server's FIN comes back"
+    );
+}

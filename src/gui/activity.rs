@@ -8,6 +8,7 @@ use crate::engine::{
     CloseReason, CounterSnapshot, EngineError, Event, EventKind, Session, StopReason,
 };
 use crate::gui::text as t;
+use crate::gui::widgets::sequence::SequenceLog;
 use crate::gui::widgets::transcript::Transcript;
 
 /// Events taken from one session per call of [`drain_bounded`]'s inner loop.
@@ -46,13 +47,22 @@ pub struct Activity {
     pub error: Option<String>,
     /// The log entry picked for a closer look (a copy: the log may drop it meanwhile).
     pub selected: Option<crate::engine::log_store::LogEntry>,
+    /// TCP tabs: each connection's sequence diagram.
+    pub sequence: Option<SequenceLog>,
 }
 
 impl Activity {
     /// An empty record whose transcript ticks `role`'s steps.
     pub fn for_role(role: crate::engine::explain::Role) -> Self {
+        use crate::engine::explain::Role;
+        let sequence = match role {
+            Role::TcpClient => Some(SequenceLog::new(true)),
+            Role::TcpServer => Some(SequenceLog::new(false)),
+            Role::UdpClient | Role::UdpServer => None,
+        };
         Activity {
             transcript: Transcript::for_role(role),
+            sequence,
             ..Activity::default()
         }
     }
@@ -68,6 +78,9 @@ impl Activity {
     /// Folds the parts of an event that every role shares: transcript, data rows, errors.
     pub fn record(&mut self, event: &Event) {
         self.transcript.record(event);
+        if let Some(sequence) = &mut self.sequence {
+            sequence.observe(event);
+        }
         let at = event.at;
         match &event.kind {
             EventKind::Received { conn, peer, data } => {

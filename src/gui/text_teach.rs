@@ -458,3 +458,44 @@ pub const THEME_SYSTEM: &str = "Theme: as the system";
 pub const THEME_LIGHT: &str = "Theme: light";
 /// Theme choices.
 pub const THEME_DARK: &str = "Theme: dark";
+
+// ---- sequence diagram ----
+
+/// Section heading.
+pub const SEQUENCE: &str = "Sequence diagram";
+/// Its tooltip.
+pub const SEQUENCE_HINT: &str = "What crossed between client and server on this connection, drawn from its real events: handshake, each send and receive with its size, FIN, close or reset.";
+/// Before any connection.
+pub const SEQ_EMPTY: &str = "No connection yet: the diagram draws itself once one is made.";
+/// Arrow label.
+pub const SEQ_HANDSHAKE: &str = "connect / accept: SYN, SYN-ACK, ACK";
+/// Arrow label.
+pub const SEQ_FIN_SHUTDOWN: &str = "FIN (shutdown: no more sending)";
+/// Arrow label.
+pub const SEQ_FIN_PEER: &str = "FIN (recv returned 0)";
+/// Arrow label.
+pub const SEQ_CLOSE: &str = "close: FIN";
+/// Arrow label.
+pub const SEQ_CLOSE_AFTER_PEER: &str = "close (after the peer's FIN)";
+/// Arrow label.
+pub const SEQ_RESET_SENT: &str = "RST (abort: reset, unsent data thrown away)";
+
+/// Arrow label of data.
+pub fn seq_bytes(n: usize) -> String {
+    format!("{n} B")
+}
+
+/// Arrow label of a failure.
+pub fn seq_failed(why: &str) -> String {
+    format!("ended: {why}")
+}
+
+/// A lane's heading.
+pub fn seq_lane(who: &str, addr: Option<SocketAddr>) -> String {
+    addr.map_or_else(|| who.to_owned(), |a| format!("{who}\n{a}"))
+}
+
+/// Arrows no longer drawn.
+pub fn seq_hidden(n: u64) -> String {
+    format!("{n} earlier arrows are not drawn (the newest are kept).")
+}

@@ -407,6 +407,9 @@ impl TcpClientTab {
         } else {
             t::TCP_CLIENT_EMPTY
         };
+        // The selected client's connection (or the newest one) as a sequence diagram.
+        let conn = None;
+        crate::gui::widgets::sequence::sequence_section(ui, self.activity.sequence.as_ref(), conn);
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(

@@ -477,6 +477,12 @@ impl TcpServerTab {
         } else {
             t::TCP_SERVER_EMPTY
         };
+        // The selected client's connection (or the newest one) as a sequence diagram.
+        let conn = match self.target {
+            Target::Client(id) => Some(id),
+            Target::All => None,
+        };
+        crate::gui::widgets::sequence::sequence_section(ui, self.activity.sequence.as_ref(), conn);
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(

@@ -5,6 +5,7 @@ pub mod checklist;
 pub mod fields;
 pub mod log_view;
 pub mod payload_editor;
+pub mod sequence;
 pub mod transcript;
 
 use std::net::SocketAddr;
