@@ -364,3 +364,45 @@ fn sequence_diagram_draws_the_real_connection() {
         "the server's FIN comes back"
     );
 }
+
+#[test]
+fn tcp_data_as_chunks_or_lines_with_the_unfinished_line_waiting() {
+    use std::io::Write as _;
+    let mut h = harness();
+    open_tab(&mut h, "TCP server");
+    set_field(&mut h, "Port", "0");
+    click(&mut h, "Listen");
+    step_until(&mut h, "the server listens", |h| {
+        h.state().tcp_server.listening_on().is_some()
+    });
+    let port = h.state().tcp_server.listening_on().map_or(0, |a| a.port());
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the tab");
+    client.write_all(b"hello\nwor").expect("write");
+    let state = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>| {
+        let lines = h.state().tcp_server.activity.lines.as_ref();
+        let complete: Vec<Vec<u8>> = lines
+            .map(|l| l.lines().map(|line| line.bytes.clone()).collect())
+            .unwrap_or_default();
+        let waiting: Vec<u8> = lines
+            .and_then(|l| l.waiting().next().map(|(_, b)| b.to_vec()))
+            .unwrap_or_default();
+        (complete, waiting)
+    };
+    step_until(&mut h, "one line and a waiting one", |h| {
+        state(h) == (vec![b"hello\n".to_vec()], b"wor".to_vec())
+    });
+    click(&mut h, "Lines (readline)");
+    assert!(shows(&h, "still waiting for the end of the line"));
+    assert!(shows(&h, "hello<LF>"));
+    client.write_all(b"ld\n").expect("write");
+    step_until(&mut h, "the second line", |h| {
+        state(h) == (vec![b"hello\n".to_vec(), b"world\n".to_vec()], Vec::new())
+    });
+    wait_for_text(&mut h, "world<LF>");
+    assert!(!shows(&h, "still waiting for the end of the line"));
+    click(&mut h, "Chunks (each recv)");
+    assert!(
+        shows(&h, "hello LF wor") || shows(&h, "hello"),
+        "back to the recv chunks"
+    );
+}

@@ -8,6 +8,7 @@ use crate::engine::{
     CloseReason, CounterSnapshot, EngineError, Event, EventKind, Session, StopReason,
 };
 use crate::gui::text as t;
+use crate::gui::widgets::lines::LineAssembler;
 use crate::gui::widgets::sequence::SequenceLog;
 use crate::gui::widgets::transcript::Transcript;
 
@@ -49,6 +50,8 @@ pub struct Activity {
     pub selected: Option<crate::engine::log_store::LogEntry>,
     /// TCP tabs: each connection's sequence diagram.
     pub sequence: Option<SequenceLog>,
+    /// TCP tabs: received bytes as lines, for the "chunks or lines" switch.
+    pub lines: Option<LineAssembler>,
 }
 
 impl Activity {
@@ -60,9 +63,11 @@ impl Activity {
             Role::TcpServer => Some(SequenceLog::new(false)),
             Role::UdpClient | Role::UdpServer => None,
         };
+        let lines = sequence.is_some().then(LineAssembler::default);
         Activity {
             transcript: Transcript::for_role(role),
             sequence,
+            lines,
             ..Activity::default()
         }
     }
@@ -80,6 +85,9 @@ impl Activity {
         self.transcript.record(event);
         if let Some(sequence) = &mut self.sequence {
             sequence.observe(event);
+        }
+        if let Some(lines) = &mut self.lines {
+            lines.observe(event);
         }
         let at = event.at;
         match &event.kind {
@@ -175,5 +183,28 @@ pub fn stop_text(reason: &StopReason) -> String {
         StopReason::Requested => t::REASON_STOPPED.to_owned(),
         StopReason::ConnectionEnded(r) => close_text(r),
         StopReason::Failed(e) => e.plain_sentence(),
+    }
+}
+
+/// The left side of a TCP tab: the switch between chunks and lines, then the log (chunks, drawn
+/// by `draw_log`, which says whether the log is empty) or the lines; a cleared log clears the
+/// lines too.
+pub fn chunks_or_lines(
+    ui: &mut egui::Ui,
+    lines: &mut Option<LineAssembler>,
+    id: &str,
+    server: bool,
+    draw_log: impl FnOnce(&mut egui::Ui) -> bool,
+) {
+    if let Some(lines) = lines {
+        lines.switch_ui(ui);
+        if lines.show_lines {
+            lines.ui(ui, id, server);
+            return;
+        }
+    }
+    let log_empty = draw_log(ui);
+    if log_empty && let Some(lines) = lines {
+        lines.clear();
     }
 }

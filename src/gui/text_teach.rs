@@ -499,3 +499,46 @@ pub fn seq_lane(who: &str, addr: Option<SocketAddr>) -> String {
 pub fn seq_hidden(n: u64) -> String {
     format!("{n} earlier arrows are not drawn (the newest are kept).")
 }
+
+// ---- chunks or lines ----
+
+/// Label before the switch.
+pub const RECEIVED_AS: &str = "Received data as:";
+/// Switch choice.
+pub const AS_CHUNKS: &str = "Chunks (each recv)";
+/// Its tooltip.
+pub const AS_CHUNKS_HINT: &str =
+    "One row per recv() call: exactly the pieces the system handed over.";
+/// Switch choice.
+pub const AS_LINES: &str = "Lines (readline)";
+/// Its tooltip.
+pub const AS_LINES_HINT: &str = "The same bytes cut at each newline, the way a file-like reader (readline) hands them to a program.";
+/// Above the lines.
+pub const LINES_EXPLAINED: &str = "The same received bytes, cut at each newline. Compare with the chunks: one line may take several reads, and one read may hold several lines — the stream itself has no message boundaries.";
+/// No lines yet.
+pub const LINES_EMPTY: &str = "Nothing received yet.";
+
+/// A complete line's row.
+pub fn line_row(at: &str, who: &str, text: &str, len: usize, reads: u32, cut: bool) -> String {
+    let reads = if reads == 1 {
+        "1 read".to_owned()
+    } else {
+        format!("{reads} reads")
+    };
+    let cut = if cut {
+        ", no newline yet: cut at 64 KiB"
+    } else {
+        ""
+    };
+    format!("{at}  {who}{len:>6} B  from {reads:<8}  {text}{cut}")
+}
+
+/// The unfinished line of a connection.
+pub fn line_waiting(who: &str, text: &str, len: usize) -> String {
+    format!("still waiting for the end of the line: {who}{len} B so far  {text}")
+}
+
+/// Lines no longer kept.
+pub fn lines_hidden(n: u64) -> String {
+    format!("{n} earlier lines are no longer shown (the newest are kept).")
+}

@@ -11,7 +11,7 @@ use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     EventKind, Payload, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker, tcp_client,
 };
-use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
+use crate::gui::activity::{Activity, chunks_or_lines, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -415,13 +415,22 @@ impl TcpClientTab {
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                chunks_or_lines(
                     ui,
-                    "tcp-client-log",
-                    &mut activity.log,
-                    &mut activity.selected,
-                    hex,
-                    empty,
+                    &mut activity.lines,
+                    "tcp-client-log-lines",
+                    false,
+                    |ui| {
+                        log_view(
+                            ui,
+                            "tcp-client-log",
+                            &mut activity.log,
+                            &mut activity.selected,
+                            hex,
+                            empty,
+                        );
+                        activity.log.is_empty()
+                    },
                 );
             },
             |ui| {

@@ -11,7 +11,9 @@ use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, StopReason, TcpOptions, TcpServer,
     TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
-use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
+use crate::gui::activity::{
+    Activity, chunks_or_lines, close_text, drain_bounded, failure, stop_text,
+};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -488,13 +490,22 @@ impl TcpServerTab {
         side_by_side(
             ui,
             |ui| {
-                log_view(
+                chunks_or_lines(
                     ui,
-                    "tcp-server-log",
-                    &mut activity.log,
-                    &mut activity.selected,
-                    hex,
-                    empty,
+                    &mut activity.lines,
+                    "tcp-server-log-lines",
+                    true,
+                    |ui| {
+                        log_view(
+                            ui,
+                            "tcp-server-log",
+                            &mut activity.log,
+                            &mut activity.selected,
+                            hex,
+                            empty,
+                        );
+                        activity.log.is_empty()
+                    },
                 );
             },
             |ui| {

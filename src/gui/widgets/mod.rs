@@ -3,6 +3,7 @@
 
 pub mod checklist;
 pub mod fields;
+pub mod lines;
 pub mod log_view;
 pub mod payload_editor;
 pub mod sequence;
