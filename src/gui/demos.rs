@@ -147,6 +147,7 @@ pub enum Fact {
 
 enum Update {
     Line(DemoLine),
+    Result(String),
     Fact(Fact),
     Done(Result<(), String>),
 }
@@ -159,6 +160,8 @@ pub struct DemoRun {
     pub lines: Vec<DemoLine>,
     /// What it showed so far.
     pub facts: Vec<Fact>,
+    /// What it showed, in sentences (shown above the lines, so they are seen at a glance).
+    pub results: Vec<String>,
     /// `None` while running; then how it ended.
     pub finished: Option<Result<(), String>>,
     updates: Receiver<Update>,
@@ -193,6 +196,7 @@ impl DemoRun {
             id,
             lines: Vec::new(),
             facts: Vec::new(),
+            results: Vec::new(),
             finished: None,
             updates: rx,
         }
@@ -204,6 +208,7 @@ impl DemoRun {
             match update {
                 Update::Line(line) => self.lines.push(line),
                 Update::Fact(fact) => self.facts.push(fact),
+                Update::Result(text) => self.results.push(text),
                 Update::Done(result) => self.finished = Some(result),
             }
         }
@@ -229,10 +234,18 @@ impl DemoRun {
             Some(Ok(())) => {}
             Some(Err(e)) => error_banner(ui, e),
         }
+        let strong = ui.visuals().strong_text_color();
+        if !self.results.is_empty() {
+            ui.label(RichText::new(tt::DEMO_RESULTS).strong());
+            for result in &self.results {
+                ui.add(
+                    egui::Label::new(RichText::new(format!("•  {result}")).color(strong)).wrap(),
+                );
+            }
+        }
         ui.separator();
         let weak = ui.visuals().weak_text_color();
         let error = ui.visuals().error_fg_color;
-        let strong = ui.visuals().strong_text_color();
         ScrollArea::vertical()
             .id_salt("demo-lines")
             .auto_shrink(false)
@@ -305,6 +318,12 @@ impl Script {
             explanation,
             failed: false,
         }));
+    }
+
+    /// A sentence saying what the scene showed: in the lines, and in the results at the top.
+    fn result(&self, text: String) {
+        self.note(text.clone());
+        self.send(Update::Result(text));
     }
 
     fn fact(&self, fact: Fact) {
@@ -428,7 +447,7 @@ fn stream(script: &Script) -> Result<(), String> {
         sent_bytes,
         read_bytes,
     });
-    script.note(tt::stream_result(sends, reads, read_bytes));
+    script.result(tt::stream_result(sends, reads, read_bytes));
     drop(client);
     drop(server);
 
@@ -471,7 +490,7 @@ fn stream(script: &Script) -> Result<(), String> {
         sends: sent,
         receives,
     });
-    script.note(tt::datagram_result(sent, receives));
+    script.result(tt::datagram_result(sent, receives));
     Ok(())
 }
 
@@ -516,7 +535,7 @@ fn half_close(script: &Script) -> Result<(), String> {
         server_saw_end: true,
         reply_bytes,
     });
-    script.note(tt::half_close_result(reply_bytes));
+    script.result(tt::half_close_result(reply_bytes));
     Ok(())
 }
 
@@ -537,7 +556,7 @@ fn own_port(script: &Script) -> Result<(), String> {
         clients.push(client);
     }
     script.fact(Fact::LocalPorts(ports.clone()));
-    script.note(tt::own_port_result(&ports, addr.port()));
+    script.result(tt::own_port_result(&ports, addr.port()));
     Ok(())
 }
 
@@ -615,7 +634,7 @@ fn nothing_listening(script: &Script) -> Result<(), String> {
         udp_silent,
         udp_connected_refused,
     });
-    script.note(tt::DEMO_NOTHING_LISTENING_RESULT);
+    script.result(tt::DEMO_NOTHING_LISTENING_RESULT.to_owned());
     Ok(())
 }
 
@@ -647,7 +666,7 @@ fn datagram_size(script: &Script) -> Result<(), String> {
         EventKind::Datagrams(batch) => batch.iter().map(|d| d.data.len()).max(),
         _ => None,
     })?;
-    script.note(tt::datagram_arrived(largest));
+    script.result(tt::datagram_arrived(largest));
 
     script.note(tt::datagram_try(limit + 1));
     client
@@ -660,7 +679,7 @@ fn datagram_size(script: &Script) -> Result<(), String> {
     })?;
     let one_more_refused = !refusal.is_empty();
     if one_more_refused {
-        script.note(tt::said(&refusal));
+        script.result(tt::datagram_refused(limit + 1, &refusal));
     }
     script.fact(Fact::DatagramLimit {
         largest_received: Some(largest),
@@ -693,6 +712,6 @@ fn one_name(script: &Script) -> Result<(), String> {
     distinct.sort();
     distinct.dedup();
     script.fact(Fact::Addresses(addresses));
-    script.note(tt::one_name_result(&distinct));
+    script.result(tt::one_name_result(&distinct));
     Ok(())
 }

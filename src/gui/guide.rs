@@ -14,6 +14,8 @@ pub struct LearnView {
     pub demo: Option<DemoRun>,
     /// Show each call's explanation in the demo.
     pub explain: bool,
+    /// Closes the guide once when a demo starts, so the scene gets the room.
+    close_guide: bool,
 }
 
 impl Default for LearnView {
@@ -21,6 +23,7 @@ impl Default for LearnView {
         LearnView {
             demo: None,
             explain: true,
+            close_guide: false,
         }
     }
 }
@@ -29,6 +32,7 @@ impl LearnView {
     /// Starts a demo (the one shown before is dropped, and its sessions with it).
     pub fn start(&mut self, id: DemoId, waker: &Waker) {
         self.demo = Some(DemoRun::start(id, waker));
+        self.close_guide = true;
     }
 
     /// Takes what the playing demo reported. Never blocks.
@@ -76,6 +80,7 @@ impl LearnView {
         egui::CollapsingHeader::new(tt::GUIDE_HEADING)
             .id_salt("tcp-or-udp-guide")
             .default_open(self.demo.is_none())
+            .open(std::mem::take(&mut self.close_guide).then_some(false))
             .show(ui, |ui| {
                 if let Some(id) = guide(ui, running) {
                     start = Some(id);

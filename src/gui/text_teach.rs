@@ -230,6 +230,8 @@ pub const DEMO_NONE: &str =
     "Pick a demo: it starts a server and a client on this computer and plays a short scene.";
 /// Button that replays the shown demo.
 pub const DEMO_AGAIN: &str = "Play again";
+/// Heading of a demo's results.
+pub const DEMO_RESULTS: &str = "What it showed:";
 /// Side labels in a scene.
 pub const DEMO_CLIENT: &str = "client";
 /// Side labels in a scene.
@@ -361,8 +363,13 @@ pub fn datagram_try(bytes: usize) -> String {
 }
 
 /// Narration.
+pub fn datagram_refused(bytes: usize, sentence: &str) -> String {
+    format!("{bytes} bytes were refused: {sentence}")
+}
+
+/// Narration.
 pub fn datagram_arrived(bytes: usize) -> String {
-    format!("It arrived whole: one recvfrom returned all {bytes} bytes.")
+    format!("{bytes} bytes arrived whole: one recvfrom returned them all.")
 }
 
 /// Narration.
