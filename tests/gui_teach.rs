@@ -68,6 +68,22 @@ fn lookup_shows_what_the_system_resolver_answers() {
     let only_v6: BTreeSet<IpAddr> = ["::1".parse().unwrap_or(IpAddr::from([0u8; 16]))].into();
     assert_eq!(shown_addresses(&h), only_v6);
     assert!(shows(&h, "AF_INET6"));
+
+    // Reverse: what the window shows is what getnameinfo answers (the services file may lack
+    // port 80 on a minimal system, so the service part is not assumed).
+    set_field(&mut h, "IP address", "127.0.0.1");
+    set_field(&mut h, "Port to name", "80");
+    click(&mut h, "Reverse lookup");
+    step_until(&mut h, "the reverse lookup answers", |h| {
+        h.state().lookup.reverse.is_some()
+    });
+    h.step();
+    assert!(shows(&h, "getnameinfo(127.0.0.1:80)"));
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 80));
+    let direct = socketlab::engine::lookup::name_info(addr).map_err(|e| e.plain_sentence());
+    let shown = h.state().lookup.reverse.clone();
+    assert_eq!(shown, Some((addr, direct)));
+    assert!(shows(&h, "127.0.0.1 is called") || shows(&h, "knows no name for 127.0.0.1"));
 }
 
 #[test]

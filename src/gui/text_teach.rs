@@ -97,9 +97,13 @@ pub fn getaddrinfo_call(name: &str, port: Option<u16>, kind: Option<&str>, rows:
 
 /// Under a forward table.
 pub fn lookup_summary(rows: usize, addresses: usize) -> String {
-    let plural = if addresses == 1 { "" } else { "es" };
+    let what = if addresses == 1 {
+        "1 address".to_owned()
+    } else {
+        format!("{addresses} different addresses")
+    };
     format!(
-        "{addresses} different address{plural} in {rows} rows: each address is listed once per socket type (stream for TCP, datagram for UDP, raw)."
+        "{what} in {rows} rows: each address is listed once per socket type (stream for TCP, datagram for UDP, raw)."
     )
 }
 

@@ -368,14 +368,16 @@ impl LookupTab {
 
     fn service_ui(&mut self, ui: &mut Ui) {
         ui.heading(tt::SERVICES_HEADING);
-        labelled_edit(
-            ui,
-            tt::SERVICE_QUERY,
-            tt::SERVICE_QUERY_HINT,
-            &mut self.settings.service_query,
-            140.0,
-            "http",
-        );
+        ui.horizontal(|ui| {
+            labelled_edit(
+                ui,
+                tt::SERVICE_QUERY,
+                tt::SERVICE_QUERY_HINT,
+                &mut self.settings.service_query,
+                140.0,
+                "http",
+            );
+        });
         if self.settings.service_query.trim().is_empty() {
             guidance(ui, tt::SERVICE_QUERY_EMPTY);
         } else {
