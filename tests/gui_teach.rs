@@ -154,6 +154,13 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     step_until(&mut h, "accept is ticked", |h| {
         states(h).last() == Some(&StepState::Done)
     });
+    // Let the layout settle (the new client's row moves the transcript down) before clicking.
+    step_until(&mut h, "the client is listed", |h| {
+        h.state().tcp_server.clients.len() == 1
+    });
+    for _ in 0..3 {
+        h.step();
+    }
     // Explanations can be switched off.
     click(&mut h, "Explain calls");
     assert!(!h.state().tcp_server.activity.transcript.explain);
@@ -363,7 +370,7 @@ fn sequence_diagram_draws_the_real_connection() {
     assert_eq!(arrows[0].1, ArrowKind::Handshake);
     assert_eq!(
         arrows[1],
-        (true, ArrowKind::Data, "5 B".to_owned()),
+        (true, ArrowKind::Data, "send 5 B".to_owned()),
         "the send, with its size"
     );
     assert_eq!(

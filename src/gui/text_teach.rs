@@ -491,9 +491,14 @@ pub const SEQ_CLOSE_AFTER_PEER: &str = "close (after the peer's FIN)";
 /// Arrow label.
 pub const SEQ_RESET_SENT: &str = "RST (abort: reset, unsent data thrown away)";
 
-/// Arrow label of data.
-pub fn seq_bytes(n: usize) -> String {
-    format!("{n} B")
+/// Arrow label of data we sent.
+pub fn seq_sent(n: usize) -> String {
+    format!("send {n} B")
+}
+
+/// Arrow label of data we received: one arrow per read, which need not match the sends.
+pub fn seq_received(n: usize) -> String {
+    format!("{n} B (one recv)")
 }
 
 /// Arrow label of a failure.

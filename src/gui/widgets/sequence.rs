@@ -101,11 +101,11 @@ impl SequenceLog {
             }
             EventKind::Sent { conn, data, .. } => (
                 *conn,
-                arrow(ours, ArrowKind::Data, &tt::seq_bytes(data.len())),
+                arrow(ours, ArrowKind::Data, &tt::seq_sent(data.len())),
             ),
             EventKind::Received { conn, data, .. } => (
                 *conn,
-                arrow(!ours, ArrowKind::Data, &tt::seq_bytes(data.len())),
+                arrow(!ours, ArrowKind::Data, &tt::seq_received(data.len())),
             ),
             EventKind::WriteShutdown { conn, .. } => {
                 (*conn, arrow(ours, ArrowKind::Fin, tt::SEQ_FIN_SHUTDOWN))
@@ -155,10 +155,11 @@ pub fn sequence_section(ui: &mut Ui, log: Option<&SequenceLog>, conn: Option<Con
     egui::CollapsingHeader::new(tt::SEQUENCE)
         .id_salt(("sequence-section", log.we_are_client))
         .show(ui, |ui| {
-            ui.weak(tt::SEQUENCE_HINT);
-            let height = (ui.ctx().content_rect().height() * 0.3).max(120.0);
+            let height = (ui.ctx().content_rect().height() * 0.25).max(100.0);
             sequence_diagram(ui, log, conn, height);
-        });
+        })
+        .header_response
+        .on_hover_text(tt::SEQUENCE_HINT);
 }
 
 /// Draws the diagram of `conn` (the newest connection when `None`), at most `height` tall; the
@@ -168,7 +169,10 @@ pub fn sequence_diagram(ui: &mut Ui, log: &SequenceLog, conn: Option<ConnId>, he
         ui.weak(tt::SEQ_EMPTY);
         return;
     };
-    let width = ui.available_width().max(200.0);
+    // Within what is visible: a wide row elsewhere in the tab may widen the layout past the
+    // window's edge (at 200% zoom), and the server lane must stay on screen.
+    let visible = ui.clip_rect().right() - ui.cursor().left();
+    let width = ui.available_width().min(visible).max(200.0);
     let left = 70.0_f32.min(width * 0.2);
     let right = width - left;
     let font = FontId::monospace(ui.text_style_height(&egui::TextStyle::Small).max(11.0));
