@@ -523,6 +523,11 @@ fn half_close(script: &Script) -> Result<(), String> {
     server
         .send(TcpServerCommand::Disconnect(conn))
         .map_err(|e| e.plain_sentence())?;
+    // The server's send first, then the client's receive: the lines stay in the order things
+    // happened, although they come from two sessions.
+    script.wait(Side::Server, &server, tt::DEMO_WAIT_SEND, |k| {
+        matches!(k, EventKind::Sent { .. }).then_some(())
+    })?;
     let reply_bytes = script.wait(Side::Client, &client, tt::DEMO_WAIT_RECEIVE, |k| match k {
         EventKind::Received { data, .. } => Some(data.len()),
         _ => None,

@@ -201,7 +201,7 @@ pub fn demo_caption(id: DemoId) -> &'static str {
             "The client sends three short messages back to back. Watch the server's recv calls: TCP delivers a stream of bytes, not messages, so they often arrive in fewer, larger reads. Then the same over UDP: three datagrams, three receives, each whole."
         }
         DemoId::HalfClose => {
-            "The client sends a question and then shuts down its sending side (FIN). Watch the server's recv return 0 (end of stream) — and the server still answer, because only one direction is closed."
+            "The client sends a question and then shuts down its sending side (FIN). Watch the server's recv return 0 (end of stream) — and the server still answers, because only one direction is closed."
         }
         DemoId::OwnPort => {
             "Two clients connect to the same server. Watch the client's local port: the system gives each connection its own ephemeral port, so the server can tell them apart."
