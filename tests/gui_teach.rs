@@ -429,3 +429,45 @@ fn tcp_data_as_chunks_or_lines_with_the_unfinished_line_waiting() {
         "back to the recv chunks"
     );
 }
+
+/// 200% zoom on a 1280×800 screen leaves 640×400 points: the new views must fit across.
+const WIDTH: f32 = 640.0;
+
+#[test]
+fn new_views_fit_across_at_200_percent_on_1280_by_800() {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size([WIDTH, 400.0])
+        .build_ui_state(
+            |ui, app: &mut socketlab::gui::SocketLabApp| {
+                app.logic(ui.ctx());
+                app.show(ui);
+            },
+            socketlab::gui::SocketLabApp::new(socketlab::gui::Settings::default()),
+        );
+    h.step();
+    let fits = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, label: &str| {
+        let rect = h.get_by_label(label).rect();
+        assert!(
+            rect.right() <= WIDTH && rect.left() >= 0.0,
+            "{label} is cut off at {WIDTH} points: {rect:?}"
+        );
+    };
+    for tab in ["Lookup", "Learn"] {
+        fits(&h, tab);
+    }
+    open_tab(&mut h, "Lookup");
+    for label in [
+        "Look up",
+        "Name or address",
+        "Service",
+        "Reverse lookup",
+        "Port to name",
+    ] {
+        fits(&h, label);
+    }
+    let facts = play(&mut h, DemoId::OwnPort);
+    assert_eq!(facts.len(), 1);
+    for label in ["Play again", "Explain calls", "One name, several addresses"] {
+        fits(&h, label);
+    }
+}
