@@ -36,6 +36,8 @@ pub struct Arrow {
     pub kind: ArrowKind,
     /// Its label ("send 12 B").
     pub label: String,
+    /// When the event behind it happened.
+    pub at: std::time::SystemTime,
 }
 
 /// One connection's arrows.
@@ -130,8 +132,19 @@ impl SequenceLog {
             }
             _ => return,
         };
+        let arrow = Arrow {
+            at: event.at,
+            ..arrow
+        };
         let lane = self.lanes.entry(conn).or_default();
-        lane.arrows.push_back(arrow);
+        // The reader and the writer report from different threads, so an event can come in a
+        // little after a later one (our FIN after the peer's answering FIN): place it by time.
+        let position = lane
+            .arrows
+            .iter()
+            .rposition(|a| a.at <= arrow.at)
+            .map_or(0, |i| i + 1);
+        lane.arrows.insert(position, arrow);
         if lane.arrows.len() > ARROWS_PER_CONNECTION {
             lane.arrows.pop_front();
             lane.hidden += 1;
@@ -144,6 +157,7 @@ fn arrow(from_client: bool, kind: ArrowKind, label: &str) -> Arrow {
         from_client,
         kind,
         label: label.to_owned(),
+        at: std::time::UNIX_EPOCH,
     }
 }
 
