@@ -37,7 +37,7 @@ pub struct Line {
     pub bytes: Vec<u8>,
     /// How many `recv()` calls it took.
     pub reads: u32,
-    /// True when it was handed over at [`MAX_LINE`] bytes without a newline.
+    /// True when it was handed over at the 64 KiB line limit without a newline.
     pub cut: bool,
 }
 
