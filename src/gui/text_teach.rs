@@ -293,7 +293,12 @@ pub fn stream_result(sends: usize, reads: usize, bytes: usize) -> String {
     } else {
         "this time each send happened to arrive in its own read — play again, it can differ: the boundaries are not part of the stream"
     };
-    format!("{sends} sends, {reads} reads of {bytes} bytes in all: {how}.")
+    let reads_text = if reads == 1 {
+        "1 read".to_owned()
+    } else {
+        format!("{reads} reads")
+    };
+    format!("{sends} sends, {reads_text} of {bytes} bytes in all: {how}.")
 }
 
 /// Narration.
