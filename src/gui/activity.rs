@@ -8,6 +8,8 @@ use crate::engine::{
     CloseReason, CounterSnapshot, EngineError, Event, EventKind, Session, StopReason,
 };
 use crate::gui::text as t;
+use crate::gui::widgets::lines::LineAssembler;
+use crate::gui::widgets::sequence::SequenceLog;
 use crate::gui::widgets::transcript::Transcript;
 
 /// Events taken from one session per call of [`drain_bounded`]'s inner loop.
@@ -50,19 +52,47 @@ pub struct Activity {
     pub filter: crate::gui::widgets::log_filter::LogFilter,
     /// Bytes per second over the last minute.
     pub throughput: crate::gui::widgets::throughput::Throughput,
+    /// TCP tabs: each connection's sequence diagram.
+    pub sequence: Option<SequenceLog>,
+    /// TCP tabs: received bytes as lines, for the "chunks or lines" switch.
+    pub lines: Option<LineAssembler>,
 }
 
 impl Activity {
+    /// An empty record whose transcript ticks `role`'s steps.
+    pub fn for_role(role: crate::engine::explain::Role) -> Self {
+        use crate::engine::explain::Role;
+        let sequence = match role {
+            Role::TcpClient => Some(SequenceLog::new(true)),
+            Role::TcpServer => Some(SequenceLog::new(false)),
+            Role::UdpClient | Role::UdpServer => None,
+        };
+        let lines = sequence.is_some().then(LineAssembler::default);
+        Activity {
+            transcript: Transcript::for_role(role),
+            sequence,
+            lines,
+            ..Activity::default()
+        }
+    }
+
     /// Forgets the previous session's error (a new one is starting); log and transcript stay, so
     /// one can compare attempts.
     pub fn starting(&mut self) {
         self.error = None;
         self.counters = CounterSnapshot::default();
+        self.transcript.new_session();
     }
 
     /// Folds the parts of an event that every role shares: transcript, data rows, errors.
     pub fn record(&mut self, event: &Event) {
         self.transcript.record(event);
+        if let Some(sequence) = &mut self.sequence {
+            sequence.observe(event);
+        }
+        if let Some(lines) = &mut self.lines {
+            lines.observe(event);
+        }
         let at = event.at;
         match &event.kind {
             EventKind::Received { conn, peer, data } => {
@@ -157,5 +187,28 @@ pub fn stop_text(reason: &StopReason) -> String {
         StopReason::Requested => t::REASON_STOPPED.to_owned(),
         StopReason::ConnectionEnded(r) => close_text(r),
         StopReason::Failed(e) => e.plain_sentence(),
+    }
+}
+
+/// The left side of a TCP tab: the switch between chunks and lines, then the log (chunks, drawn
+/// by `draw_log`, which says whether the log is empty) or the lines; a cleared log clears the
+/// lines too.
+pub fn chunks_or_lines(
+    ui: &mut egui::Ui,
+    lines: &mut Option<LineAssembler>,
+    id: &str,
+    server: bool,
+    draw_log: impl FnOnce(&mut egui::Ui) -> bool,
+) {
+    if let Some(lines) = lines {
+        lines.switch_ui(ui);
+        if lines.show_lines {
+            lines.ui(ui, id, server);
+            return;
+        }
+    }
+    let log_empty = draw_log(ui);
+    if log_empty && let Some(lines) = lines {
+        lines.clear();
     }
 }

@@ -7,11 +7,15 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Waker;
+use crate::gui::guide::LearnView;
+use crate::gui::presentation::{self, ViewSettings};
+use crate::gui::tabs::lookup::{LookupSettings, LookupTab};
 use crate::gui::tabs::tcp_client::{TcpClientSettings, TcpClientTab};
 use crate::gui::tabs::tcp_server::{self, TcpServerSettings, TcpServerTab};
 use crate::gui::tabs::udp_client::{UdpClientSettings, UdpClientTab};
 use crate::gui::tabs::udp_server::{self, UdpServerSettings, UdpServerTab};
 use crate::gui::text as t;
+use crate::gui::text_teach as tt;
 
 /// Which tab is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -25,6 +29,10 @@ pub enum TabId {
     UdpClient,
     /// UDP server.
     UdpServer,
+    /// Name and service lookups.
+    Lookup,
+    /// Demos and the "TCP or UDP?" guide.
+    Learn,
 }
 
 /// Everything remembered between runs.
@@ -41,6 +49,10 @@ pub struct Settings {
     pub udp_client: UdpClientSettings,
     /// UDP server tab.
     pub udp_server: UdpServerSettings,
+    /// Lookup tab.
+    pub lookup: LookupSettings,
+    /// Zoom and theme.
+    pub view: ViewSettings,
 }
 
 /// The Socket Lab window's state.
@@ -55,6 +67,13 @@ pub struct SocketLabApp {
     pub udp_client: UdpClientTab,
     /// UDP server tab.
     pub udp_server: UdpServerTab,
+    /// Lookup tab.
+    pub lookup: LookupTab,
+    /// Demos and guide.
+    pub learn: LearnView,
+    /// Zoom and theme, as last applied.
+    pub view: ViewSettings,
+    view_applied: bool,
     waker: Option<Waker>,
 }
 
@@ -67,6 +86,10 @@ impl SocketLabApp {
             tcp_server: TcpServerTab::new(settings.tcp_server),
             udp_client: UdpClientTab::new(settings.udp_client),
             udp_server: UdpServerTab::new(settings.udp_server),
+            lookup: LookupTab::new(settings.lookup),
+            learn: LearnView::default(),
+            view: settings.view,
+            view_applied: false,
             waker: None,
         }
     }
@@ -79,6 +102,8 @@ impl SocketLabApp {
             tcp_server: self.tcp_server.settings.clone(),
             udp_client: self.udp_client.settings.clone(),
             udp_server: self.udp_server.settings.clone(),
+            lookup: self.lookup.settings.clone(),
+            view: self.view,
         }
     }
 
@@ -90,7 +115,9 @@ impl SocketLabApp {
             self.tcp_server.poll(),
             self.udp_client.poll(),
             self.udp_server.poll(),
+            self.lookup.poll(),
         ];
+        self.learn.poll();
         if more.contains(&true) {
             ctx.request_repaint();
         }
@@ -107,9 +134,14 @@ impl SocketLabApp {
     /// Draws the window.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let waker = self.waker(ui.ctx());
+        self.apply_view(ui.ctx());
         egui::Panel::top("tabs").show(ui, |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.heading(t::APP_TITLE);
+                if let Some(demo) = presentation::menus(ui, &mut self.view) {
+                    self.learn.start(demo, &waker);
+                    self.tab = TabId::Learn;
+                }
                 ui.separator();
                 let tabs = [
                     (
@@ -135,6 +167,18 @@ impl SocketLabApp {
                         t::TAB_UDP_SERVER,
                         t::TAB_UDP_SERVER_HINT,
                         self.udp_server.is_running(),
+                    ),
+                    (
+                        TabId::Lookup,
+                        tt::TAB_LOOKUP,
+                        tt::TAB_LOOKUP_HINT,
+                        self.lookup.is_running(),
+                    ),
+                    (
+                        TabId::Learn,
+                        tt::TAB_LEARN,
+                        tt::TAB_LEARN_HINT,
+                        self.learn.is_running(),
                     ),
                 ];
                 for (id, name, hint, running) in tabs {
@@ -179,7 +223,27 @@ impl SocketLabApp {
                 Some(action) => self.udp_server.perform(action, &waker),
                 None => {}
             },
+            TabId::Lookup => {
+                if let Some(action) = self.lookup.ui(ui) {
+                    self.lookup.perform(action, &waker);
+                }
+            }
+            TabId::Learn => {
+                if let Some(demo) = self.learn.ui(ui) {
+                    self.learn.start(demo, &waker);
+                }
+            }
         });
+        // Ctrl + and Ctrl - zoom through egui itself; remember where they left it.
+        self.view.remember_zoom(ui.ctx().zoom_factor());
+    }
+
+    /// Applies the remembered zoom and theme once, on the first frame.
+    fn apply_view(&mut self, ctx: &egui::Context) {
+        if !self.view_applied {
+            self.view_applied = true;
+            self.view.apply(ctx);
+        }
     }
 }
 

@@ -2,15 +2,23 @@
 //! sessions and draws what their events say.
 //!
 //! - [`app`]: the eframe App, its persisted [`app::Settings`], bounded draining per frame.
-//! - [`tabs`]: one view model per role (TCP client and server, UDP client and server).
+//! - [`tabs`]: one view model per role (TCP client and server, UDP client and server), and Lookup.
 //! - [`widgets`]: validated fields, the message editor, the data log, the transcript.
-//! - [`text`]: every user-visible string.
+//! - [`text`]: every user-visible string; [`text_teach`] those of the teaching features.
+//! - Teaching: the Lookup tab ([`tabs::lookup`]), the demos ([`demos`]) and the Learn tab with the
+//!   "TCP or UDP?" guide ([`guide`]), presentation mode and the menus ([`presentation`]); the
+//!   explained transcript, step checklist, sequence diagram and chunks-or-lines view live in
+//!   [`widgets`].
 
 pub mod activity;
 pub mod app;
+pub mod demos;
+pub mod guide;
 pub mod icon;
+pub mod presentation;
 pub mod tabs;
 pub mod text;
+pub mod text_teach;
 pub mod widgets;
 
 pub use app::{Settings, SocketLabApp, TabId};

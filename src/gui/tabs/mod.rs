@@ -2,6 +2,7 @@
 //! it and returns the user's action, `perform` carries an action out. None of them touches a
 //! socket; they only talk to engine sessions.
 
+pub mod lookup;
 pub mod tcp_client;
 pub mod tcp_server;
 pub mod udp_client;

@@ -12,7 +12,7 @@ use crate::engine::{
     EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
     tcp_client,
 };
-use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
+use crate::gui::activity::{Activity, chunks_or_lines, drain_bounded, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -137,7 +137,7 @@ impl TcpClientTab {
             peer: None,
             peer_finished: false,
             write_shut: false,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::TcpClient),
             session: None,
         }
     }
@@ -456,19 +456,31 @@ impl TcpClientTab {
             self.activity.counters,
             running,
         );
+        // The selected client's connection (or the newest one) as a sequence diagram.
+        let conn = None;
+        crate::gui::widgets::sequence::sequence_section(ui, self.activity.sequence.as_ref(), conn);
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view_filtered(
+                chunks_or_lines(
                     ui,
-                    "tcp-client-log",
-                    &mut activity.log,
-                    &mut activity.selected,
-                    hex,
-                    empty,
-                    &mut activity.filter,
+                    &mut activity.lines,
+                    "tcp-client-log-lines",
+                    false,
+                    |ui| {
+                        log_view_filtered(
+                            ui,
+                            "tcp-client-log",
+                            &mut activity.log,
+                            &mut activity.selected,
+                            hex,
+                            empty,
+                            &mut activity.filter,
+                        );
+                        activity.log.is_empty()
+                    },
                 );
             },
             |ui| {

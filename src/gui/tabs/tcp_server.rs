@@ -12,7 +12,9 @@ use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
     TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
-use crate::gui::activity::{Activity, close_text, drain_bounded, failure, stop_text};
+use crate::gui::activity::{
+    Activity, chunks_or_lines, close_text, drain_bounded, failure, stop_text,
+};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -172,7 +174,7 @@ impl TcpServerTab {
             phase: Phase::Idle,
             clients: Vec::new(),
             target: Target::All,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::TcpServer),
             session: None,
         }
     }
@@ -564,19 +566,34 @@ impl TcpServerTab {
             self.activity.counters,
             running,
         );
+        // The selected client's connection (or the newest one) as a sequence diagram.
+        let conn = match self.target {
+            Target::Client(id) => Some(id),
+            Target::All => None,
+        };
+        crate::gui::widgets::sequence::sequence_section(ui, self.activity.sequence.as_ref(), conn);
         let activity = &mut self.activity;
         let hex = &mut self.settings.hex;
         side_by_side(
             ui,
             |ui| {
-                log_view_filtered(
+                chunks_or_lines(
                     ui,
-                    "tcp-server-log",
-                    &mut activity.log,
-                    &mut activity.selected,
-                    hex,
-                    empty,
-                    &mut activity.filter,
+                    &mut activity.lines,
+                    "tcp-server-log-lines",
+                    true,
+                    |ui| {
+                        log_view_filtered(
+                            ui,
+                            "tcp-server-log",
+                            &mut activity.log,
+                            &mut activity.selected,
+                            hex,
+                            empty,
+                            &mut activity.filter,
+                        );
+                        activity.log.is_empty()
+                    },
                 );
             },
             |ui| {

@@ -121,7 +121,7 @@ impl UdpClientTab {
         UdpClientTab {
             settings,
             phase: Phase::Idle,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::UdpClient),
             session: None,
         }
     }

@@ -141,7 +141,7 @@ impl UdpServerTab {
             phase: Phase::Idle,
             reply_to: String::new(),
             follow_sender: true,
-            activity: Activity::default(),
+            activity: Activity::for_role(crate::engine::explain::Role::UdpServer),
             session: None,
         }
     }

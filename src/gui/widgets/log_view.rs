@@ -99,7 +99,7 @@ const C0_NAMES: [&str; 32] = [
 ];
 
 /// The name to draw for a control picture or replacement mark, if `c` is one.
-fn control_name(c: char) -> Option<&'static str> {
+pub fn control_name(c: char) -> Option<&'static str> {
     match c as u32 {
         n @ 0x2400..=0x241f => C0_NAMES.get((n - 0x2400) as usize).copied(),
         0x2421 => Some("DEL"),

@@ -3,12 +3,15 @@
 
 pub mod auto_reply;
 pub mod capture;
+pub mod checklist;
 pub mod fields;
+pub mod lines;
 pub mod log_filter;
 pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
 pub mod saved_messages;
+pub mod sequence;
 pub mod throughput;
 pub mod transcript;
 

@@ -133,7 +133,7 @@ pub fn payload_editor(
         }
         send = ready && (button.clicked() || enter);
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         for (mode, name) in [
             (InputMode::Text, t::MODE_TEXT),
             (InputMode::Hex, t::MODE_HEX),

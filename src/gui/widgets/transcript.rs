@@ -5,8 +5,12 @@ use std::time::SystemTime;
 
 use egui::{Label, RichText, ScrollArea, Ui};
 
+use crate::engine::explain::{Checklist, Role, explain_event};
 use crate::engine::{ConnId, Event, EventKind};
 use crate::gui::text as t;
+use crate::gui::text_teach as tt;
+
+use super::checklist::checklist_row;
 
 use super::log_view::clock;
 
@@ -24,18 +28,59 @@ pub struct TranscriptLine {
     pub text: String,
     /// True when the call failed.
     pub failed: bool,
+    /// What the call does, in plain words.
+    pub explanation: Option<String>,
 }
 
-/// The bounded list of calls.
-#[derive(Debug, Default)]
+/// The bounded list of calls, with the role's step checklist.
+#[derive(Debug)]
 pub struct Transcript {
     lines: VecDeque<TranscriptLine>,
     hidden: u64,
+    /// The steps of this tab's role, ticked from the same events.
+    checklist: Option<Checklist>,
+    /// Show each call's explanation under it.
+    pub explain: bool,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript {
+            lines: VecDeque::new(),
+            hidden: 0,
+            checklist: None,
+            // Newcomers are who the explanations are for; those who know can switch them off.
+            explain: true,
+        }
+    }
 }
 
 impl Transcript {
+    /// A transcript that also ticks `role`'s steps.
+    pub fn for_role(role: Role) -> Self {
+        Transcript {
+            checklist: Some(Checklist::new(role)),
+            ..Transcript::default()
+        }
+    }
+
+    /// The step checklist, if the transcript has a role.
+    pub fn checklist(&self) -> Option<&Checklist> {
+        self.checklist.as_ref()
+    }
+
+    /// A new session starts: its steps start over (the lines stay, to compare attempts).
+    pub fn new_session(&mut self) {
+        if let Some(list) = &mut self.checklist {
+            list.reset();
+        }
+    }
+
     /// Adds the event's line if it stands for a socket call.
     pub fn record(&mut self, event: &Event) {
+        if let Some(list) = &mut self.checklist {
+            list.observe(&event.kind);
+        }
         let Some(text) = event.kind.transcript_line() else {
             return;
         };
@@ -51,6 +96,7 @@ impl Transcript {
             conn,
             text,
             failed,
+            explanation: explain_event(&event.kind),
         });
         if self.lines.len() > TRANSCRIPT_CAP {
             self.lines.pop_front();
@@ -90,7 +136,12 @@ impl Transcript {
             {
                 self.clear();
             }
+            ui.checkbox(&mut self.explain, tt::EXPLAIN)
+                .on_hover_text(tt::EXPLAIN_HINT);
         });
+        if let Some(list) = &self.checklist {
+            checklist_row(ui, list);
+        }
         if self.hidden > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(self.hidden));
         }
@@ -98,8 +149,17 @@ impl Transcript {
             ui.add(Label::new(RichText::new(t::TRANSCRIPT_EMPTY).italics()).wrap());
             return;
         }
-        let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+        let line_height = ui.text_style_height(&egui::TextStyle::Monospace);
+        // With explanations each row is two lines high (call, then explanation), so every row
+        // keeps one height and `show_rows` still lays out only the visible ones.
+        let row_height = if self.explain {
+            line_height * 2.0 + ui.spacing().item_spacing.y
+        } else {
+            line_height
+        };
         let error = ui.visuals().error_fg_color;
+        let weak = ui.visuals().weak_text_color();
+        let explain = self.explain;
         ScrollArea::both()
             .id_salt(id)
             .auto_shrink(false)
@@ -117,6 +177,17 @@ impl Transcript {
                         text = text.color(error);
                     }
                     ui.add(Label::new(text).extend());
+                    if explain {
+                        let why = line.explanation.as_deref().unwrap_or("");
+                        ui.add(
+                            Label::new(
+                                RichText::new(format!("      {}", tt::explained(why)))
+                                    .monospace()
+                                    .color(weak),
+                            )
+                            .extend(),
+                        );
+                    }
                 }
             });
     }
