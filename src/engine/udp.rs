@@ -730,6 +730,8 @@ fn read_loop(
             let taken_before = reader.datagrams_taken;
             while !reader.batch_full() {
                 match receive(socket, connected_peer, &mut buf) {
+                    // The stop's wake-up datagram is not data.
+                    Ok(_) if shared.is_stopping() => break,
                     Ok((n, peer)) => reader.take(&buf[..n], peer),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
