@@ -35,6 +35,17 @@ pub fn drain_bounded<C: Send + 'static>(session: &Session<C>) -> (Vec<Event>, bo
     }
 }
 
+/// One frame's share of a session's events, taken by [`Activity::poll_session`].
+pub struct Polled {
+    /// The events, oldest first.
+    pub events: Vec<Event>,
+    /// More are waiting: ask for another frame.
+    pub more: bool,
+    /// The session sent `Stopped`, its last event: its threads are ending, so dropping the handle
+    /// now is a short join.
+    pub ended: bool,
+}
+
 /// A tab's run-time record of its session(s).
 #[derive(Debug, Default)]
 pub struct Activity {
@@ -59,6 +70,22 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// Takes a bounded share of the session's waiting events and reads its counters (and the
+    /// throughput sample) alongside, the same way for every tab.
+    pub fn poll_session<C: Send + 'static>(&mut self, session: &Session<C>) -> Polled {
+        let (events, more) = drain_bounded(session);
+        self.counters = session.counters();
+        self.throughput.record(Instant::now(), self.counters);
+        let ended = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Stopped { .. }));
+        Polled {
+            events,
+            more,
+            ended,
+        }
+    }
+
     /// An empty record whose transcript ticks `role`'s steps.
     pub fn for_role(role: crate::engine::explain::Role) -> Self {
         use crate::engine::explain::Role;

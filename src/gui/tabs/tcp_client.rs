@@ -12,7 +12,7 @@ use crate::engine::{
     EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
     tcp_client,
 };
-use crate::gui::activity::{Activity, chunks_or_lines, drain_bounded, failure, stop_text};
+use crate::gui::activity::{Activity, chunks_or_lines, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -184,21 +184,14 @@ impl TcpClientTab {
         let Some(session) = &self.session else {
             return false;
         };
-        let (events, more) = drain_bounded(session);
-        self.activity.counters = session.counters();
-        self.activity
-            .throughput
-            .record(std::time::Instant::now(), self.activity.counters);
-        let mut ended = false;
-        for event in &events {
-            ended |= matches!(event.kind, EventKind::Stopped { .. });
+        let polled = self.activity.poll_session(session);
+        for event in &polled.events {
             self.apply(event);
         }
-        if ended {
-            // `Stopped` is the session's last event: its threads are ending, the join is short.
+        if polled.ended {
             self.session = None;
         }
-        more
+        polled.more
     }
 
     /// Carries out an action.

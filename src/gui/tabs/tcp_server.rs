@@ -12,9 +12,7 @@ use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
     TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
-use crate::gui::activity::{
-    Activity, chunks_or_lines, close_text, drain_bounded, failure, stop_text,
-};
+use crate::gui::activity::{Activity, chunks_or_lines, close_text, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -246,25 +244,17 @@ impl TcpServerTab {
         let Some(session) = &self.session else {
             return false;
         };
-        let (events, more) = drain_bounded(session);
-        self.activity.counters = session.counters();
-        self.activity
-            .throughput
-            .record(std::time::Instant::now(), self.activity.counters);
-        let mut ended = false;
-        for event in &events {
-            ended |= matches!(event.kind, EventKind::Stopped { .. });
-        }
-        if !ended {
+        let polled = self.activity.poll_session(session);
+        if !polled.ended {
             self.clients = session.clients();
         }
-        for event in &events {
+        for event in &polled.events {
             self.apply(event);
         }
-        if ended {
+        if polled.ended {
             self.session = None;
         }
-        more
+        polled.more
     }
 
     /// Carries out an action (all but `UseInClient`, which the window handles).

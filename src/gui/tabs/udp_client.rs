@@ -14,7 +14,7 @@ use crate::engine::{
     Event, EventKind, Payload, Session, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker,
     udp,
 };
-use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
+use crate::gui::activity::{Activity, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
@@ -163,20 +163,14 @@ impl UdpClientTab {
         let Some(session) = &self.session else {
             return false;
         };
-        let (events, more) = drain_bounded(session);
-        self.activity.counters = session.counters();
-        self.activity
-            .throughput
-            .record(std::time::Instant::now(), self.activity.counters);
-        let mut ended = false;
-        for event in &events {
-            ended |= matches!(event.kind, EventKind::Stopped { .. });
+        let polled = self.activity.poll_session(session);
+        for event in &polled.events {
             self.apply(event);
         }
-        if ended {
+        if polled.ended {
             self.session = None;
         }
-        more
+        polled.more
     }
 
     /// Carries out an action.

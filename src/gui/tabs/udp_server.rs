@@ -12,7 +12,7 @@ use crate::engine::{
     Event, EventKind, Payload, Session, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker,
     udp,
 };
-use crate::gui::activity::{Activity, drain_bounded, failure, stop_text};
+use crate::gui::activity::{Activity, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -194,20 +194,14 @@ impl UdpServerTab {
         let Some(session) = &self.session else {
             return false;
         };
-        let (events, more) = drain_bounded(session);
-        self.activity.counters = session.counters();
-        self.activity
-            .throughput
-            .record(std::time::Instant::now(), self.activity.counters);
-        let mut ended = false;
-        for event in &events {
-            ended |= matches!(event.kind, EventKind::Stopped { .. });
+        let polled = self.activity.poll_session(session);
+        for event in &polled.events {
             self.apply(event);
         }
-        if ended {
+        if polled.ended {
             self.session = None;
         }
-        more
+        polled.more
     }
 
     /// Carries out an action (all but `UseInClient`, which the window handles).
