@@ -335,6 +335,82 @@ fn client_over_the_limit_is_rejected() {
 }
 
 #[test]
+fn client_limit_changes_while_listening() {
+    let server = engine::tcp_server::start(
+        TcpServerConfig {
+            max_clients: 1,
+            ..TcpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let addr = bound_addr(&server);
+    let _first = TcpStream::connect(addr).unwrap();
+    wait(&server, "first accepted", |e| {
+        matches!(e.kind, EventKind::Connected { .. })
+    });
+    server
+        .send(engine::TcpServerCommand::SetMaxClients(2))
+        .unwrap();
+    // Commands and accepts run on different threads: the raised limit shows once a second
+    // client is taken in; a connection that raced the command may still be turned away, so
+    // retry a bounded number of times.
+    let mut kept = Vec::new();
+    for _ in 0..5 {
+        kept.push(TcpStream::connect(addr).unwrap());
+        let events = collect_until(&server, "second accepted or rejected", |e| {
+            matches!(
+                e.kind,
+                EventKind::Connected { .. } | EventKind::Rejected { .. }
+            )
+        });
+        if matches!(
+            events.last().map(|e| &e.kind),
+            Some(EventKind::Connected { .. })
+        ) {
+            break;
+        }
+    }
+    assert_eq!(
+        server.clients().len(),
+        2,
+        "the raised limit lets a second in"
+    );
+    server
+        .send(engine::TcpServerCommand::SetMaxClients(1))
+        .unwrap();
+    let rejected_before = server.counters().connections_rejected;
+    let mut outcome = None;
+    for _ in 0..5 {
+        kept.push(TcpStream::connect(addr).unwrap());
+        let events = collect_until(&server, "third accepted or rejected", |e| {
+            matches!(
+                e.kind,
+                EventKind::Connected { .. } | EventKind::Rejected { .. }
+            )
+        });
+        outcome = events.last().map(|e| format!("{:?}", e.kind));
+        if events
+            .last()
+            .is_some_and(|e| matches!(e.kind, EventKind::Rejected { limit: 1, .. }))
+        {
+            break;
+        }
+    }
+    assert!(
+        outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("Rejected")),
+        "a lowered limit turns new clients away: {outcome:?}"
+    );
+    assert_eq!(
+        server.clients().len(),
+        2,
+        "clients already connected stay above a lowered limit"
+    );
+    assert!(server.counters().connections_rejected > rejected_before);
+}
+
+#[test]
 fn dual_stack_listener_takes_ipv4_and_ipv6() {
     let server = server_on(IpAddr::V6(Ipv6Addr::UNSPECIFIED), true);
     let addr = bound_addr(&server);

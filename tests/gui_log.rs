@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use egui_kittest::kittest::Queryable as _;
 use gui_support::{harness, shows, step_until};
-use socketlab::engine::log_store::Direction;
+use socketlab::engine::log_store::{Direction, ENTRY_OVERHEAD};
 use socketlab::engine::payload::InputMode;
 use socketlab::gui::{Settings, SocketLabApp, TabId};
 
@@ -17,8 +17,10 @@ fn a_hundred_thousand_entries_lay_out_only_the_visible_rows() {
     let total = 100_050_usize;
     {
         let log = &mut h.state_mut().tcp_client.activity.log;
+        // Every row is 10 bytes, so a budget of 100,000 rows keeps exactly that many.
+        log.set_budget_bytes(100_000 * (ENTRY_OVERHEAD + 10));
         for i in 0..total {
-            let line = format!("row {i}");
+            let line = format!("row {i:06}");
             log.push_data(
                 SystemTime::now(),
                 Direction::In,
@@ -28,7 +30,7 @@ fn a_hundred_thousand_entries_lay_out_only_the_visible_rows() {
             );
         }
     }
-    let newest = format!("row {}", total - 1);
+    let newest = format!("row {:06}", total - 1);
     // It sticks to the bottom: the newest row is laid out.
     step_until(&mut h, "the newest row", |h| shows(h, &newest));
     assert!(shows(&h, "50 older entries hidden"), "the cap is announced");

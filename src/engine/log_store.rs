@@ -14,6 +14,16 @@ use super::event::ConnId;
 /// Bytes of each entry's data kept for display; the entry still records the full length.
 pub const PREVIEW_BYTES: usize = 4096;
 
+/// What one entry costs besides its preview; counted in the memory budget so the budget is the
+/// memory the log really holds, not just its data.
+pub const ENTRY_OVERHEAD: usize = std::mem::size_of::<LogEntry>();
+
+/// The memory budget of a new log.
+pub const DEFAULT_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most entries a log keeps, whatever its budget.
+pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
 /// Which way the bytes went, or a note that is not data at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -77,13 +87,13 @@ pub struct LogStore {
 
 impl Default for LogStore {
     fn default() -> Self {
-        LogStore::new(100_000, 32 * 1024 * 1024)
+        LogStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_BUDGET_BYTES)
     }
 }
 
 impl LogStore {
-    /// A log that keeps at most `max_entries` entries and `max_bytes` bytes of previews
-    /// (at least one entry is always kept).
+    /// A log that keeps at most `max_entries` entries in at most `max_bytes` of memory (entries
+    /// and their previews; at least one entry is always kept).
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         LogStore {
             entries: VecDeque::new(),
@@ -140,16 +150,34 @@ impl LogStore {
     }
 
     fn push(&mut self, entry: LogEntry) {
-        self.kept_bytes += entry.preview.len();
+        self.kept_bytes += ENTRY_OVERHEAD + entry.preview.len();
         self.entries.push_back(entry);
+        self.trim();
+    }
+
+    /// Hides the oldest entries until the log fits its limits again.
+    fn trim(&mut self) {
         while self.entries.len() > self.max_entries
             || (self.kept_bytes > self.max_bytes && self.entries.len() > 1)
         {
             if let Some(old) = self.entries.pop_front() {
-                self.kept_bytes -= old.preview.len();
+                self.kept_bytes -= ENTRY_OVERHEAD + old.preview.len();
                 self.hidden += 1;
             }
         }
+    }
+
+    /// The memory budget: entries and previews kept never take more than this (beyond the
+    /// newest single entry).
+    pub fn budget_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// Changes the memory budget; a smaller one hides the oldest entries at once (counted as
+    /// hidden, the totals stay exact).
+    pub fn set_budget_bytes(&mut self, max_bytes: usize) {
+        self.max_bytes = max_bytes;
+        self.trim();
     }
 
     /// Empties the view. The totals are kept: they count what happened, not what is shown.
@@ -184,7 +212,7 @@ impl LogStore {
         self.hidden
     }
 
-    /// Bytes of previews kept.
+    /// Memory the kept entries take: their previews plus [`ENTRY_OVERHEAD`] each.
     pub fn kept_bytes(&self) -> usize {
         self.kept_bytes
     }
@@ -219,7 +247,7 @@ mod tests {
 
     #[test]
     fn big_data_keeps_a_bounded_preview_and_bytes_cap_applies() {
-        let mut log = LogStore::new(100, 3 * PREVIEW_BYTES);
+        let mut log = LogStore::new(100, 3 * (PREVIEW_BYTES + ENTRY_OVERHEAD));
         let big = vec![7_u8; 10 * 1024 * 1024];
         for _ in 0..5 {
             log.push_data(SystemTime::now(), Direction::In, None, Some(1), &big);
@@ -230,8 +258,25 @@ mod tests {
         assert_eq!(first, Some((big.len(), PREVIEW_BYTES, true)));
         assert_eq!(log.len(), 3);
         assert_eq!(log.hidden(), 2);
-        assert!(log.kept_bytes() <= 3 * PREVIEW_BYTES);
+        assert!(log.kept_bytes() <= 3 * (PREVIEW_BYTES + ENTRY_OVERHEAD));
         assert_eq!(log.totals().bytes_in, 5 * big.len() as u64);
+    }
+
+    #[test]
+    fn a_smaller_budget_hides_the_oldest_at_once_and_keeps_totals() {
+        let mut log = LogStore::default();
+        for i in 0..100_u8 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, &[i; 100]);
+        }
+        assert_eq!(log.kept_bytes(), 100 * (100 + ENTRY_OVERHEAD));
+        log.set_budget_bytes(10 * (100 + ENTRY_OVERHEAD));
+        assert_eq!((log.len(), log.hidden()), (10, 90));
+        assert_eq!(log.get(0).map(|e| e.preview[0]), Some(90));
+        assert_eq!(log.budget_bytes(), 10 * (100 + ENTRY_OVERHEAD));
+        assert_eq!(
+            (log.totals().pieces_in, log.totals().bytes_in),
+            (100, 10_000)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Sender, select, unbounded};
@@ -93,6 +93,9 @@ pub enum TcpServerCommand {
     SetEcho(bool),
     /// Echo, reply by rules, or stop replying on our own.
     SetAutoReply(AutoReply),
+    /// Change the client limit while listening. Clients already connected stay, even above a
+    /// lowered limit; only new connections are turned away.
+    SetMaxClients(usize),
 }
 
 /// A running TCP server session.
@@ -178,18 +181,20 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     let (internal_tx, internal_rx) = unbounded::<Internal>();
     let (notice_tx, notice_rx) = unbounded::<ConnNotice>();
     let listener_control = listener.try_clone().ok();
+    // Shared with the acceptor so the limit can change while listening.
+    let max_clients = Arc::new(AtomicUsize::new(config.max_clients));
     let acceptor = {
         let sink = sink.clone();
         let shared = Arc::clone(&ctx.shared);
         let internal = internal_tx.clone();
-        let max_clients = config.max_clients;
+        let max_clients = Arc::clone(&max_clients);
         let ended = internal_tx.clone();
         spawn_worker(
             format!("tcp-server-accept {local}"),
             &ctx.sink,
             move || {
                 let listener: TcpListener = listener.into();
-                let error = accept_loop(&sink, &shared, &listener, &internal, max_clients);
+                let error = accept_loop(&sink, &shared, &listener, &internal, &max_clients);
                 let _ = internal.send(Internal::AcceptorEnded(error));
             },
             move |e| {
@@ -207,6 +212,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         notices: notice_tx,
         stop_reason: None,
         acceptor_running: acceptor.is_some(),
+        max_clients,
     };
     if acceptor.is_none() {
         supervisor.begin_stop(StopReason::Failed(EngineError::WorkerFailed {
@@ -284,6 +290,7 @@ struct Supervisor<'a> {
     notices: Sender<ConnNotice>,
     stop_reason: Option<StopReason>,
     acceptor_running: bool,
+    max_clients: Arc<AtomicUsize>,
 }
 
 impl Supervisor<'_> {
@@ -339,6 +346,10 @@ impl Supervisor<'_> {
             }
             TcpServerCommand::SetAutoReply(auto) => {
                 self.shared.auto_reply.set(auto);
+                Ok(())
+            }
+            TcpServerCommand::SetMaxClients(limit) => {
+                self.max_clients.store(limit, Ordering::Release);
                 Ok(())
             }
         };
@@ -430,7 +441,7 @@ fn accept_loop(
     shared: &SessionShared,
     listener: &TcpListener,
     internal: &Sender<Internal>,
-    max_clients: usize,
+    max_clients: &AtomicUsize,
 ) -> Option<EngineError> {
     let local = listener.local_addr().ok();
     let target = local.map_or_else(String::new, |a| a.to_string());
@@ -453,6 +464,7 @@ fn accept_loop(
                     Ok(format!("{peer} (client {id})")),
                 );
                 let active = shared.counters.clients_active.load(Ordering::Relaxed);
+                let max_clients = max_clients.load(Ordering::Acquire);
                 if usize::try_from(active).unwrap_or(usize::MAX) >= max_clients {
                     add(&shared.counters.connections_rejected, 1);
                     drop(stream);

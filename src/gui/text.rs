@@ -4,7 +4,7 @@
 //! Error sentences from the engine come from [`crate::engine::EngineError::plain_sentence`] and
 //! the codecs' own `Display`, which the command line shares.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 // ---- window and tabs ----
 
@@ -35,6 +35,30 @@ pub const TAB_ACTIVE_MARK: &str = " •";
 pub const HOST: &str = "Host";
 /// Label of a bind-address field.
 pub const BIND_ADDRESS: &str = "Bind address";
+/// Tooltip of the log's memory budget.
+pub const LOG_BUDGET_HINT: &str = "The most memory this tab's log may hold (entries and up to 4 KiB of each one's data). When it is full the oldest entries are hidden; the counters still count every byte. The capture-to-file switch keeps everything.";
+
+/// How much memory the log holds now, before its budget field.
+pub fn log_memory(bytes: usize) -> String {
+    format!("Log memory {:.1} MiB of", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Badge next to a bind address that other machines can reach.
+pub const REACHABLE_FROM_OTHERS: &str = "Reachable from other machines";
+/// Tooltip of that badge for 0.0.0.0 or ::.
+pub const REACHABLE_ALL_HINT: &str = "0.0.0.0 and :: mean every network interface: any machine that can reach this computer can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer.";
+/// Note next to a loopback bind address.
+pub const ONLY_THIS_COMPUTER: &str = "only this computer";
+/// Tooltip of that note.
+pub const ONLY_THIS_COMPUTER_HINT: &str =
+    "A loopback address: programs on other machines cannot reach this socket.";
+
+/// Tooltip of the badge for one specific non-loopback address.
+pub fn reachable_on_hint(ip: IpAddr) -> String {
+    format!(
+        "{ip} is an address on a network interface: machines on that network can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer."
+    )
+}
 /// Label of every port field.
 pub const PORT: &str = "Port";
 /// Tooltip of a host field.
@@ -111,10 +135,14 @@ pub const BACKLOG: &str = "listen() backlog";
 pub const BACKLOG_HINT: &str =
     "How many finished handshakes may wait for accept() before new ones are refused or dropped.";
 /// Option label and tooltip.
-pub const MAX_CLIENTS: &str = "Most clients";
+pub const MAX_CLIENTS: &str = "Client limit";
 /// Option label and tooltip.
-pub const MAX_CLIENTS_HINT: &str =
-    "Most clients connected at once; one more is accepted, shown, and closed at once.";
+pub const MAX_CLIENTS_HINT: &str = "Most clients connected at once; one more is accepted, shown, and closed at once. You can change it while the server listens: clients already connected stay.";
+
+/// How many connections the client limit has turned away so far.
+pub fn clients_turned_away(count: u64) -> String {
+    format!("{count} turned away by the limit")
+}
 /// Option label and tooltip.
 pub const CLOSE_WHEN_FINISHED: &str = "Close when the client finishes sending";
 /// Option label and tooltip.

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use egui::{RichText, Ui};
+use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::autoreply::AutoReply;
@@ -25,7 +25,12 @@ use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::throughput::throughput_ui;
-use crate::gui::widgets::{Tone, error_banner, guidance, side_by_side, status_line_with};
+use crate::gui::widgets::{
+    Tone, error_banner, guidance, server_address_ui, side_by_side, status_line_with,
+};
+
+/// The highest client limit the field accepts; each client costs a thread and buffers.
+const MAX_CLIENTS_CEILING: u64 = 100_000;
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,8 @@ pub enum Action {
     Stop,
     /// Turn echo on or off while running.
     SetEcho(bool),
+    /// Change the client limit while running.
+    SetMaxClients(usize),
     /// Replace echo or the reply rules while running.
     SetAutoReply(AutoReply),
     /// Send bytes.
@@ -278,6 +285,7 @@ impl TcpServerTab {
             }
             Action::SetEcho(on) => self.command(TcpServerCommand::SetEcho(on)),
             Action::SetAutoReply(auto) => self.command(TcpServerCommand::SetAutoReply(auto)),
+            Action::SetMaxClients(limit) => self.command(TcpServerCommand::SetMaxClients(limit)),
             Action::Send(Target::All, data) => self.command(TcpServerCommand::SendToAll(data)),
             Action::Send(Target::Client(id), data) => {
                 self.command(TcpServerCommand::SendTo(id, data));
@@ -366,29 +374,20 @@ impl TcpServerTab {
                             1,
                             65_535,
                         );
-                        let max = number_field(
-                            ui,
-                            t::MAX_CLIENTS,
-                            t::MAX_CLIENTS_HINT,
-                            &mut s.max_clients,
-                            1,
-                            100_000,
-                        );
                         let rcv =
                             optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer);
                         let snd =
                             optional_size_field(ui, t::SNDBUF, t::SNDBUF_HINT, &mut s.send_buffer);
-                        (backlog, max, rcv, snd)
+                        (backlog, rcv, snd)
                     })
                     .inner
                 })
                 .inner
             })
             .body_returned;
-        let (backlog, max, rcv, snd) = options.unwrap_or_else(|| {
+        let (backlog, rcv, snd) = options.unwrap_or_else(|| {
             (
                 parse_number(&s.backlog, t::BACKLOG, 1, 65_535),
-                parse_number(&s.max_clients, t::MAX_CLIENTS, 1, 100_000),
                 parse_optional_size(&s.recv_buffer, t::RCVBUF),
                 parse_optional_size(&s.send_buffer, t::SNDBUF),
             )
@@ -397,11 +396,13 @@ impl TcpServerTab {
             ui,
             &[
                 backlog.as_ref().err().cloned(),
-                max.as_ref().err().cloned(),
                 rcv.as_ref().err().cloned(),
                 snd.as_ref().err().cloned(),
             ],
         );
+        // The client limit stays in view (not folded into the options) and can change while
+        // listening, so a flood of connections can be capped without restarting the server.
+        let max = parse_number(&s.max_clients, t::MAX_CLIENTS, 1, MAX_CLIENTS_CEILING);
         let capture = capture_ui(ui, &mut s.capture, true, running);
         // Rules that do not compile keep Listen disabled; the rules section says why.
         let effective = s.auto_reply.effective(s.echo);
@@ -479,20 +480,10 @@ impl TcpServerTab {
         let (state, tone) = self.state_text();
         let address = self.listening_on();
         status_line_with(ui, &state, tone, None, None, |ui| {
-            if let Some(addr) = address {
-                ui.separator();
-                ui.label(t::ADDRESS);
-                ui.label(RichText::new(addr.to_string()).monospace().strong());
-                if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
-                    ui.ctx().copy_text(addr.to_string());
-                }
-                if ui
-                    .button(t::USE_IN_CLIENT)
-                    .on_hover_text(t::USE_IN_CLIENT_HINT)
-                    .clicked()
-                {
-                    action = Some(Action::UseInClient(addr));
-                }
+            if let Some(addr) = address
+                && server_address_ui(ui, addr)
+            {
+                action = Some(Action::UseInClient(addr));
             }
         });
         let c = self.activity.counters;
@@ -597,10 +588,38 @@ impl TcpServerTab {
 
     fn clients_ui(&mut self, ui: &mut Ui) -> Option<Action> {
         let mut action = None;
+        let running = self.is_running();
+        let rejected = self.activity.counters.connections_rejected;
+        let limit_error = ui
+            .horizontal(|ui| {
+                ui.strong(t::CLIENTS);
+                ui.weak(format!("({})", self.clients.len()));
+                ui.separator();
+                let before = self.settings.max_clients.clone();
+                let parsed = number_field(
+                    ui,
+                    t::MAX_CLIENTS,
+                    t::MAX_CLIENTS_HINT,
+                    &mut self.settings.max_clients,
+                    1,
+                    MAX_CLIENTS_CEILING,
+                );
+                if rejected > 0 {
+                    ui.colored_label(ui.visuals().warn_fg_color, t::clients_turned_away(rejected));
+                }
+                if running
+                    && self.settings.max_clients != before
+                    && let Ok(limit) = parsed
+                {
+                    action = Some(Action::SetMaxClients(
+                        usize::try_from(limit).unwrap_or(usize::MAX),
+                    ));
+                }
+                parsed.err()
+            })
+            .inner;
+        show_errors(ui, &[limit_error]);
         ui.horizontal(|ui| {
-            ui.strong(t::CLIENTS);
-            ui.weak(format!("({})", self.clients.len()));
-            ui.separator();
             ui.label(t::SEND_TO);
             ui.selectable_value(&mut self.target, Target::All, t::SEND_TO_ALL);
             if let Target::Client(id) = self.target

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use egui::{RichText, Ui};
+use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::autoreply::AutoReply;
@@ -25,7 +25,7 @@ use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::throughput::throughput_ui;
-use crate::gui::widgets::{Tone, error_banner, side_by_side, status_line_with};
+use crate::gui::widgets::{Tone, error_banner, server_address_ui, side_by_side, status_line_with};
 
 /// What the tab remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -375,20 +375,10 @@ impl UdpServerTab {
         let (state, tone) = self.state_text();
         let address = self.bound_to();
         status_line_with(ui, &state, tone, None, None, |ui| {
-            if let Some(addr) = address {
-                ui.separator();
-                ui.label(t::ADDRESS);
-                ui.label(RichText::new(addr.to_string()).monospace().strong());
-                if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
-                    ui.ctx().copy_text(addr.to_string());
-                }
-                if ui
-                    .button(t::USE_IN_CLIENT)
-                    .on_hover_text(t::USE_IN_CLIENT_HINT)
-                    .clicked()
-                {
-                    action = Some(Action::UseInClient(addr));
-                }
+            if let Some(addr) = address
+                && server_address_ui(ui, addr)
+            {
+                action = Some(Action::UseInClient(addr));
             }
         });
         let c = self.activity.counters;

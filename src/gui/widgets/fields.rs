@@ -84,7 +84,35 @@ pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
         .and_then(|h| h.parse::<IpAddr>().ok())
         .ok_or_else(|| t::BIND_NOT_IP.to_owned());
     mark_invalid(ui, result.is_err());
+    if let Ok(ip) = &result {
+        exposure_badge(ui, *ip);
+    }
     result
+}
+
+/// Says who can reach a socket bound to `ip`: a loud badge for anything but loopback, because
+/// listening on all interfaces exposes the server to every network this computer is on.
+pub fn exposure_badge(ui: &mut Ui, ip: IpAddr) {
+    if ip.is_loopback() {
+        ui.weak(t::ONLY_THIS_COMPUTER)
+            .on_hover_text(t::ONLY_THIS_COMPUTER_HINT);
+        return;
+    }
+    let hint = if ip.is_unspecified() {
+        t::REACHABLE_ALL_HINT.to_owned()
+    } else {
+        t::reachable_on_hint(ip)
+    };
+    let badge = egui::RichText::new(t::REACHABLE_FROM_OTHERS)
+        .strong()
+        .color(ui.visuals().warn_fg_color);
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, ui.visuals().warn_fg_color))
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(4, 1))
+        .show(ui, |ui| ui.label(badge))
+        .response
+        .on_hover_text(hint);
 }
 
 /// A port: a number or a service name; shows what it resolves to.

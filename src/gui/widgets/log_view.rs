@@ -214,6 +214,8 @@ fn log_view_with(
         {
             log.clear();
         }
+        ui.separator();
+        budget_ui(ui, log);
     });
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
@@ -317,6 +319,26 @@ fn details(ui: &mut Ui, entry: &LogEntry, encoding: TextEncoding) -> bool {
             ui.add(Label::new(RichText::new(hex_dump(&entry.preview)).monospace()).extend());
         });
     close
+}
+
+/// The log's memory: what it holds now and its budget, which the user can change (a smaller
+/// budget hides the oldest entries at once; the counters keep counting everything).
+fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
+    const MIB: usize = 1024 * 1024;
+    ui.label(t::log_memory(log.kept_bytes()))
+        .on_hover_text(t::LOG_BUDGET_HINT);
+    let mut budget_mib = log.budget_bytes() / MIB;
+    let changed = ui
+        .add(
+            egui::DragValue::new(&mut budget_mib)
+                .range(1..=4096)
+                .suffix(" MiB"),
+        )
+        .on_hover_text(t::LOG_BUDGET_HINT)
+        .changed();
+    if changed {
+        log.set_budget_bytes(budget_mib.saturating_mul(MIB));
+    }
 }
 
 #[cfg(test)]

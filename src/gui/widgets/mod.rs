@@ -75,6 +75,23 @@ pub fn status_line_with(
     });
 }
 
+/// The address a server is bound to, with Copy, "Use in client" and who can reach it; true
+/// when "Use in client" was clicked.
+pub fn server_address_ui(ui: &mut Ui, addr: SocketAddr) -> bool {
+    ui.separator();
+    ui.label(t::ADDRESS);
+    ui.label(RichText::new(addr.to_string()).monospace().strong());
+    if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
+        ui.ctx().copy_text(addr.to_string());
+    }
+    let use_in_client = ui
+        .button(t::USE_IN_CLIENT)
+        .on_hover_text(t::USE_IN_CLIENT_HINT)
+        .clicked();
+    fields::exposure_badge(ui, addr.ip());
+    use_in_client
+}
+
 /// A sentence in the error colour, wrapped, for an error the engine reported.
 pub fn error_banner(ui: &mut Ui, text: &str) {
     fields::error_line(ui, text);
