@@ -291,9 +291,12 @@ fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
         ErrorClass::AddrNotAvailable => format!(
             "The address {target} does not belong to this machine, so it cannot be used here. Use 127.0.0.1, or 0.0.0.0 for every interface."
         ),
-        ErrorClass::PermissionDenied if op == Op::Bind => format!(
-            "Permission denied for {target}: ports below 1024 need administrator rights. Use a port of 1024 or above (for example 8080)."
-        ),
+        ErrorClass::PermissionDenied if op == Op::Bind => {
+            let first_free = first_unprivileged_port();
+            format!(
+                "Permission denied for {target}: ports below {first_free} need administrator rights. Use a port of {first_free} or above (for example 8080)."
+            )
+        }
         ErrorClass::PermissionDenied => {
             format!("Permission denied: the system did not allow {op} on {target}.")
         }
@@ -327,4 +330,18 @@ pub fn classify(err: &io::Error) -> ErrorClass {
         K::InvalidInput => ErrorClass::InvalidInput,
         _ => ErrorClass::Other,
     }
+}
+
+/// The lowest port a normal user may bind: Linux makes it a setting
+/// (`net.ipv4.ip_unprivileged_port_start`), elsewhere it is 1024.
+fn first_unprivileged_port() -> u16 {
+    #[cfg(target_os = "linux")]
+    if let Some(port) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+        .filter(|&p| p > 0)
+    {
+        return port;
+    }
+    1024
 }
