@@ -13,7 +13,7 @@ use common::{
 };
 use socketlab::engine::{
     self, CloseReason, ErrorClass, EventKind, StopReason, TcpClientCommand, TcpClientConfig,
-    TcpServerCommand, TcpServerConfig, noop_waker,
+    TcpServer, TcpServerCommand, TcpServerConfig, noop_waker,
 };
 
 fn server_on(ip: IpAddr, echo: bool) -> engine::TcpServer {
@@ -306,20 +306,26 @@ fn many_clients_are_echoed_and_counted_exactly() {
     assert_eq!(c.clients_active, 0);
 }
 
-#[test]
-fn client_over_the_limit_is_rejected() {
+/// A server limited to `max_clients`, with one client connected and accepted.
+fn server_with_one_client(max_clients: usize) -> (TcpServer, SocketAddr, TcpStream) {
     let server = engine::tcp_server::start(
         TcpServerConfig {
-            max_clients: 1,
+            max_clients,
             ..TcpServerConfig::default()
         },
         noop_waker(),
     );
     let addr = bound_addr(&server);
-    let _first = TcpStream::connect(addr).unwrap();
+    let first = TcpStream::connect(addr).unwrap();
     wait(&server, "first accepted", |e| {
         matches!(e.kind, EventKind::Connected { .. })
     });
+    (server, addr, first)
+}
+
+#[test]
+fn client_over_the_limit_is_rejected() {
+    let (server, addr, _first) = server_with_one_client(1);
     let mut second = TcpStream::connect(addr).unwrap();
     wait(&server, "second rejected", |e| {
         matches!(e.kind, EventKind::Rejected { limit: 1, .. })
@@ -334,74 +340,47 @@ fn client_over_the_limit_is_rejected() {
     assert_eq!(server.counters().connections_rejected, 1);
 }
 
-#[test]
-fn client_limit_changes_while_listening() {
-    let server = engine::tcp_server::start(
-        TcpServerConfig {
-            max_clients: 1,
-            ..TcpServerConfig::default()
-        },
-        noop_waker(),
-    );
-    let addr = bound_addr(&server);
-    let _first = TcpStream::connect(addr).unwrap();
-    wait(&server, "first accepted", |e| {
-        matches!(e.kind, EventKind::Connected { .. })
-    });
-    server
-        .send(engine::TcpServerCommand::SetMaxClients(2))
-        .unwrap();
-    // Commands and accepts run on different threads: the raised limit shows once a second
-    // client is taken in; a connection that raced the command may still be turned away, so
-    // retry a bounded number of times.
-    let mut kept = Vec::new();
+/// Connects new clients until one is `accepted` (or rejected, when `accepted` is false), at most
+/// five times: a limit changed by a command reaches the accepting thread a moment later, so a
+/// connection made at once may still meet the old one. The streams go into `kept`.
+fn connect_until(server: &TcpServer, addr: SocketAddr, accepted: bool, kept: &mut Vec<TcpStream>) {
     for _ in 0..5 {
         kept.push(TcpStream::connect(addr).unwrap());
-        let events = collect_until(&server, "second accepted or rejected", |e| {
+        let events = collect_until(server, "a client accepted or rejected", |e| {
             matches!(
                 e.kind,
                 EventKind::Connected { .. } | EventKind::Rejected { .. }
             )
         });
-        if matches!(
+        let was_accepted = matches!(
             events.last().map(|e| &e.kind),
             Some(EventKind::Connected { .. })
-        ) {
-            break;
+        );
+        if was_accepted == accepted {
+            return;
         }
     }
+    panic!(
+        "no client was {}",
+        if accepted { "accepted" } else { "rejected" }
+    );
+}
+
+#[test]
+fn client_limit_changes_while_listening() {
+    let (server, addr, _first) = server_with_one_client(1);
+    let mut kept = Vec::new();
+    server.send(TcpServerCommand::SetMaxClients(2)).unwrap();
+    connect_until(&server, addr, true, &mut kept);
     assert_eq!(
         server.clients().len(),
         2,
         "the raised limit lets a second in"
     );
-    server
-        .send(engine::TcpServerCommand::SetMaxClients(1))
-        .unwrap();
+
+    server.send(TcpServerCommand::SetMaxClients(1)).unwrap();
     let rejected_before = server.counters().connections_rejected;
-    let mut outcome = None;
-    for _ in 0..5 {
-        kept.push(TcpStream::connect(addr).unwrap());
-        let events = collect_until(&server, "third accepted or rejected", |e| {
-            matches!(
-                e.kind,
-                EventKind::Connected { .. } | EventKind::Rejected { .. }
-            )
-        });
-        outcome = events.last().map(|e| format!("{:?}", e.kind));
-        if events
-            .last()
-            .is_some_and(|e| matches!(e.kind, EventKind::Rejected { limit: 1, .. }))
-        {
-            break;
-        }
-    }
-    assert!(
-        outcome
-            .as_deref()
-            .is_some_and(|o| o.starts_with("Rejected")),
-        "a lowered limit turns new clients away: {outcome:?}"
-    );
+    connect_until(&server, addr, false, &mut kept);
     assert_eq!(
         server.clients().len(),
         2,

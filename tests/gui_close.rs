@@ -10,7 +10,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use gui_support::{TIMEOUT, click, harness, open_tab, set_field, step_until};
+use gui_support::{TIMEOUT, harness, listen_tcp_server, step_until};
 
 const GIB: u64 = 1 << 30;
 
@@ -22,13 +22,7 @@ fn thread_count() -> usize {
 fn closing_the_window_during_a_1_gib_transfer_returns_within_a_second() {
     let threads_before = thread_count();
     let mut h = harness();
-    open_tab(&mut h, "TCP server");
-    set_field(&mut h, "Port", "0");
-    click(&mut h, "Listen");
-    step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
-    });
-    let addr = h.state().tcp_server.listening_on().unwrap();
+    let addr = listen_tcp_server(&mut h);
 
     let sender = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(addr).unwrap();

@@ -1,6 +1,6 @@
 //! Helpers for the window tests: a harness around the real app, bounded stepping until the UI
 //! shows something, and field input by label.
-#![allow(dead_code, clippy::missing_panics_doc)]
+#![allow(dead_code, clippy::missing_panics_doc, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
@@ -121,4 +121,19 @@ pub fn wait_for_row(harness: &mut Harness<'_, SocketLabApp>, parts: &[&str]) {
         .next()
         .is_some()
     });
+}
+
+/// Opens the TCP server tab, listens on a port the system picks, and returns the real address.
+pub fn listen_tcp_server(harness: &mut Harness<'_, SocketLabApp>) -> std::net::SocketAddr {
+    open_tab(harness, "TCP server");
+    set_field(harness, "Port", "0");
+    click(harness, "Listen");
+    step_until(harness, "the server listens", |h| {
+        h.state().tcp_server.listening_on().is_some()
+    });
+    harness
+        .state()
+        .tcp_server
+        .listening_on()
+        .expect("the server listens")
 }
