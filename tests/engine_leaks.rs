@@ -21,7 +21,7 @@ fn fd_count() -> Option<usize> {
 #[test]
 fn ten_thousand_cycles_leak_nothing_and_bulk_data_is_exact() {
     const CYCLES: usize = 10_000;
-    const SIZE: usize = 256 * 1024 * 1024;
+    const SIZE: usize = 1024 * 1024 * 1024;
     let server = engine::tcp_server::start(TcpServerConfig::default(), noop_waker());
     let addr = bound_addr(&server);
     // Warm up once so lazily created process-wide resources are not counted as leaks.
@@ -67,7 +67,7 @@ fn ten_thousand_cycles_leak_nothing_and_bulk_data_is_exact() {
     assert_eq!(fd_count(), fds_before, "descriptors leaked");
     assert_eq!(thread_count(), threads_before, "threads leaked");
 
-    // 256 MiB through the server, checked by hash in the order it arrived.
+    // 1 GiB through the server, checked by hash in the order it arrived.
     let pattern: Vec<u8> = (0..1024 * 1024_u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
@@ -82,7 +82,7 @@ fn ten_thousand_cycles_leak_nothing_and_bulk_data_is_exact() {
     });
     let mut hasher = std::hash::DefaultHasher::new();
     let mut received = 0;
-    let deadline = Instant::now() + Duration::from_mins(2);
+    let deadline = Instant::now() + Duration::from_mins(5);
     while received < SIZE {
         let left = deadline
             .checked_duration_since(Instant::now())
