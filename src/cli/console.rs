@@ -183,12 +183,12 @@ impl Console {
         let server = self.role.is_server();
         match kind {
             EventKind::Listening { local } => {
-                eprintln!("listening on {local}");
+                listening_line(*local);
                 self.release_held();
             }
             EventKind::Ready { local, peer } => {
                 if server {
-                    eprintln!("listening on {local}");
+                    listening_line(*local);
                     self.release_held();
                 } else if let Some(peer) = peer {
                     eprintln!("ready: connected to {peer} from {local}");
@@ -533,6 +533,15 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
     };
     v["time"] = json!(time);
     vec![v]
+}
+
+/// The line scripts wait for, then who else can reach the socket when that is not only this
+/// computer.
+fn listening_line(local: std::net::SocketAddr) {
+    eprintln!("listening on {local}");
+    if let Some(note) = crate::engine::explain::exposure(local.ip()) {
+        eprintln!("note: reachable from other machines: {note}");
+    }
 }
 
 #[cfg(test)]

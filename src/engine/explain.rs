@@ -2,8 +2,26 @@
 //! really makes its calls. The window's transcript and the command line's `--explain` both use
 //! these, so the wording is the same everywhere.
 
+use std::net::IpAddr;
+
 use super::error::Op;
 use super::event::{EventKind, SocketCall};
+
+/// Who can reach a socket bound to `ip`, when that is more than this computer: `None` for a
+/// loopback address. Shared by the window's badge and the command line's note.
+pub fn exposure(ip: IpAddr) -> Option<String> {
+    if ip.is_loopback() {
+        None
+    } else if ip.is_unspecified() {
+        Some(format!(
+            "{ip} means every network interface: any machine that can reach this computer can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer."
+        ))
+    } else {
+        Some(format!(
+            "{ip} is an address on a network interface: machines on that network can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer."
+        ))
+    }
+}
 
 /// A one-line explanation of a socket call, for someone who has never programmed.
 pub fn explain_call(call: &SocketCall) -> String {
@@ -320,6 +338,25 @@ impl Checklist {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_is_private() {
+        for private in ["127.0.0.1", "127.9.9.9", "::1"] {
+            assert_eq!(exposure(private.parse().unwrap()), None, "{private}");
+        }
+        for (exposed, says) in [
+            ("0.0.0.0", "every network interface"),
+            ("::", "every network interface"),
+            ("192.0.2.7", "machines on that network"),
+            ("2001:db8::1", "machines on that network"),
+        ] {
+            let note = exposure(exposed.parse().unwrap()).unwrap_or_default();
+            assert!(
+                note.starts_with(exposed) && note.contains(says),
+                "{exposed}: {note}"
+            );
+        }
+    }
 
     fn call(op: Op, args: &str, ok: bool) -> EventKind {
         EventKind::Call(SocketCall {

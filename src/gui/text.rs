@@ -4,7 +4,7 @@
 //! Error sentences from the engine come from [`crate::engine::EngineError::plain_sentence`] and
 //! the codecs' own `Display`, which the command line shares.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 // ---- window and tabs ----
 
@@ -45,20 +45,12 @@ pub fn log_memory(bytes: usize) -> String {
 
 /// Badge next to a bind address that other machines can reach.
 pub const REACHABLE_FROM_OTHERS: &str = "Reachable from other machines";
-/// Tooltip of that badge for 0.0.0.0 or ::.
-pub const REACHABLE_ALL_HINT: &str = "0.0.0.0 and :: mean every network interface: any machine that can reach this computer can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer.";
 /// Note next to a loopback bind address.
 pub const ONLY_THIS_COMPUTER: &str = "only this computer";
 /// Tooltip of that note.
 pub const ONLY_THIS_COMPUTER_HINT: &str =
     "A loopback address: programs on other machines cannot reach this socket.";
 
-/// Tooltip of the badge for one specific non-loopback address.
-pub fn reachable_on_hint(ip: IpAddr) -> String {
-    format!(
-        "{ip} is an address on a network interface: machines on that network can connect and send to this socket. Use 127.0.0.1 (or ::1) to keep it to this computer."
-    )
-}
 /// Label of every port field.
 pub const PORT: &str = "Port";
 /// Tooltip of a host field.

@@ -93,15 +93,10 @@ pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
 /// Says who can reach a socket bound to `ip`: a loud badge for anything but loopback, because
 /// listening on all interfaces exposes the server to every network this computer is on.
 pub fn exposure_badge(ui: &mut Ui, ip: IpAddr) {
-    if ip.is_loopback() {
+    let Some(hint) = crate::engine::explain::exposure(ip) else {
         ui.weak(t::ONLY_THIS_COMPUTER)
             .on_hover_text(t::ONLY_THIS_COMPUTER_HINT);
         return;
-    }
-    let hint = if ip.is_unspecified() {
-        t::REACHABLE_ALL_HINT.to_owned()
-    } else {
-        t::reachable_on_hint(ip)
     };
     let badge = egui::RichText::new(t::REACHABLE_FROM_OTHERS)
         .strong()
