@@ -11,7 +11,8 @@ use crossbeam_channel::{Receiver, bounded};
 
 use super::{DataArgs, Failure, TextArgs};
 use crate::engine::Payload;
-use crate::engine::payload::parse_hex;
+use crate::engine::error::file_reason;
+use crate::engine::payload::{EMPTY_STREAM_SEND, parse_hex};
 use crate::engine::udp::MAX_PAYLOAD_V4;
 
 /// Bytes per chunk when streaming a file or standard input over TCP: large enough to keep the
@@ -74,13 +75,25 @@ pub(crate) fn sources(
     Ok(ordered.into_iter().map(|(_, _, s)| s).collect())
 }
 
+/// Refuses an empty `--send`/`--hex` over TCP: it would send nothing, silently. (Over UDP an
+/// empty datagram is real and is sent; an empty file is simply nothing to stream.)
+pub(crate) fn refuse_empty_stream_sends(sources: &[Source]) -> Result<(), Failure> {
+    if sources
+        .iter()
+        .any(|s| matches!(s, Source::Bytes(bytes) if bytes.is_empty()))
+    {
+        return Err(Failure::usage(EMPTY_STREAM_SEND));
+    }
+    Ok(())
+}
+
 fn open(path: &PathBuf) -> Result<File, Failure> {
     let cannot =
         |why: String| Failure::usage(format!("Cannot read the file {}: {why}.", path.display()));
     if path.is_dir() {
         return Err(cannot("it is a folder".to_owned()));
     }
-    File::open(path).map_err(|e| cannot(e.to_string()))
+    File::open(path).map_err(|e| cannot(file_reason(&e)))
 }
 
 /// Starts the thread that reads the sources in order and hands over one message at a time.
@@ -153,7 +166,12 @@ fn read_all(
     name: &str,
     deliver: &mut dyn FnMut(Result<Payload, Failure>) -> bool,
 ) -> Result<(), Option<Failure>> {
-    let failed = |e: &std::io::Error| Some(Failure::usage(format!("Could not read {name}: {e}.")));
+    let failed = |e: &std::io::Error| {
+        Some(Failure::usage(format!(
+            "Could not read {name}: {}.",
+            file_reason(e)
+        )))
+    };
     let mut reader = BufReader::with_capacity(STREAM_CHUNK, input);
     loop {
         let message = match cut {

@@ -144,6 +144,7 @@ pub struct TcpConnectArgs {
     /// Host name or IP address (`127.0.0.1`, `::1`, `[::1]`, `localhost`).
     pub host: String,
     /// Port number or service name (`80`, `http`).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// What to send.
     #[command(flatten)]
@@ -175,6 +176,7 @@ pub struct TcpConnectArgs {
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// Port number or service name; 0 lets the system choose (the real port is printed).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// Local address to listen on: 127.0.0.1 hears only this machine, 0.0.0.0 or :: every
     /// interface.
@@ -224,6 +226,7 @@ pub struct UdpSendArgs {
     /// Host name or IP address.
     pub host: String,
     /// Port number or service name (`53`, `domain`).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// What to send: each `--send`, `--hex` and `--file` is one datagram.
     #[command(flatten)]
@@ -267,6 +270,7 @@ pub struct LookupArgs {
     /// A host name or an IP address (with `--reverse`: an IP address).
     pub name: String,
     /// A service name or port number (`http`, `443`).
+    #[arg(allow_negative_numbers = true)]
     pub service: Option<String>,
     /// Reverse lookup: the name of an address, and of the port (getnameinfo).
     #[arg(long)]

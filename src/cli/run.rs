@@ -331,6 +331,7 @@ pub(crate) fn tcp_connect(
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Tcp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
+    data::refuse_empty_stream_sends(&sources)?;
     let mut config = TcpClientConfig::new(host, port);
     config.local = args.local;
     if let Some(timeout) = args.timeout {
@@ -517,6 +518,7 @@ pub(crate) fn tcp_listen(
 ) -> Result<(), Failure> {
     let server = &args.server;
     let sources = data::sources(&args.data, &server.text, matches)?;
+    data::refuse_empty_stream_sends(&sources)?;
     let config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,

@@ -311,6 +311,25 @@ fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
     }
 }
 
+/// Why a file could not be opened, read or written, in plain words ("it does not exist"): the one
+/// wording for every file the user names (capture, `--file`, saved messages, log export).
+pub fn file_reason(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::NotFound => "it does not exist".to_owned(),
+        io::ErrorKind::PermissionDenied => {
+            "this user is not allowed to open it (permission denied)".to_owned()
+        }
+        io::ErrorKind::IsADirectory => "it is a folder, not a file".to_owned(),
+        io::ErrorKind::StorageFull => "the disk is full".to_owned(),
+        _ => {
+            // Keep the system's words, without the "(os error N)" only programmers read.
+            let text = err.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            text.to_lowercase()
+        }
+    }
+}
+
 /// Sorts an `io::Error` into an [`ErrorClass`].
 pub fn classify(err: &io::Error) -> ErrorClass {
     use io::ErrorKind as K;

@@ -30,7 +30,32 @@ pub fn normalize_host(host: &str) -> Result<&str, EngineError> {
     if inner.len() > MAX_HOST_LEN {
         return Err(bad("a host name has at most 253 characters"));
     }
+    if looks_like_ipv4(inner) && inner.parse::<std::net::Ipv4Addr>().is_err() {
+        // The resolver would answer "not known" after a lookup; the typo is in the number.
+        return Err(bad(
+            "an IPv4 address is four numbers from 0 to 255, such as 192.168.1.20",
+        ));
+    }
     Ok(inner)
+}
+
+/// Four dot-separated runs of digits: meant as an IPv4 address, never as a name.
+fn looks_like_ipv4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The resolver's answer for a name it could not turn into addresses, without the wrapper text
+/// of the standard library ("failed to lookup address information: ...").
+fn resolver_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    format!("the resolver answered: {detail}")
 }
 
 /// Resolves `host` (a name, or an IPv4/IPv6 literal) with the system resolver (`getaddrinfo`),
@@ -41,7 +66,7 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, EngineError> {
         .to_socket_addrs()
         .map_err(|e| EngineError::Resolve {
             host: name.to_owned(),
-            message: e.to_string(),
+            message: resolver_reason(&e),
         })?;
     let mut out: Vec<SocketAddr> = Vec::new();
     for addr in found {

@@ -39,6 +39,10 @@ impl LineEnding {
     }
 }
 
+/// Why an empty message is not sent over TCP: a stream carries bytes, not messages, so sending
+/// nothing does nothing at all (over UDP an empty datagram is real and is sent).
+pub const EMPTY_STREAM_SEND: &str = "The message is empty, and over TCP sending nothing does nothing: type something to send, or choose a line ending.";
+
 /// Why typed input is not a valid payload. `Display` is the sentence shown next to the editor;
 /// `position` is the character index (from 0) of the first bad character.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +73,12 @@ pub enum PayloadError {
         /// Character index of the backslash.
         position: usize,
     },
+    /// A backslash as the last character, with nothing after it to escape.
+    #[error("The \\ at position {} ends the message without saying what it stands for: write \\\\ for a backslash.", position + 1)]
+    LoneBackslash {
+        /// Character index of the backslash.
+        position: usize,
+    },
 }
 
 impl PayloadError {
@@ -78,7 +88,8 @@ impl PayloadError {
             PayloadError::NotHex { position, .. }
             | PayloadError::OddHexDigits { position }
             | PayloadError::BadHexEscape { position }
-            | PayloadError::UnknownEscape { position } => *position,
+            | PayloadError::UnknownEscape { position }
+            | PayloadError::LoneBackslash { position } => *position,
         }
     }
 }
@@ -161,7 +172,8 @@ pub fn parse_escapes(input: &str) -> Result<Vec<u8>, PayloadError> {
                 i += 4;
                 continue;
             }
-            _ => return Err(PayloadError::UnknownEscape { position }),
+            None => return Err(PayloadError::LoneBackslash { position }),
+            Some(_) => return Err(PayloadError::UnknownEscape { position }),
         }
         i += 2;
     }

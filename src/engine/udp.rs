@@ -55,6 +55,21 @@ pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
     }
 }
 
+/// Checks that `len` bytes fit in one datagram to `to`: the error says the size, the limit and
+/// what to do instead. The window checks before Send is pressed, the worker again before sending.
+pub fn check_datagram_size(to: SocketAddr, len: usize) -> Result<(), EngineError> {
+    let (limit, family) = max_payload(&to);
+    if len > limit {
+        return Err(EngineError::PayloadTooLarge {
+            to,
+            len,
+            limit,
+            family,
+        });
+    }
+    Ok(())
+}
+
 /// How a UDP server binds.
 #[derive(Debug, Clone)]
 pub struct UdpServerConfig {
@@ -419,15 +434,7 @@ struct Sender<'a> {
 
 impl Sender<'_> {
     fn send(&self, to: SocketAddr, data: &Payload) -> Result<(), EngineError> {
-        let (limit, family) = max_payload(&to);
-        if data.len() > limit {
-            return Err(EngineError::PayloadTooLarge {
-                to,
-                len: data.len(),
-                limit,
-                family,
-            });
-        }
+        check_datagram_size(to, data.len())?;
         let (op, result) = if self.connected {
             (
                 Op::Send,

@@ -623,7 +623,11 @@ pub fn file_exists(file: &str) -> String {
 }
 /// A file that could not be read or written.
 pub fn file_error(what: &str, file: &str, error: &str) -> String {
-    format!("Could not {what} {file}: {error}")
+    format!("Could not {what} {file}: {error}.")
+}
+/// A file name that names a folder.
+pub fn is_a_folder(file: &str) -> String {
+    format!("{file} is a folder: add the name of a file in it.")
 }
 /// A file that is not a saved-messages list.
 pub fn import_not_json(error: &str) -> String {

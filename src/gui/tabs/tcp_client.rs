@@ -1,5 +1,6 @@
 //! The TCP client tab: connect to a host and port, send and receive, half-close, close, abort.
 
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -410,6 +411,9 @@ impl TcpClientTab {
             Some(t::SEND_NEEDS_CONNECTION)
         } else if self.write_shut {
             Some(t::SEND_AFTER_SHUTDOWN)
+        } else if self.settings.editor.bytes().is_ok_and(|b| b.is_empty()) {
+            // A stream carries bytes, not messages: an empty send would do nothing, silently.
+            Some(EMPTY_STREAM_SEND)
         } else {
             None
         };

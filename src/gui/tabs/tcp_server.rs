@@ -1,5 +1,6 @@
 //! The TCP server tab: listen, see clients connect, send to one or all, disconnect, echo.
 
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -517,6 +518,9 @@ impl TcpServerTab {
             Some(t::SEND_NEEDS_LISTENING)
         } else if self.clients.is_empty() {
             Some(t::SEND_NEEDS_CLIENT)
+        } else if self.settings.editor.bytes().is_ok_and(|b| b.is_empty()) {
+            // A stream carries bytes, not messages: an empty send would do nothing, silently.
+            Some(EMPTY_STREAM_SEND)
         } else {
             None
         };

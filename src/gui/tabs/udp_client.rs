@@ -329,10 +329,32 @@ impl UdpClientTab {
         ui.separator();
 
         let ready = matches!(self.phase, Phase::Ready { .. } | Phase::Opening);
-        let blocked = if ready || (!running && config.is_some()) {
-            None
-        } else {
+        // Where a datagram goes, when known before sending (an IP literal, or the connected
+        // peer): then a message too big for one datagram is refused here, before it is sent.
+        let target = match (&self.phase, &config) {
+            (
+                Phase::Ready {
+                    peer: Some(peer), ..
+                },
+                _,
+            ) => Some(*peer),
+            (_, Some(c)) => c
+                .host
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, c.port)),
+            _ => None,
+        };
+        let too_big = match (target, self.settings.editor.bytes()) {
+            (Some(to), Ok(bytes)) => udp::check_datagram_size(to, bytes.len())
+                .err()
+                .map(|e| e.plain_sentence()),
+            _ => None,
+        };
+        let blocked = if !(ready || (!running && config.is_some())) {
             Some(t::SEND_NEEDS_SOCKET)
+        } else {
+            too_big.as_deref()
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             let open_with = if running { None } else { config.clone() };

@@ -2,6 +2,7 @@
 //! JSON lines. Filtering keeps a list of the matching rows and only looks at rows added since the
 //! last frame, so a 100,000-row log filters once, not every frame.
 
+use crate::engine::error::file_reason;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -155,6 +156,9 @@ impl LogFilter {
         if file.is_empty() {
             return Err(t::FILE_NEEDED.to_owned());
         }
+        if Path::new(&file).is_dir() {
+            return Err(t::is_a_folder(&file));
+        }
         if Path::new(&file).exists() && self.confirm_overwrite.as_deref() != Some(file.as_str()) {
             self.confirm_overwrite = Some(file.clone());
             return Err(t::file_exists(&file));
@@ -162,7 +166,7 @@ impl LogFilter {
         self.confirm_overwrite = None;
         let rows: Vec<&LogEntry> = self.shown_entries(log).collect();
         let text = export(&rows, self.format, hex, self.display_encoding);
-        std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &e.to_string()))?;
+        std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &file_reason(&e)))?;
         Ok(t::log_exported(rows.len(), &file))
     }
 }
