@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
-use crate::engine::{EngineError, ErrorClass, Payload, lookup::normalize_host};
+use crate::engine::{EngineError, ErrorClass, Payload};
 
 /// Socket Lab: click through real TCP and UDP sockets and see what they do.
 ///
@@ -356,15 +357,7 @@ fn host(text: &str) -> Result<String, Failure> {
 
 /// Parses `--bind`: an IP address of this machine (brackets allowed for IPv6).
 fn bind_address(text: &str) -> Result<IpAddr, Failure> {
-    let bad = || {
-        Failure::usage(format!(
-            "\"{text}\" is not an IP address to listen on: use 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface)."
-        ))
-    };
-    normalize_host(text)
-        .map_err(|_| bad())?
-        .parse()
-        .map_err(|_| bad())
+    parse_bind_address(text).map_err(Failure::usage)
 }
 
 /// The reply text of a server, encoded once.

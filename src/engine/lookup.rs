@@ -39,6 +39,20 @@ pub fn normalize_host(host: &str) -> Result<&str, EngineError> {
     Ok(inner)
 }
 
+/// Parses an address to listen on: an IP literal of this machine (brackets allowed for IPv6).
+/// The error is the sentence the window shows next to its field and the command line prints.
+pub fn parse_bind_address(text: &str) -> Result<std::net::IpAddr, String> {
+    normalize_host(text)
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not an IP address to listen on: use 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface), ::1 or :: (every interface).",
+                text.trim()
+            )
+        })
+}
+
 /// Four dot-separated runs of digits: meant as an IPv4 address, never as a name.
 fn looks_like_ipv4(text: &str) -> bool {
     let parts: Vec<&str> = text.split('.').collect();

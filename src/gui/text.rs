@@ -46,9 +46,6 @@ pub const BIND_HINT: &str =
 pub const PORT_BIND_HINT: &str = "A number from 0 to 65535 or a service name (http, domain). 0 lets the system choose a free port.";
 /// Tooltip of a port field that must be a real port.
 pub const PORT_CONNECT_HINT: &str = "A number from 1 to 65535 or a service name (http, domain).";
-/// A bind address that is not an IP address.
-pub const BIND_NOT_IP: &str =
-    "Enter an IP address of this computer, such as 127.0.0.1, 0.0.0.0, ::1 or ::.";
 /// A numeric option field that does not hold a number.
 pub fn not_a_number(what: &str, min: u64, max: u64) -> String {
     format!("{what} must be a whole number from {min} to {max}.")
