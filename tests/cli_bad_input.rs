@@ -19,8 +19,8 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 const EMPTY_TCP: &str = "The message is empty, and over TCP sending nothing does nothing";
 
 /// Placeholders in [`CASES`], filled in per run: `{DIR}` a scratch folder holding the files below,
-/// `{LONG}` a 300-character host name, `{UDP4}`/`{UDP6}` the port of a UDP socket on 127.0.0.1 /
-/// ::1 that takes whatever arrives.
+/// `{LONG}` a 300-character host name, `{UDP4}`/`{UDP6}` the port of a UDP socket on `127.0.0.1` /
+/// `::1` that takes whatever arrives.
 ///
 /// Each row: the arguments, the exit code, a fragment of the sentence on standard error.
 const CASES: &[(&[&str], i32, &str)] = &[

@@ -409,7 +409,7 @@ pub fn row_bytes(n: usize) -> String {
 }
 /// Shown after a preview that is shorter than the data.
 pub fn row_more(n: usize) -> String {
-    format!(" … (+{n} bytes not shown)")
+    format!("(+{n} bytes not shown: click the row to see them all)")
 }
 /// The details line under the log for the selected row.
 pub const DETAILS: &str = "Selected entry";

@@ -351,10 +351,10 @@ impl UdpClientTab {
                 .map(|e| e.plain_sentence()),
             _ => None,
         };
-        let blocked = if !(ready || (!running && config.is_some())) {
-            Some(t::SEND_NEEDS_SOCKET)
-        } else {
+        let blocked = if ready || (!running && config.is_some()) {
             too_big.as_deref()
+        } else {
+            Some(t::SEND_NEEDS_SOCKET)
         };
         if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
             let open_with = if running { None } else { config.clone() };
