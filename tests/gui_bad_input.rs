@@ -36,6 +36,17 @@ enum Stage {
     Live,
 }
 
+/// One row of [`CASES`].
+type Case = (
+    &'static str,
+    Stage,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+    Then,
+);
+
 /// Placeholders filled per run: `{DIR}` a scratch folder, `{LONG}` a 300-character host name,
 /// `{X65508}` / `{X65528}` that many `x`, `{V6TARGET}` a UDP socket's address on `::1`.
 ///
@@ -44,7 +55,7 @@ enum Stage {
 ///
 /// Each row: tab, stage, clicks, field label, input, sentence fragment, what the button does.
 #[rustfmt::skip]
-const CASES: &[(&str, Stage, &[&str], &str, &str, &str, Then)] = &[
+const CASES: &[Case] = &[
     // ---- ports: a client needs a real port ----
     ("TCP client", Stage::Idle, &[], "Port", "", "Enter a port: a number from 1 to 65535", Then::Disabled("Connect")),
     ("TCP client", Stage::Idle, &[], "Port", "0", "Port 0 means \"let the system choose\"", Then::Disabled("Connect")),
@@ -230,7 +241,7 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
             }
         }
         let (input, fragment) = (fill(input), fill(fragment));
-        let case = format!("{tab} / {field} = {:.60?}", input);
+        let case = format!("{tab} / {field} = {input:.60?}");
         let before = field_value(&h, field);
         set_field(&mut h, field, &input);
 
@@ -290,7 +301,7 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
 }
 
 /// What the table does not show: the encodings that *can* write a character are not refused
-/// (encoding_rs writes € in Windows-1252 as 0x80), and over UDP an empty message is a real,
+/// (`encoding_rs` writes € in Windows-1252 as 0x80), and over UDP an empty message is a real,
 /// zero-length datagram that arrives.
 #[test]
 fn gui_empty_udp_send_is_a_zero_length_datagram_and_euro_fits_windows_1252() {
