@@ -243,7 +243,11 @@ pub fn to_visible_text(bytes: &[u8], max_chars: usize) -> String {
     out
 }
 
-fn visible_char(c: char) -> char {
+/// One received character as it may be shown: C0 controls and DEL as their control pictures,
+/// C1 controls and invisible format characters (bidi overrides, zero-width marks) as a
+/// replacement mark, everything else as itself. Received text can then never act on the screen
+/// (no escape sequence, no reordering of what follows).
+pub fn visible_char(c: char) -> char {
     match c as u32 {
         // C0 controls map onto U+2400..U+241F, DEL onto U+2421.
         n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or('�'),

@@ -9,7 +9,7 @@ use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 use crate::engine::encoding::{TextEncoding, decode};
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::{
-    HEX_DUMP_WIDTH, hex_dump_line, to_hex, to_visible_text, visible_prefix_len,
+    HEX_DUMP_WIDTH, hex_dump_line, to_hex, to_visible_text, visible_char, visible_prefix_len,
 };
 use crate::gui::text as t;
 
@@ -33,23 +33,15 @@ pub fn row_text(entry: &LogEntry, hex: bool) -> String {
     row_text_in(entry, hex, TextEncoding::Utf8)
 }
 
-/// Bytes decoded in `encoding`, control characters made visible as in [`to_visible_text`];
-/// bytes the encoding does not define show as U+FFFD (drawn as `?`).
+/// Bytes decoded in `encoding`, control and invisible format characters made visible exactly as
+/// in [`to_visible_text`]; bytes the encoding does not define show as U+FFFD (drawn as `?`).
 pub fn visible_decoded(bytes: &[u8], encoding: TextEncoding, max_chars: usize) -> String {
     if encoding == TextEncoding::Utf8 {
         return to_visible_text(bytes, max_chars);
     }
     let (text, _) = decode(bytes, encoding);
     let mut chars = text.chars();
-    let mut out: String = chars
-        .by_ref()
-        .take(max_chars)
-        .map(|c| match c as u32 {
-            n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or(c),
-            0x7f => '\u{2421}',
-            _ => c,
-        })
-        .collect();
+    let mut out: String = chars.by_ref().take(max_chars).map(visible_char).collect();
     if chars.next().is_some() {
         out.push('…');
     }
