@@ -17,7 +17,7 @@ use gui_support::{click, harness, open_tab, set_field, wait_for_row};
 use socketlab::gui::SocketLabApp;
 
 /// Longest either test may run (debug build, 2 busy cores): far above what it needs.
-const DEADLINE: Duration = Duration::from_secs(120);
+const DEADLINE: Duration = Duration::from_mins(2);
 
 /// Steps frames until `done`, panicking with `what` after [`DEADLINE`] from `started`.
 fn step_until(
