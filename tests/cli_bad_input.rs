@@ -19,240 +19,65 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 const EMPTY_TCP: &str = "The message is empty, and over TCP sending nothing does nothing";
 
 /// Placeholders in [`CASES`], filled in per run: `{DIR}` a scratch folder holding the files below,
-/// `{LONG}` a 300-character host name, `{UDP4}`/`{UDP6}` the port of a UDP socket on `127.0.0.1` /
-/// `::1` that takes whatever arrives.
+/// `{LONG}` a 300-character host name, `{X65528}` that many `x`, `{UDP4}`/`{UDP6}` the port of
+/// a UDP socket on `127.0.0.1` / `::1` that takes whatever arrives.
 ///
 /// Each row: the arguments, the exit code, a fragment of the sentence on standard error.
+#[rustfmt::skip]
 const CASES: &[(&[&str], i32, &str)] = &[
     // ---- ports ----
-    (
-        &["tcp-connect", "127.0.0.1", ""],
-        2,
-        "Enter a port: a number from 1 to 65535",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "0"],
-        2,
-        "Port 0 means \"let the system choose\"",
-    ),
-    (
-        &["udp-send", "127.0.0.1", "0"],
-        2,
-        "Port 0 means \"let the system choose\"",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "65536"],
-        2,
-        "65536 is not a port: ports go from 0 to 65535.",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "-1"],
-        2,
-        "-1 is not a port: ports go from 0 to 65535.",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "80a"],
-        2,
-        "\"80a\" is not a number, and no tcp service has that name.",
-    ),
-    (
-        &["udp-send", "127.0.0.1", "no-such-service"],
-        2,
-        "\"no-such-service\" is not a number, and no udp service has that name.",
-    ),
+    (&["tcp-connect", "127.0.0.1", ""], 2, "Enter a port: a number from 1 to 65535"),
+    (&["tcp-connect", "127.0.0.1", "0"], 2, "Port 0 means \"let the system choose\""),
+    (&["udp-send", "127.0.0.1", "0"], 2, "Port 0 means \"let the system choose\""),
+    (&["tcp-connect", "127.0.0.1", "65536"], 2, "65536 is not a port: ports go from 0 to 65535."),
+    (&["tcp-connect", "127.0.0.1", "-1"], 2, "-1 is not a port: ports go from 0 to 65535."),
+    (&["tcp-connect", "127.0.0.1", "80a"], 2, "\"80a\" is not a number, and no tcp service has that name."),
+    (&["udp-send", "127.0.0.1", "no-such-service"], 2, "\"no-such-service\" is not a number, and no udp service has that name."),
     (&["tcp-listen", ""], 2, "Enter a port"),
     (&["tcp-listen", "65536"], 2, "65536 is not a port"),
     (&["tcp-listen", "-1"], 2, "-1 is not a port"),
-    (
-        &["udp-listen", "80a"],
-        2,
-        "\"80a\" is not a number, and no udp service has that name.",
-    ),
+    (&["udp-listen", "80a"], 2, "\"80a\" is not a number, and no udp service has that name."),
     (&["lookup", "localhost", "65536"], 2, "65536 is not a port"),
     // ---- hosts ----
-    (
-        &["tcp-connect", "", "80"],
-        2,
-        "could not be turned into an address (no host given)",
-    ),
+    (&["tcp-connect", "", "80"], 2, "could not be turned into an address (no host given)"),
     (&["udp-send", " ", "80"], 2, "(no host given)"),
-    (
-        &["tcp-connect", "999.1.1.1", "80"],
-        2,
-        "an IPv4 address is four numbers from 0 to 255",
-    ),
-    (
-        &["udp-send", "1.2.3.256", "80", "--send", "x"],
-        2,
-        "an IPv4 address is four numbers from 0 to 255",
-    ),
-    (
-        &["tcp-connect", "[::1", "80"],
-        2,
-        "the '[' has no matching ']'",
-    ),
-    (
-        &["tcp-connect", "::1]", "80"],
-        2,
-        "the ']' has no matching '['",
-    ),
-    (
-        &["tcp-connect", "{LONG}", "80"],
-        2,
-        "a host name has at most 253 characters",
-    ),
-    (
-        &["tcp-listen", "0", "--bind", "999.1.1.1"],
-        2,
-        "is not an IP address to listen on",
-    ),
+    (&["tcp-connect", "999.1.1.1", "80"], 2, "an IPv4 address is four numbers from 0 to 255"),
+    (&["udp-send", "1.2.3.256", "80", "--send", "x"], 2, "an IPv4 address is four numbers from 0 to 255"),
+    (&["tcp-connect", "[::1", "80"], 2, "the '[' has no matching ']'"),
+    (&["tcp-connect", "::1]", "80"], 2, "the ']' has no matching '['"),
+    (&["tcp-connect", "{LONG}", "80"], 2, "a host name has at most 253 characters"),
+    (&["tcp-listen", "0", "--bind", "999.1.1.1"], 2, "\"999.1.1.1\" is not an IP address to listen on: use 127.0.0.1"),
     // Only the resolver can say a name does not exist: a runtime failure, exit 1.
-    (
-        &["tcp-connect", "no-such-host.invalid", "80"],
-        1,
-        "The name \"no-such-host.invalid\" could not be turned into an address (the resolver answered:",
-    ),
-    (
-        &["udp-send", "no-such-host.invalid", "9", "--send", "x"],
-        1,
-        "The name \"no-such-host.invalid\" could not be turned into an address",
-    ),
+    (&["tcp-connect", "no-such-host.invalid", "80"], 1, "The name \"no-such-host.invalid\" could not be turned into an address (the resolver answered:"),
+    (&["udp-send", "no-such-host.invalid", "9", "--send", "x"], 1, "The name \"no-such-host.invalid\" could not be turned into an address"),
+    (&["lookup", "no-such-host.invalid"], 1, "The name \"no-such-host.invalid\" could not be turned into an address (the resolver answered:"),
     // ---- hex ----
-    (
-        &["tcp-connect", "127.0.0.1", "9", "--hex", "abc"],
-        2,
-        "In --hex \"abc\": The hex digit at position 3 has no partner: each byte takes two digits.",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "9", "--hex", "0xZZ"],
-        2,
-        "'Z' at position 3 is not a hex digit",
-    ),
-    (
-        &["udp-send", "127.0.0.1", "9", "--hex", "41 é"],
-        2,
-        "'é' at position 4 is not a hex digit",
-    ),
+    (&["tcp-connect", "127.0.0.1", "9", "--hex", "abc"], 2, "In --hex \"abc\": The hex digit at position 3 has no partner: each byte takes two digits."),
+    (&["tcp-connect", "127.0.0.1", "9", "--hex", "0xZZ"], 2, "'Z' at position 3 is not a hex digit"),
+    (&["udp-send", "127.0.0.1", "9", "--hex", "41 é"], 2, "'é' at position 4 is not a hex digit"),
     // ---- escapes ----
-    (
-        &[
-            "tcp-connect",
-            "127.0.0.1",
-            "9",
-            "--escapes",
-            "--send",
-            "\\x",
-        ],
-        2,
-        "The escape at position 1 needs two hex digits after \\x",
-    ),
-    (
-        &[
-            "tcp-connect",
-            "127.0.0.1",
-            "9",
-            "--escapes",
-            "--send",
-            "a\\xG1",
-        ],
-        2,
-        "The escape at position 2 needs two hex digits after \\x",
-    ),
-    (
-        &["udp-send", "127.0.0.1", "9", "--escapes", "--send", "ab\\"],
-        2,
-        "The \\ at position 3 ends the message without saying what it stands for",
-    ),
-    (
-        &["tcp-listen", "0", "--escapes", "--reply", "\\q"],
-        2,
-        "Unknown escape at position 1",
-    ),
-    // ---- sizes ----
-    (
-        &[
-            "udp-send",
-            "127.0.0.1",
-            "{UDP4}",
-            "--file",
-            "{DIR}/65508.bin",
-            "--wait",
-            "0",
-        ],
-        2,
-        "That message is 65508 bytes, but one UDP datagram over IPv4 can carry at most 65507 bytes.",
-    ),
-    (
-        &[
-            "udp-send",
-            "::1",
-            "{UDP6}",
-            "--file",
-            "{DIR}/65528.bin",
-            "--wait",
-            "0",
-        ],
-        2,
-        "That message is 65528 bytes, but one UDP datagram over IPv6 can carry at most 65527 bytes.",
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "9", "--send", ""],
-        2,
-        EMPTY_TCP,
-    ),
-    (
-        &["tcp-connect", "127.0.0.1", "9", "--send", "a", "--hex", ""],
-        2,
-        EMPTY_TCP,
-    ),
+    (&["tcp-connect", "127.0.0.1", "9", "--escapes", "--send", "\\x"], 2, "The escape at position 1 needs two hex digits after \\x"),
+    (&["tcp-connect", "127.0.0.1", "9", "--escapes", "--send", "a\\xG1"], 2, "The escape at position 2 needs two hex digits after \\x"),
+    (&["udp-send", "127.0.0.1", "9", "--escapes", "--send", "ab\\"], 2, "The \\ at position 3 ends the message without saying what it stands for"),
+    (&["tcp-listen", "0", "--escapes", "--reply", "\\q"], 2, "Unknown escape at position 1"),
+    // ---- sizes: one datagram's limit per family, files no datagram can carry, empty sends ----
+    (&["udp-send", "127.0.0.1", "{UDP4}", "--file", "{DIR}/65508.bin", "--wait", "0"], 2, "That message is 65508 bytes, but one UDP datagram over IPv4 can carry at most 65507 bytes."),
+    (&["udp-send", "::1", "{UDP6}", "--send", "{X65528}", "--wait", "0"], 2, "That message is 65528 bytes, but one UDP datagram over IPv6 can carry at most 65527 bytes."),
+    (&["udp-send", "::1", "{UDP6}", "--file", "{DIR}/65528.bin"], 2, "The file {DIR}/65528.bin is 65528 bytes, but one UDP datagram can carry at most 65507 bytes over IPv4 and 65527 over IPv6."),
+    (&["udp-send", "127.0.0.1", "{UDP4}", "--file", "{DIR}/1g.bin"], 2, "The file {DIR}/1g.bin is 1073741824 bytes, but one UDP datagram can carry at most 65507 bytes over IPv4 and 65527 over IPv6."),
+    (&["udp-send", "127.0.0.1", "{UDP4}", "--file", "/dev/zero", "--wait", "0"], 2, "The file /dev/zero holds more than 65527 bytes, but one UDP datagram can carry at most"),
+    (&["tcp-connect", "127.0.0.1", "9", "--send", ""], 2, EMPTY_TCP),
+    (&["tcp-connect", "127.0.0.1", "9", "--send", "a", "--hex", ""], 2, EMPTY_TCP),
     (&["tcp-listen", "0", "--send", ""], 2, EMPTY_TCP),
+    (&["tcp-listen", "0", "--reply", ""], 2, "--reply: The message is empty, and over TCP sending nothing does nothing"),
     // ---- files ----
-    (
-        &[
-            "tcp-connect",
-            "127.0.0.1",
-            "9",
-            "--file",
-            "{DIR}/missing.bin",
-        ],
-        2,
-        "Cannot read the file {DIR}/missing.bin: it does not exist.",
-    ),
-    (
-        &["udp-send", "127.0.0.1", "9", "--file", "{DIR}"],
-        2,
-        "Cannot read the file {DIR}: it is a folder.",
-    ),
+    (&["tcp-connect", "127.0.0.1", "9", "--file", "{DIR}/missing.bin"], 2, "Cannot read the file {DIR}/missing.bin: it does not exist."),
+    (&["udp-send", "127.0.0.1", "9", "--file", "{DIR}"], 2, "Cannot read the file {DIR}: it is a folder."),
     // A file that fails to read for every user, root included (the kernel refuses reading
     // another process's memory at address 0).
-    (
-        &[
-            "udp-send",
-            "127.0.0.1",
-            "{UDP4}",
-            "--file",
-            "/proc/self/mem",
-            "--wait",
-            "0",
-        ],
-        2,
-        "Could not read /proc/self/mem: input/output error.",
-    ),
-    (
-        &["tcp-listen", "0", "--capture", "{DIR}"],
-        2,
-        "Could not write the capture file {DIR} (it is a folder: add a file name to it",
-    ),
-    (
-        &[
-            "udp-listen",
-            "0",
-            "--capture",
-            "{DIR}/no/such/folder/dump.bin",
-        ],
-        2,
-        "(the folder {DIR}/no/such/folder does not exist)",
-    ),
+    (&["udp-send", "127.0.0.1", "{UDP4}", "--file", "/proc/self/mem", "--wait", "0"], 2, "Could not read /proc/self/mem: input/output error."),
+    (&["tcp-listen", "0", "--capture", "{DIR}"], 2, "Could not write the capture file {DIR} (it is a folder: add a file name to it"),
+    (&["udp-listen", "0", "--capture", "{DIR}/no/such/folder/dump.bin"], 2, "(the folder {DIR}/no/such/folder does not exist)"),
 ];
 
 /// What one run left behind.
@@ -349,6 +174,10 @@ fn cli_bad_input_table_exit_code_and_sentence() {
     let dir = scratch("table");
     std::fs::write(dir.join("65508.bin"), vec![b'x'; 65_508]).expect("file");
     std::fs::write(dir.join("65528.bin"), vec![b'x'; 65_528]).expect("file");
+    // 1 GiB that takes no disk space (sparse): it must be refused without being read.
+    std::fs::File::create(dir.join("1g.bin"))
+        .and_then(|f| f.set_len(1 << 30))
+        .expect("sparse file");
     // Datagrams that are refused never arrive; these sockets only give the sends a real target.
     let udp4 = UdpSocket::bind("127.0.0.1:0").expect("bind");
     let udp6 = UdpSocket::bind("[::1]:0").expect("bind ::1");
@@ -356,6 +185,7 @@ fn cli_bad_input_table_exit_code_and_sentence() {
     let fill = |text: &str| {
         text.replace("{DIR}", &dir_text)
             .replace("{LONG}", &"a".repeat(300))
+            .replace("{X65528}", &"x".repeat(65_528))
             .replace(
                 "{UDP4}",
                 &udp4.local_addr().expect("addr").port().to_string(),

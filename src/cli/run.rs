@@ -2,6 +2,7 @@
 //! prints every event, feeds the data to send with flow control, and ends on the session's
 //! `Stopped` event.
 
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -519,6 +520,10 @@ pub(crate) fn tcp_listen(
     let server = &args.server;
     let sources = data::sources(&args.data, &server.text, matches)?;
     data::refuse_empty_stream_sends(&sources)?;
+    let tcp_reply = reply(server)?;
+    if tcp_reply.as_ref().is_some_and(|r| r.is_empty()) {
+        return Err(Failure::usage(format!("--reply: {EMPTY_STREAM_SEND}")));
+    }
     let config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,
@@ -536,7 +541,7 @@ pub(crate) fn tcp_listen(
         input_ended: false,
     });
     let mut driver = TcpListen {
-        reply: reply(server)?,
+        reply: tcp_reply,
         once: args.once,
         stop_asked: false,
         broadcast,
@@ -625,6 +630,7 @@ pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Resu
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Udp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
+    data::refuse_files_too_big_for_a_datagram(&sources)?;
     let mut config = UdpClientConfig::new(host, port);
     config.local = args.local;
     config.connect = args.connect;

@@ -236,7 +236,7 @@ pub fn addr_info(
     };
     let service = port.to_string();
     let answers = dns_lookup::getaddrinfo(Some(name), Some(&service), Some(hints))
-        .map_err(|e| failed(std::io::Error::from(e).to_string()))?;
+        .map_err(|e| failed(resolver_reason(&std::io::Error::from(e))))?;
     let mut rows = Vec::new();
     for answer in answers {
         let answer = answer.map_err(|e| failed(e.to_string()))?;
