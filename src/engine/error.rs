@@ -243,7 +243,8 @@ impl EngineError {
                 op, target, class, ..
             } => explain_class(*op, target, *class, &self.to_string()),
             EngineError::Resolve { host, message } => format!(
-                "The name \"{host}\" could not be turned into an address ({message}). Check the spelling, or type an IP address such as 127.0.0.1."
+                "The name \"{}\" could not be turned into an address ({message}). Check the spelling, or type an IP address such as 127.0.0.1.",
+                shortened(host)
             ),
             EngineError::ConnectTimeout { addr, timeout_ms } => format!(
                 "Nobody answered at {addr} within {:.1} s. The machine may be off, or a firewall may be dropping the connection quietly.",
@@ -309,6 +310,19 @@ fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
         ErrorClass::NotFound => format!("The name {target} could not be found."),
         ErrorClass::InvalidInput | ErrorClass::Other => format!("{raw}."),
     }
+}
+
+/// Longest typed text quoted whole in a sentence; a longer one (a pasted 300-character name) is
+/// quoted by its start and its length, so the sentence stays readable next to the field.
+const QUOTED_MAX_CHARS: usize = 60;
+
+fn shortened(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= QUOTED_MAX_CHARS {
+        return text.to_owned();
+    }
+    let start: String = text.chars().take(QUOTED_MAX_CHARS - 20).collect();
+    format!("{start}… ({count} characters)")
 }
 
 /// Why a file could not be opened, read or written, in plain words ("it does not exist"): the one

@@ -338,11 +338,17 @@ impl UdpClientTab {
                 },
                 _,
             ) => Some(*peer),
-            (_, Some(c)) => c
+            (phase, Some(c)) => c
                 .host
                 .parse::<std::net::IpAddr>()
                 .ok()
-                .map(|ip| SocketAddr::new(ip, c.port)),
+                .map(|ip| SocketAddr::new(ip, c.port))
+                .or_else(|| match phase {
+                    // A name: the open socket was made for the family it resolved to, and only
+                    // the family decides the limit.
+                    Phase::Ready { local, .. } => Some(SocketAddr::new(local.ip(), c.port)),
+                    _ => None,
+                }),
             _ => None,
         };
         let too_big = match (target, self.settings.editor.bytes()) {
