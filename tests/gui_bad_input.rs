@@ -7,7 +7,8 @@
 
 mod gui_support;
 
-use std::net::{TcpListener, UdpSocket};
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -151,12 +152,14 @@ fn sentence_rect(h: &Harness<'_, SocketLabApp>, fragment: &str) -> Option<egui::
 /// Peers the live stages talk to, kept for the whole test.
 struct Peers {
     tcp: TcpListener,
+    /// The TCP client tab's connection, as the listener accepted it.
+    accepted: Option<TcpStream>,
     udp4: UdpSocket,
     udp6: UdpSocket,
 }
 
 /// Starts `tab`'s session so the live cases have something running.
-fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &Peers) {
+fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &mut Peers) {
     match tab {
         "TCP client" => {
             let port = peers.tcp.local_addr().expect("addr").port();
@@ -165,6 +168,11 @@ fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &Peers) {
             step_until(h, "the client connects", |h| {
                 h.state().tcp_client.local.is_some()
             });
+            // The connection waits in the listener's queue: accept returns at once.
+            let (mut stream, _) = peers.tcp.accept().expect("accept");
+            stream.write_all(b"keep me").expect("write");
+            peers.accepted = Some(stream);
+            wait_for_row(h, &["◀ in", "keep me"]);
         }
         "UDP client" => {
             let port = peers.udp4.local_addr().expect("addr").port();
@@ -188,7 +196,16 @@ fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &Peers) {
 
 /// What must still be there after each case of `tab` once it is live.
 fn kept_row(tab: &str) -> Option<&'static [&'static str]> {
-    (tab == "UDP client").then_some(&["▶ out", "keep me"][..])
+    match tab {
+        "TCP client" => Some(&["◀ in", "keep me"]),
+        "UDP client" => Some(&["▶ out", "keep me"]),
+        _ => None,
+    }
+}
+
+/// Everything the window remembers, as it would be saved (transient notes left out).
+fn remembered(h: &Harness<'_, SocketLabApp>) -> String {
+    serde_json::to_string(&h.state().settings()).expect("settings serialize")
 }
 
 fn row_shows(h: &Harness<'_, SocketLabApp>, parts: &[&str]) -> bool {
@@ -207,8 +224,9 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch folder");
     let dir_text = dir.to_str().expect("utf-8 path").to_owned();
-    let peers = Peers {
+    let mut peers = Peers {
         tcp: TcpListener::bind("127.0.0.1:0").expect("bind"),
+        accepted: None,
         udp4: UdpSocket::bind("127.0.0.1:0").expect("bind"),
         udp6: UdpSocket::bind("[::1]:0").expect("bind ::1"),
     };
@@ -230,7 +248,7 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
             stage = Stage::Idle;
         }
         if case_stage == Stage::Live && stage == Stage::Idle {
-            go_live(&mut h, tab, &peers);
+            go_live(&mut h, tab, &mut peers);
             stage = Stage::Live;
         }
         for &target in clicks {
@@ -243,6 +261,7 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
         let (input, fragment) = (fill(input), fill(fragment));
         let case = format!("{tab} / {field} = {input:.60?}");
         let before = field_value(&h, field);
+        let remembered_before = remembered(&h);
         set_field(&mut h, field, &input);
 
         match then {
@@ -293,6 +312,12 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
                 "{case}: the sentence stays after the input was corrected"
             );
         }
+        // Nothing else the user typed or chose was touched by the bad input.
+        assert_eq!(
+            remembered(&h),
+            remembered_before,
+            "{case}: the tab's other fields and choices are as they were"
+        );
         ran += 1;
     }
     assert_eq!(ran, CASES.len());
