@@ -231,6 +231,16 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// True when `setpriv` (util-linux) can run a program as `nobody` here.
+fn can_run_as_nobody() -> bool {
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// An unreadable file (mode 000). Root reads everything, so as root the CLI runs as `nobody`
 /// (uid 65534) through `setpriv` (util-linux); as any other user it runs directly.
 #[test]
@@ -245,6 +255,12 @@ fn cli_unreadable_file_is_refused_with_permission_denied() {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
+    if is_root() && !can_run_as_nobody() {
+        // The table's /proc/self/mem case covers a file unreadable even for root.
+        eprintln!("setpriv cannot switch to uid 65534 here; mode-000 case not run");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
     let command = if is_root() {
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
