@@ -2,7 +2,6 @@
 //! prints every event, feeds the data to send with flow control, and ends on the session's
 //! `Stopped` event.
 
-use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -16,6 +15,7 @@ use super::{
     Failure, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs, bind_address,
     host, port, reply,
 };
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     self, CaptureConfig, EngineError, Event, EventKind, Op, Payload, Session, TcpClientCommand,

@@ -1,6 +1,5 @@
 //! The TCP client tab: connect to a host and port, send and receive, half-close, close, abort.
 
-use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +7,7 @@ use std::time::Duration;
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,

@@ -1,6 +1,5 @@
 //! The TCP server tab: listen, see clients connect, send to one or all, disconnect, echo.
 
-use crate::engine::payload::EMPTY_STREAM_SEND;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -8,6 +7,7 @@ use egui::{RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::autoreply::AutoReply;
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,

@@ -2,7 +2,6 @@
 //! JSON lines. Filtering keeps a list of the matching rows and only looks at rows added since the
 //! last frame, so a 100,000-row log filters once, not every frame.
 
-use crate::engine::error::file_reason;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -11,6 +10,7 @@ use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::encoding::TextEncoding;
+use crate::engine::error::file_reason;
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::to_hex;
 use crate::gui::text as t;

@@ -2,13 +2,13 @@
 //! line ending, encoding). One click sends one; the list is part of the persisted settings, and
 //! can be exported to and imported from a JSON file to share it or move it between machines.
 
-use crate::engine::error::file_reason;
 use std::path::Path;
 
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::encoding::{InputError, TextEncoding, encode_input};
+use crate::engine::error::file_reason;
 use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
