@@ -231,10 +231,13 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// True when `setpriv` (util-linux) can run a program as `nobody` here.
+/// True when `setpriv` (util-linux) can run the `socketlab` binary as `nobody` here (it cannot
+/// when the checkout lies in a folder only root may enter, such as /root).
 fn can_run_as_nobody() -> bool {
     Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "true"])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_socketlab"))
+        .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -257,7 +260,7 @@ fn cli_unreadable_file_is_refused_with_permission_denied() {
         .collect();
     if is_root() && !can_run_as_nobody() {
         // The table's /proc/self/mem case covers a file unreadable even for root.
-        eprintln!("setpriv cannot switch to uid 65534 here; mode-000 case not run");
+        eprintln!("setpriv cannot run socketlab as uid 65534 here; mode-000 case not run");
         let _ = std::fs::remove_dir_all(&dir);
         return;
     }
