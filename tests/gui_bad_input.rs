@@ -360,3 +360,33 @@ fn gui_empty_udp_send_is_a_zero_length_datagram_and_euro_fits_windows_1252() {
         .expect("the empty datagram arrives");
     assert_eq!(n, 0);
 }
+
+/// A host given by name: once the socket is open its family is known, and a message too big for
+/// one datagram of that family is refused before sending (65,528 bytes is too big for either).
+#[test]
+fn gui_oversize_datagram_to_a_name_is_refused_once_the_socket_is_open() {
+    let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let mut h = harness();
+    open_tab(&mut h, "UDP client");
+    set_field(&mut h, "Host", "localhost");
+    set_field(
+        &mut h,
+        "Port",
+        &peer.local_addr().expect("addr").port().to_string(),
+    );
+    set_field(&mut h, "Message", "hi");
+    click(&mut h, "Send");
+    wait_for_row(&mut h, &["▶ out", "hi"]);
+    let big = "x".repeat(65_528);
+    set_field(&mut h, "Message", &big);
+    assert!(
+        sentence_rect(
+            &h,
+            "That message is 65528 bytes, but one UDP datagram over IPv"
+        )
+        .is_some(),
+        "the size is refused next to the editor"
+    );
+    assert!(is_disabled(&h, "Send"));
+    assert_eq!(field_value(&h, "Message"), big, "what was typed stays");
+}
