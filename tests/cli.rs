@@ -829,7 +829,7 @@ fn exit_code_2_and_a_sentence_for_bad_input() {
         &["lookup", "localhost", "--reverse"],
         "--reverse needs an IP address",
     );
-    // Too big for one datagram: refused by the engine, in the window's words.
+    // Too big for any datagram: refused before the file is read.
     let dir = scratch("too-big");
     let big = dir.join("big.bin");
     std::fs::write(&big, vec![b'x'; 70_000]).expect("big file");
@@ -843,7 +843,7 @@ fn exit_code_2_and_a_sentence_for_bad_input() {
             "--file",
             big.to_str().expect("utf-8 path"),
         ],
-        "That message is 70000 bytes, but one UDP datagram over IPv4 can carry at most 65507 bytes.",
+        "is 70000 bytes, but one UDP datagram can carry at most 65507 bytes over IPv4 and 65527 over IPv6.",
     );
     let _ = std::fs::remove_dir_all(&dir);
     // Option errors come from the argument parser, with the same exit code.

@@ -11,8 +11,9 @@ use crossbeam_channel::{Receiver, bounded};
 
 use super::{DataArgs, Failure, TextArgs};
 use crate::engine::Payload;
-use crate::engine::payload::parse_hex;
-use crate::engine::udp::MAX_PAYLOAD_V4;
+use crate::engine::error::file_reason;
+use crate::engine::payload::{EMPTY_STREAM_SEND, parse_hex};
+use crate::engine::udp::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, too_big_for_any_datagram};
 
 /// Bytes per chunk when streaming a file or standard input over TCP: large enough to keep the
 /// connection busy, small enough that the bytes in flight stay bounded.
@@ -74,13 +75,43 @@ pub(crate) fn sources(
     Ok(ordered.into_iter().map(|(_, _, s)| s).collect())
 }
 
+/// Refuses an empty `--send`/`--hex` over TCP: it would send nothing, silently. (Over UDP an
+/// empty datagram is real and is sent; an empty file is simply nothing to stream.)
+pub(crate) fn refuse_empty_stream_sends(sources: &[Source]) -> Result<(), Failure> {
+    if sources
+        .iter()
+        .any(|s| matches!(s, Source::Bytes(bytes) if bytes.is_empty()))
+    {
+        return Err(Failure::usage(EMPTY_STREAM_SEND));
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is read or sent, a `--file` too big for any datagram: a 1 GB file
+/// is never read into memory only to be refused.
+pub(crate) fn refuse_files_too_big_for_a_datagram(sources: &[Source]) -> Result<(), Failure> {
+    for source in sources {
+        if let Source::File(path, file) = source
+            && let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && meta.len() > MAX_PAYLOAD_V6 as u64
+        {
+            return Err(Failure::usage(too_big_for_any_datagram(
+                &format!("The file {}", path.display()),
+                Some(meta.len()),
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn open(path: &PathBuf) -> Result<File, Failure> {
     let cannot =
         |why: String| Failure::usage(format!("Cannot read the file {}: {why}.", path.display()));
     if path.is_dir() {
         return Err(cannot("it is a folder".to_owned()));
     }
-    File::open(path).map_err(|e| cannot(e.to_string()))
+    File::open(path).map_err(|e| cannot(file_reason(&e)))
 }
 
 /// Starts the thread that reads the sources in order and hands over one message at a time.
@@ -153,7 +184,12 @@ fn read_all(
     name: &str,
     deliver: &mut dyn FnMut(Result<Payload, Failure>) -> bool,
 ) -> Result<(), Option<Failure>> {
-    let failed = |e: &std::io::Error| Some(Failure::usage(format!("Could not read {name}: {e}.")));
+    let failed = |e: &std::io::Error| {
+        Some(Failure::usage(format!(
+            "Could not read {name}: {}.",
+            file_reason(e)
+        )))
+    };
     let mut reader = BufReader::with_capacity(STREAM_CHUNK, input);
     loop {
         let message = match cut {
@@ -177,8 +213,19 @@ fn read_all(
                 line
             }
             Cut::Whole => {
+                // At most one byte more than any datagram holds: a device file or a pipe that
+                // never ends (/dev/zero) must not fill the memory before being refused.
                 let mut all = Vec::new();
-                reader.read_to_end(&mut all).map_err(|e| failed(&e))?;
+                (&mut reader)
+                    .take(MAX_PAYLOAD_V6 as u64 + 1)
+                    .read_to_end(&mut all)
+                    .map_err(|e| failed(&e))?;
+                if all.len() > MAX_PAYLOAD_V6 {
+                    return Err(Some(Failure::usage(too_big_for_any_datagram(
+                        &format!("The file {name}"),
+                        None,
+                    ))));
+                }
                 // An empty file is still one (empty) datagram.
                 return if deliver(Ok(Payload::from(all))) {
                     Ok(())

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
-use crate::engine::{EngineError, ErrorClass, Payload, lookup::normalize_host};
+use crate::engine::{EngineError, ErrorClass, Payload};
 
 /// Socket Lab: click through real TCP and UDP sockets and see what they do.
 ///
@@ -144,6 +145,7 @@ pub struct TcpConnectArgs {
     /// Host name or IP address (`127.0.0.1`, `::1`, `[::1]`, `localhost`).
     pub host: String,
     /// Port number or service name (`80`, `http`).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// What to send.
     #[command(flatten)]
@@ -175,6 +177,7 @@ pub struct TcpConnectArgs {
 #[derive(Debug, Args)]
 pub struct ServerArgs {
     /// Port number or service name; 0 lets the system choose (the real port is printed).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// Local address to listen on: 127.0.0.1 hears only this machine, 0.0.0.0 or :: every
     /// interface.
@@ -224,6 +227,7 @@ pub struct UdpSendArgs {
     /// Host name or IP address.
     pub host: String,
     /// Port number or service name (`53`, `domain`).
+    #[arg(allow_negative_numbers = true)]
     pub port: String,
     /// What to send: each `--send`, `--hex` and `--file` is one datagram.
     #[command(flatten)]
@@ -267,6 +271,7 @@ pub struct LookupArgs {
     /// A host name or an IP address (with `--reverse`: an IP address).
     pub name: String,
     /// A service name or port number (`http`, `443`).
+    #[arg(allow_negative_numbers = true)]
     pub service: Option<String>,
     /// Reverse lookup: the name of an address, and of the port (getnameinfo).
     #[arg(long)]
@@ -352,15 +357,7 @@ fn host(text: &str) -> Result<String, Failure> {
 
 /// Parses `--bind`: an IP address of this machine (brackets allowed for IPv6).
 fn bind_address(text: &str) -> Result<IpAddr, Failure> {
-    let bad = || {
-        Failure::usage(format!(
-            "\"{text}\" is not an IP address to listen on: use 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface) or :: (every interface)."
-        ))
-    };
-    normalize_host(text)
-        .map_err(|_| bad())?
-        .parse()
-        .map_err(|_| bad())
+    parse_bind_address(text).map_err(Failure::usage)
 }
 
 /// The reply text of a server, encoded once.

@@ -15,6 +15,7 @@ use super::{
     Failure, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs, bind_address,
     host, port, reply,
 };
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     self, CaptureConfig, EngineError, Event, EventKind, Op, Payload, Session, TcpClientCommand,
@@ -331,6 +332,7 @@ pub(crate) fn tcp_connect(
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Tcp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
+    data::refuse_empty_stream_sends(&sources)?;
     let mut config = TcpClientConfig::new(host, port);
     config.local = args.local;
     if let Some(timeout) = args.timeout {
@@ -517,6 +519,11 @@ pub(crate) fn tcp_listen(
 ) -> Result<(), Failure> {
     let server = &args.server;
     let sources = data::sources(&args.data, &server.text, matches)?;
+    data::refuse_empty_stream_sends(&sources)?;
+    let tcp_reply = reply(server)?;
+    if tcp_reply.as_ref().is_some_and(|r| r.is_empty()) {
+        return Err(Failure::usage(format!("--reply: {EMPTY_STREAM_SEND}")));
+    }
     let config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,
@@ -534,7 +541,7 @@ pub(crate) fn tcp_listen(
         input_ended: false,
     });
     let mut driver = TcpListen {
-        reply: reply(server)?,
+        reply: tcp_reply,
         once: args.once,
         stop_asked: false,
         broadcast,
@@ -623,6 +630,7 @@ pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Resu
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Udp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
+    data::refuse_files_too_big_for_a_datagram(&sources)?;
     let mut config = UdpClientConfig::new(host, port);
     config.local = args.local;
     config.connect = args.connect;

@@ -15,7 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-use super::error::EngineError;
+use super::error::{EngineError, file_reason};
 use super::event::ConnId;
 
 /// Buffer between the reader and the file: large reads (64 KiB) go straight through, small ones
@@ -59,6 +59,13 @@ impl CaptureConfig {
     /// overwriting is allowed no file the capture would write exists yet. `per_client` is the TCP
     /// server's naming (any `dump-N.bin` counts); otherwise the one file itself.
     pub fn check(&self, per_client: bool) -> Result<(), EngineError> {
+        if self.path.is_dir() {
+            return Err(Self::error(
+                &self.path,
+                "it is a folder: add a file name to it, such as capture.bin".to_owned(),
+                false,
+            ));
+        }
         let folder = self.folder();
         if !folder.is_dir() {
             return Err(Self::error(
@@ -82,7 +89,7 @@ impl CaptureConfig {
             };
         }
         let entries =
-            std::fs::read_dir(&folder).map_err(|e| Self::error(&folder, e.to_string(), false))?;
+            std::fs::read_dir(&folder).map_err(|e| Self::error(&folder, file_reason(&e), false))?;
         for entry in entries.flatten() {
             let name = entry.file_name();
             if self.is_client_file(&name) {
@@ -116,7 +123,7 @@ impl CaptureConfig {
                 let message = if exists {
                     "the file already exists".to_owned()
                 } else {
-                    e.to_string()
+                    file_reason(&e)
                 };
                 Err(Self::error(path, message, exists))
             }
@@ -176,7 +183,7 @@ impl CaptureWriter {
     fn failed(&self, e: &std::io::Error) -> EngineError {
         EngineError::Capture {
             path: self.path.display().to_string(),
-            message: e.to_string(),
+            message: file_reason(e),
             exists: false,
         }
     }

@@ -243,7 +243,8 @@ impl EngineError {
                 op, target, class, ..
             } => explain_class(*op, target, *class, &self.to_string()),
             EngineError::Resolve { host, message } => format!(
-                "The name \"{host}\" could not be turned into an address ({message}). Check the spelling, or type an IP address such as 127.0.0.1."
+                "The name \"{}\" could not be turned into an address ({message}). Check the spelling, or type an IP address such as 127.0.0.1.",
+                shortened(host)
             ),
             EngineError::ConnectTimeout { addr, timeout_ms } => format!(
                 "Nobody answered at {addr} within {:.1} s. The machine may be off, or a firewall may be dropping the connection quietly.",
@@ -311,6 +312,38 @@ fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
         }
         ErrorClass::NotFound => format!("The name {target} could not be found."),
         ErrorClass::InvalidInput | ErrorClass::Other => format!("{raw}."),
+    }
+}
+
+/// Longest typed text quoted whole in a sentence; a longer one (a pasted 300-character name) is
+/// quoted by its start and its length, so the sentence stays readable next to the field.
+const QUOTED_MAX_CHARS: usize = 60;
+
+fn shortened(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= QUOTED_MAX_CHARS {
+        return text.to_owned();
+    }
+    let start: String = text.chars().take(QUOTED_MAX_CHARS - 20).collect();
+    format!("{start}… ({count} characters)")
+}
+
+/// Why a file could not be opened, read or written, in plain words ("it does not exist"): the one
+/// wording for every file the user names (capture, `--file`, saved messages, log export).
+pub fn file_reason(err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::NotFound => "it does not exist".to_owned(),
+        io::ErrorKind::PermissionDenied => {
+            "this user is not allowed to open it (permission denied)".to_owned()
+        }
+        io::ErrorKind::IsADirectory => "it is a folder, not a file".to_owned(),
+        io::ErrorKind::StorageFull => "the disk is full".to_owned(),
+        _ => {
+            // Keep the system's words, without the "(os error N)" only programmers read.
+            let text = err.to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+            text.to_lowercase()
+        }
     }
 }
 

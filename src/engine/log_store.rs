@@ -12,7 +12,9 @@ use std::time::SystemTime;
 use super::event::ConnId;
 
 /// Bytes of each entry's data kept for display; the entry still records the full length.
-pub const PREVIEW_BYTES: usize = 4096;
+/// As large as the largest read (64 KiB) or datagram, so an entry's hex dump shows every byte it
+/// stands for; the store's byte budget, not this, bounds the memory.
+pub const PREVIEW_BYTES: usize = 64 * 1024;
 
 /// What one entry costs besides its preview; counted in the memory budget so the budget is the
 /// memory the log really holds, not just its data.

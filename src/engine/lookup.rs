@@ -30,7 +30,46 @@ pub fn normalize_host(host: &str) -> Result<&str, EngineError> {
     if inner.len() > MAX_HOST_LEN {
         return Err(bad("a host name has at most 253 characters"));
     }
+    if looks_like_ipv4(inner) && inner.parse::<std::net::Ipv4Addr>().is_err() {
+        // The resolver would answer "not known" after a lookup; the typo is in the number.
+        return Err(bad(
+            "an IPv4 address is four numbers from 0 to 255, such as 192.168.1.20",
+        ));
+    }
     Ok(inner)
+}
+
+/// Parses an address to listen on: an IP literal of this machine (brackets allowed for IPv6).
+/// The error is the sentence the window shows next to its field and the command line prints.
+pub fn parse_bind_address(text: &str) -> Result<std::net::IpAddr, String> {
+    normalize_host(text)
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "\"{}\" is not an IP address to listen on: use 127.0.0.1 (this machine only), 0.0.0.0 (every IPv4 interface), ::1 or :: (every interface).",
+                text.trim()
+            )
+        })
+}
+
+/// Four dot-separated runs of digits: meant as an IPv4 address, never as a name.
+fn looks_like_ipv4(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The resolver's answer for a name it could not turn into addresses, without the wrapper text
+/// of the standard library ("failed to lookup address information: ...").
+fn resolver_reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    let detail = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
+    format!("the resolver answered: {detail}")
 }
 
 /// Resolves `host` (a name, or an IPv4/IPv6 literal) with the system resolver (`getaddrinfo`),
@@ -41,7 +80,7 @@ pub fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, EngineError> {
         .to_socket_addrs()
         .map_err(|e| EngineError::Resolve {
             host: name.to_owned(),
-            message: e.to_string(),
+            message: resolver_reason(&e),
         })?;
     let mut out: Vec<SocketAddr> = Vec::new();
     for addr in found {
@@ -197,7 +236,7 @@ pub fn addr_info(
     };
     let service = port.to_string();
     let answers = dns_lookup::getaddrinfo(Some(name), Some(&service), Some(hints))
-        .map_err(|e| failed(std::io::Error::from(e).to_string()))?;
+        .map_err(|e| failed(resolver_reason(&std::io::Error::from(e))))?;
     let mut rows = Vec::new();
     for answer in answers {
         let answer = answer.map_err(|e| failed(e.to_string()))?;

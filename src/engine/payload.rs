@@ -39,6 +39,10 @@ impl LineEnding {
     }
 }
 
+/// Why an empty message is not sent over TCP: a stream carries bytes, not messages, so sending
+/// nothing does nothing at all (over UDP an empty datagram is real and is sent).
+pub const EMPTY_STREAM_SEND: &str = "The message is empty, and over TCP sending nothing does nothing: type something to send, or choose a line ending.";
+
 /// Why typed input is not a valid payload. `Display` is the sentence shown next to the editor;
 /// `position` is the character index (from 0) of the first bad character.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +73,12 @@ pub enum PayloadError {
         /// Character index of the backslash.
         position: usize,
     },
+    /// A backslash as the last character, with nothing after it to escape.
+    #[error("The \\ at position {} ends the message without saying what it stands for: write \\\\ for a backslash.", position + 1)]
+    LoneBackslash {
+        /// Character index of the backslash.
+        position: usize,
+    },
 }
 
 impl PayloadError {
@@ -78,7 +88,8 @@ impl PayloadError {
             PayloadError::NotHex { position, .. }
             | PayloadError::OddHexDigits { position }
             | PayloadError::BadHexEscape { position }
-            | PayloadError::UnknownEscape { position } => *position,
+            | PayloadError::UnknownEscape { position }
+            | PayloadError::LoneBackslash { position } => *position,
         }
     }
 }
@@ -161,7 +172,8 @@ pub fn parse_escapes(input: &str) -> Result<Vec<u8>, PayloadError> {
                 i += 4;
                 continue;
             }
-            _ => return Err(PayloadError::UnknownEscape { position }),
+            None => return Err(PayloadError::LoneBackslash { position }),
+            Some(_) => return Err(PayloadError::UnknownEscape { position }),
         }
         i += 2;
     }
@@ -231,7 +243,11 @@ pub fn to_visible_text(bytes: &[u8], max_chars: usize) -> String {
     out
 }
 
-fn visible_char(c: char) -> char {
+/// One received character as it may be shown: C0 controls and DEL as their control pictures,
+/// C1 controls and invisible format characters (bidi overrides, zero-width marks) as a
+/// replacement mark, everything else as itself. Received text can then never act on the screen
+/// (no escape sequence, no reordering of what follows).
+pub fn visible_char(c: char) -> char {
     match c as u32 {
         // C0 controls map onto U+2400..U+241F, DEL onto U+2421.
         n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or('�'),
@@ -242,35 +258,79 @@ fn visible_char(c: char) -> char {
     }
 }
 
+/// Bytes per line of a [`hex_dump`].
+pub const HEX_DUMP_WIDTH: usize = 16;
+
 /// A classic hex dump: offset, 16 bytes in hex, and the printable ASCII.
 pub fn hex_dump(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 4 + 16);
-    for (line, chunk) in bytes.chunks(16).enumerate() {
-        let _ = write!(out, "{:08x}  ", line * 16);
-        for i in 0..16 {
-            match chunk.get(i) {
-                Some(b) => {
-                    let _ = write!(out, "{b:02x} ");
-                }
-                None => out.push_str("   "),
-            }
-            if i == 7 {
-                out.push(' ');
-            }
-        }
-        out.push(' ');
-        out.push('|');
-        for &b in chunk {
-            out.push(if b.is_ascii_graphic() || b == b' ' {
-                b as char
-            } else {
-                '.'
-            });
-        }
-        out.push('|');
+    let lines = bytes.len().div_ceil(HEX_DUMP_WIDTH);
+    let mut out = String::with_capacity(lines * 80);
+    for line in 0..lines {
+        out.push_str(&hex_dump_line(bytes, line));
         out.push('\n');
     }
     out
+}
+
+/// Line `line` of [`hex_dump`] (without its newline), so a viewer can lay out only the lines on
+/// screen of a long dump. Empty past the end.
+pub fn hex_dump_line(bytes: &[u8], line: usize) -> String {
+    let start = line.saturating_mul(HEX_DUMP_WIDTH);
+    let Some(rest) = bytes.get(start..) else {
+        return String::new();
+    };
+    if rest.is_empty() {
+        return String::new();
+    }
+    let chunk = &rest[..rest.len().min(HEX_DUMP_WIDTH)];
+    let mut out = String::with_capacity(80);
+    let _ = write!(out, "{start:08x}  ");
+    for i in 0..HEX_DUMP_WIDTH {
+        match chunk.get(i) {
+            Some(b) => {
+                let _ = write!(out, "{b:02x} ");
+            }
+            None => out.push_str("   "),
+        }
+        if i == 7 {
+            out.push(' ');
+        }
+    }
+    out.push(' ');
+    out.push('|');
+    for &b in chunk {
+        out.push(if b.is_ascii_graphic() || b == b' ' {
+            b as char
+        } else {
+            '.'
+        });
+    }
+    out.push('|');
+    out
+}
+
+/// How many bytes of `bytes` [`to_visible_text`] turns into its first `max_chars` characters:
+/// what a shortened row stands for, so it can say exactly how many bytes it left out.
+pub fn visible_prefix_len(bytes: &[u8], max_chars: usize) -> usize {
+    let mut count = 0;
+    let mut used = 0;
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if count >= max_chars {
+                return used;
+            }
+            used += c.len_utf8();
+            count += 1;
+        }
+        for _ in chunk.invalid() {
+            if count >= max_chars {
+                return used;
+            }
+            used += 1;
+            count += 1;
+        }
+    }
+    used
 }
 
 #[cfg(test)]
@@ -317,7 +377,11 @@ mod tests {
         );
         assert_eq!(
             parse_escapes("x\\"),
-            Err(PayloadError::UnknownEscape { position: 1 })
+            Err(PayloadError::LoneBackslash { position: 1 })
+        );
+        assert_eq!(
+            parse_escapes("\\q"),
+            Err(PayloadError::UnknownEscape { position: 0 })
         );
         let odd = [0xff, b'a', 0x1b];
         assert_eq!(parse_escapes(&format_escapes(&odd)), Ok(odd.to_vec()));
@@ -343,5 +407,27 @@ mod tests {
             encode("41", InputMode::Hex, LineEnding::Lf),
             Ok(b"A\n".to_vec())
         );
+    }
+
+    #[test]
+    fn a_dump_line_is_the_same_line_of_the_whole_dump() {
+        let bytes: Vec<u8> = (0..=255_u8).cycle().take(1000).collect();
+        let whole: Vec<String> = hex_dump(&bytes).lines().map(str::to_owned).collect();
+        assert_eq!(whole.len(), 63);
+        for (i, line) in whole.iter().enumerate() {
+            assert_eq!(&hex_dump_line(&bytes, i), line);
+        }
+        assert!(whole[62].starts_with("000003e0  "), "{}", whole[62]);
+        assert_eq!(hex_dump_line(&bytes, 63), "");
+        assert_eq!(hex_dump_line(&bytes, usize::MAX), "");
+    }
+
+    #[test]
+    fn a_visible_prefix_counts_the_bytes_behind_its_characters() {
+        assert_eq!(visible_prefix_len("héllo".as_bytes(), 2), 3);
+        assert_eq!(visible_prefix_len(b"a\xffb", 2), 2);
+        assert_eq!(visible_prefix_len(b"abc", 10), 3);
+        let text = to_visible_text("héllo".as_bytes(), 2);
+        assert_eq!(text, "hé…");
     }
 }

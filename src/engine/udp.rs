@@ -55,6 +55,33 @@ pub fn max_payload(to: &SocketAddr) -> (usize, &'static str) {
     }
 }
 
+/// Checks that `len` bytes fit in one datagram to `to`: the error says the size, the limit and
+/// what to do instead. The window checks before Send is pressed, the worker again before sending.
+pub fn check_datagram_size(to: SocketAddr, len: usize) -> Result<(), EngineError> {
+    let (limit, family) = max_payload(&to);
+    if len > limit {
+        return Err(EngineError::PayloadTooLarge {
+            to,
+            len,
+            limit,
+            family,
+        });
+    }
+    Ok(())
+}
+
+/// The sentence for data that no datagram can carry, whatever the peer's family: `what` names it
+/// (a file), `len` is its size when known (a stream that keeps going has none).
+pub fn too_big_for_any_datagram(what: &str, len: Option<u64>) -> String {
+    let size = len.map_or_else(
+        || format!("holds more than {MAX_PAYLOAD_V6} bytes"),
+        |n| format!("is {n} bytes"),
+    );
+    format!(
+        "{what} {size}, but one UDP datagram can carry at most {MAX_PAYLOAD_V4} bytes over IPv4 and {MAX_PAYLOAD_V6} over IPv6. Send it in smaller pieces, or use TCP, which is a stream and has no such limit."
+    )
+}
+
 /// How a UDP server binds.
 #[derive(Debug, Clone)]
 pub struct UdpServerConfig {
@@ -419,15 +446,7 @@ struct Sender<'a> {
 
 impl Sender<'_> {
     fn send(&self, to: SocketAddr, data: &Payload) -> Result<(), EngineError> {
-        let (limit, family) = max_payload(&to);
-        if data.len() > limit {
-            return Err(EngineError::PayloadTooLarge {
-                to,
-                len: data.len(),
-                limit,
-                family,
-            });
-        }
+        check_datagram_size(to, data.len())?;
         let (op, result) = if self.connected {
             (
                 Op::Send,

@@ -62,9 +62,6 @@ pub const BIND_HINT: &str =
 pub const PORT_BIND_HINT: &str = "A number from 0 to 65535 or a service name (http, domain). 0 lets the system choose a free port.";
 /// Tooltip of a port field that must be a real port.
 pub const PORT_CONNECT_HINT: &str = "A number from 1 to 65535 or a service name (http, domain).";
-/// A bind address that is not an IP address.
-pub const BIND_NOT_IP: &str =
-    "Enter an IP address of this computer, such as 127.0.0.1, 0.0.0.0, ::1 or ::.";
 /// A numeric option field that does not hold a number.
 pub fn not_a_number(what: &str, min: u64, max: u64) -> String {
     format!("{what} must be a whole number from {min} to {max}.")
@@ -432,7 +429,7 @@ pub fn row_bytes(n: usize) -> String {
 }
 /// Shown after a preview that is shorter than the data.
 pub fn row_more(n: usize) -> String {
-    format!(" … (+{n} bytes not shown)")
+    format!("(+{n} bytes not shown: click the row to see them all)")
 }
 /// The details line under the log for the selected row.
 pub const DETAILS: &str = "Selected entry";
@@ -643,7 +640,11 @@ pub fn file_exists(file: &str) -> String {
 }
 /// A file that could not be read or written.
 pub fn file_error(what: &str, file: &str, error: &str) -> String {
-    format!("Could not {what} {file}: {error}")
+    format!("Could not {what} {file}: {error}.")
+}
+/// A file name that names a folder.
+pub fn is_a_folder(file: &str) -> String {
+    format!("{file} is a folder: add the name of a file in it.")
 }
 /// A file that is not a saved-messages list.
 pub fn import_not_json(error: &str) -> String {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
@@ -410,6 +411,9 @@ impl TcpClientTab {
             Some(t::SEND_NEEDS_CONNECTION)
         } else if self.write_shut {
             Some(t::SEND_AFTER_SHUTDOWN)
+        } else if self.settings.editor.bytes().is_ok_and(|b| b.is_empty()) {
+            // A stream carries bytes, not messages: an empty send would do nothing, silently.
+            Some(EMPTY_STREAM_SEND)
         } else {
             None
         };

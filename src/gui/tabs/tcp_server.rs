@@ -7,6 +7,7 @@ use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::autoreply::AutoReply;
+use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
@@ -508,6 +509,9 @@ impl TcpServerTab {
             Some(t::SEND_NEEDS_LISTENING)
         } else if self.clients.is_empty() {
             Some(t::SEND_NEEDS_CLIENT)
+        } else if self.settings.editor.bytes().is_ok_and(|b| b.is_empty()) {
+            // A stream carries bytes, not messages: an empty send would do nothing, silently.
+            Some(EMPTY_STREAM_SEND)
         } else {
             None
         };

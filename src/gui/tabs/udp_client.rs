@@ -329,8 +329,36 @@ impl UdpClientTab {
         ui.separator();
 
         let ready = matches!(self.phase, Phase::Ready { .. } | Phase::Opening);
+        // Where a datagram goes, when known before sending (an IP literal, or the connected
+        // peer): then a message too big for one datagram is refused here, before it is sent.
+        let target = match (&self.phase, &config) {
+            (
+                Phase::Ready {
+                    peer: Some(peer), ..
+                },
+                _,
+            ) => Some(*peer),
+            (phase, Some(c)) => c
+                .host
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, c.port))
+                .or_else(|| match phase {
+                    // A name: the open socket was made for the family it resolved to, and only
+                    // the family decides the limit.
+                    Phase::Ready { local, .. } => Some(SocketAddr::new(local.ip(), c.port)),
+                    _ => None,
+                }),
+            _ => None,
+        };
+        let too_big = match (target, self.settings.editor.bytes()) {
+            (Some(to), Ok(bytes)) => udp::check_datagram_size(to, bytes.len())
+                .err()
+                .map(|e| e.plain_sentence()),
+            _ => None,
+        };
         let blocked = if ready || (!running && config.is_some()) {
-            None
+            too_big.as_deref()
         } else {
             Some(t::SEND_NEEDS_SOCKET)
         };

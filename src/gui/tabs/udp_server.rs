@@ -419,11 +419,18 @@ impl UdpServerTab {
                 parse_target(&self.reply_to)
             })
             .inner;
+        // A message too big for one datagram to the target is refused before it is sent.
+        let too_big = match (&reply_to, self.settings.editor.bytes()) {
+            (Some(Ok(to)), Ok(bytes)) => udp::check_datagram_size(*to, bytes.len())
+                .err()
+                .map(|e| e.plain_sentence()),
+            _ => None,
+        };
         let blocked = match (&reply_to, self.bound_to()) {
             (_, None) => Some(t::SEND_NEEDS_BIND),
             (None, _) => Some(t::SEND_NEEDS_TARGET),
             (Some(Err(_)), _) => Some(t::REPLY_TO_BAD),
-            (Some(Ok(_)), Some(_)) => None,
+            (Some(Ok(_)), Some(_)) => too_big.as_deref(),
         };
         if let Some(Err(e)) = &reply_to {
             error_line(ui, e);

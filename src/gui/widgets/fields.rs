@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use egui::{Response, TextEdit, Ui};
 
-use crate::engine::lookup::normalize_host;
+use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::services::{PortUse, Protocol, parse_port};
 use crate::gui::text as t;
 
@@ -79,10 +79,7 @@ pub fn host_field(ui: &mut Ui, value: &mut String) -> Result<String, String> {
 /// A local address to bind: an IP literal of this machine.
 pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
     labelled_edit(ui, t::BIND_ADDRESS, t::BIND_HINT, value, 130.0, "127.0.0.1");
-    let result = normalize_host(value)
-        .ok()
-        .and_then(|h| h.parse::<IpAddr>().ok())
-        .ok_or_else(|| t::BIND_NOT_IP.to_owned());
+    let result = parse_bind_address(value);
     mark_invalid(ui, result.is_err());
     if let Ok(ip) = &result {
         exposure_badge(ui, *ip);

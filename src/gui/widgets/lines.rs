@@ -18,6 +18,9 @@ use super::log_view::{clock, control_name};
 
 /// Complete lines kept; older ones are counted as hidden.
 const LINES_KEPT: usize = 10_000;
+/// Bytes of complete lines kept: a peer sending long lines (or one endless line, handed over in
+/// [`MAX_LINE`] pieces) would otherwise hold `LINES_KEPT` × 64 KiB = 640 MiB.
+const LINES_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// Longest line kept whole: a peer that never sends a newline must not grow memory without end.
 /// A longer line is handed over in pieces of this size, marked as cut (as `readline(limit)` does).
 const MAX_LINE: usize = 64 * 1024;
@@ -53,6 +56,7 @@ struct Partial {
 pub struct LineAssembler {
     lines: VecDeque<Line>,
     waiting: BTreeMap<ConnId, Partial>,
+    kept_bytes: usize,
     hidden: u64,
     /// Show lines instead of chunks.
     pub show_lines: bool,
@@ -99,10 +103,15 @@ impl LineAssembler {
             self.waiting.remove(conn);
         }
         for line in done {
+            self.kept_bytes += line.bytes.len();
             self.lines.push_back(line);
-            if self.lines.len() > LINES_KEPT {
-                self.lines.pop_front();
-                self.hidden += 1;
+            while self.lines.len() > LINES_KEPT
+                || (self.kept_bytes > LINES_MAX_BYTES && self.lines.len() > 1)
+            {
+                if let Some(old) = self.lines.pop_front() {
+                    self.kept_bytes -= old.bytes.len();
+                    self.hidden += 1;
+                }
             }
         }
     }
@@ -124,6 +133,7 @@ impl LineAssembler {
     pub fn clear(&mut self) {
         self.lines.clear();
         self.waiting.clear();
+        self.kept_bytes = 0;
         self.hidden = 0;
     }
 
@@ -230,5 +240,19 @@ mod tests {
         let first = a.lines().next().map(|l| (l.bytes.len(), l.cut));
         assert_eq!(first, Some((MAX_LINE, true)));
         assert_eq!(a.waiting().map(|(_, b)| b.len()).sum::<usize>(), 10);
+    }
+
+    #[test]
+    fn an_endless_line_keeps_a_bounded_number_of_bytes() {
+        let mut a = LineAssembler::default();
+        let read = vec![b'x'; 64 * 1024];
+        // 64 MiB without a newline: a thousand 64 KiB pieces.
+        for _ in 0..1024 {
+            a.observe(&received(&read));
+        }
+        let kept: usize = a.lines().map(|l| l.bytes.len()).sum();
+        assert!(kept <= LINES_MAX_BYTES, "{kept} bytes kept");
+        assert_eq!(a.lines().count() as u64 + a.hidden, 1024);
+        assert!(a.lines().all(|l| l.cut));
     }
 }

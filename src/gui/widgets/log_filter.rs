@@ -10,6 +10,7 @@ use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::encoding::TextEncoding;
+use crate::engine::error::file_reason;
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
 use crate::engine::payload::to_hex;
 use crate::gui::text as t;
@@ -155,6 +156,9 @@ impl LogFilter {
         if file.is_empty() {
             return Err(t::FILE_NEEDED.to_owned());
         }
+        if Path::new(&file).is_dir() {
+            return Err(t::is_a_folder(&file));
+        }
         if Path::new(&file).exists() && self.confirm_overwrite.as_deref() != Some(file.as_str()) {
             self.confirm_overwrite = Some(file.clone());
             return Err(t::file_exists(&file));
@@ -162,7 +166,7 @@ impl LogFilter {
         self.confirm_overwrite = None;
         let rows: Vec<&LogEntry> = self.shown_entries(log).collect();
         let text = export(&rows, self.format, hex, self.display_encoding);
-        std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &e.to_string()))?;
+        std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &file_reason(&e)))?;
         Ok(t::log_exported(rows.len(), &file))
     }
 }

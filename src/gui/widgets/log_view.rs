@@ -8,7 +8,9 @@ use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
 use crate::engine::encoding::{TextEncoding, decode};
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
-use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
+use crate::engine::payload::{
+    HEX_DUMP_WIDTH, hex_dump_line, to_hex, to_visible_text, visible_char, visible_prefix_len,
+};
 use crate::gui::text as t;
 
 use super::log_filter::{LogFilter, log_filter_ui};
@@ -31,21 +33,19 @@ pub fn row_text(entry: &LogEntry, hex: bool) -> String {
     row_text_in(entry, hex, TextEncoding::Utf8)
 }
 
-/// Bytes decoded in `encoding`, control characters made visible as in [`to_visible_text`];
-/// bytes the encoding does not define show as U+FFFD (drawn as `?`).
+/// Bytes decoded in `encoding`, control and invisible format characters made visible exactly as
+/// in [`to_visible_text`]; bytes the encoding does not define show as U+FFFD (drawn as `?`).
 pub fn visible_decoded(bytes: &[u8], encoding: TextEncoding, max_chars: usize) -> String {
     if encoding == TextEncoding::Utf8 {
         return to_visible_text(bytes, max_chars);
     }
     let (text, _) = decode(bytes, encoding);
-    text.chars()
-        .take(max_chars)
-        .map(|c| match c as u32 {
-            n @ 0..=0x1f => char::from_u32(0x2400 + n).unwrap_or(c),
-            0x7f => '\u{2421}',
-            _ => c,
-        })
-        .collect()
+    let mut chars = text.chars();
+    let mut out: String = chars.by_ref().take(max_chars).map(visible_char).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The text of one row, its data decoded in `encoding`.
@@ -64,20 +64,33 @@ pub fn row_text_in(entry: &LogEntry, hex: bool, encoding: TextEncoding) -> Strin
         Direction::Out => t::DIR_OUT,
         Direction::Echo | Direction::Note => t::DIR_ECHO,
     };
-    let (content, shown) = if hex {
+    // A long entry (a 64 KiB read, a line that never ends) is shortened here, so no row lays
+    // out more than a window is wide; the row says how much it left out, and its hex dump
+    // (click the row) shows every byte kept.
+    let (content, more) = if hex {
         let shown = entry.preview.len().min(ROW_HEX_BYTES);
-        (to_hex(&entry.preview[..shown]), shown)
+        (to_hex(&entry.preview[..shown]), entry.len - shown)
+    } else if encoding == TextEncoding::Utf8 {
+        let shown = visible_prefix_len(&entry.preview, ROW_TEXT_CHARS);
+        (
+            visible_decoded(&entry.preview, encoding, ROW_TEXT_CHARS),
+            entry.len - shown,
+        )
     } else {
+        // A legacy encoding decodes a variable number of bytes per character: the row says
+        // whether it was cut, and the byte count only when the preview itself was.
         let text = visible_decoded(&entry.preview, encoding, ROW_TEXT_CHARS);
-        // When the text was cut by characters, the byte count shown is not known exactly; the
-        // preview length is the honest lower bound of what the row stands for.
-        (text, entry.preview.len())
+        let more = if text.ends_with('…') || entry.is_truncated() {
+            entry.len - entry.preview.len()
+        } else {
+            0
+        };
+        (text, more)
     };
-    let more = entry.len.saturating_sub(shown);
-    let more = if more > 0 && (hex || entry.is_truncated()) {
-        t::row_more(more)
-    } else {
-        String::new()
+    let more = match (more, content.ends_with('…')) {
+        (0, _) => String::new(),
+        (n, true) => format!(" {}", t::row_more(n)),
+        (n, false) => format!(" … {}", t::row_more(n)),
     };
     format!(
         "{}  {:<6}  {:<22} {:>8}  {content}{more}",
@@ -311,12 +324,20 @@ fn details(ui: &mut Ui, entry: &LogEntry, encoding: TextEncoding) -> bool {
             close = true;
         }
     });
+    // Only the dump lines on screen are laid out: 64 KiB is 4,096 lines.
+    let line_height = ui.text_style_height(&egui::TextStyle::Monospace);
+    let lines = entry.preview.len().div_ceil(HEX_DUMP_WIDTH);
     ScrollArea::vertical()
         .id_salt("log-details")
         .max_height(150.0)
         .auto_shrink([false, true])
-        .show(ui, |ui| {
-            ui.add(Label::new(RichText::new(hex_dump(&entry.preview)).monospace()).extend());
+        .show_rows(ui, line_height, lines, |ui, rows| {
+            for line in rows {
+                ui.add(
+                    Label::new(RichText::new(hex_dump_line(&entry.preview, line)).monospace())
+                        .extend(),
+                );
+            }
         });
     close
 }
@@ -360,6 +381,19 @@ mod tests {
         let big = vec![b'a'; 10_000];
         log.push_data(SystemTime::now(), Direction::Out, peer, None, &big);
         let row = log.get(1).map(|e| row_text(e, true)).unwrap_or_default();
-        assert!(row.contains("(+9840 bytes not shown)"), "{row}");
+        assert!(row.contains("(+9840 bytes not shown"), "{row}");
+        // In text, a row stops after 400 characters and says exactly how many bytes it left out.
+        let row = log.get(1).map(|e| row_text(e, false)).unwrap_or_default();
+        assert!(row.contains("a… (+9600 bytes not shown"), "{row}");
+        let multibyte = "é".repeat(1000);
+        log.push_data(
+            SystemTime::now(),
+            Direction::In,
+            peer,
+            None,
+            multibyte.as_bytes(),
+        );
+        let row = log.get(2).map(|e| row_text(e, false)).unwrap_or_default();
+        assert!(row.contains("é… (+1200 bytes not shown"), "{row}");
     }
 }

@@ -8,6 +8,7 @@ use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::encoding::{InputError, TextEncoding, encode_input};
+use crate::engine::error::file_reason;
 use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
@@ -106,13 +107,16 @@ impl SavedMessages {
         if file.trim().is_empty() {
             return Err(t::FILE_NEEDED.to_owned());
         }
+        if path.is_dir() {
+            return Err(t::is_a_folder(file));
+        }
         if path.exists() && self.confirm_overwrite.as_deref() != Some(file) {
             self.confirm_overwrite = Some(file.to_owned());
             return Err(t::file_exists(file));
         }
         self.confirm_overwrite = None;
         std::fs::write(path, to_json(&self.list))
-            .map_err(|e| t::file_error("write", file, &e.to_string()))?;
+            .map_err(|e| t::file_error("write", file, &file_reason(&e)))?;
         Ok(t::exported(self.list.len(), file))
     }
 
@@ -123,13 +127,13 @@ impl SavedMessages {
         }
         let path = Path::new(file.trim());
         let size = std::fs::metadata(path)
-            .map_err(|e| t::file_error("read", file, &e.to_string()))?
+            .map_err(|e| t::file_error("read", file, &file_reason(&e)))?
             .len();
         if size > MAX_IMPORT_BYTES {
             return Err(t::import_too_big(file, size));
         }
         let text = std::fs::read_to_string(path)
-            .map_err(|e| t::file_error("read", file, &e.to_string()))?;
+            .map_err(|e| t::file_error("read", file, &file_reason(&e)))?;
         let imported = from_json(&text)?;
         let count = imported.len();
         for message in imported {

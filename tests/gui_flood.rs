@@ -1,0 +1,257 @@
+//! Floods and long lines in a headless window, against real loopback peers: 10 MB without a
+//! newline, and a million one-byte datagrams. The window keeps drawing frames (each test is
+//! bounded by a generous overall deadline; there are no timing assertions), the counters are
+//! exact, the log stays within its budget and says what it hid, and the full data stays in the
+//! capture file and the hex dump.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
+
+mod gui_support;
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use gui_support::{click, harness, open_tab, set_field, wait_for_row};
+use socketlab::gui::SocketLabApp;
+
+/// Longest either test may run (debug build, 2 busy cores): far above what it needs.
+const DEADLINE: Duration = Duration::from_mins(2);
+
+/// Steps frames until `done`, panicking with `what` after [`DEADLINE`] from `started`.
+fn step_until(
+    h: &mut Harness<'_, SocketLabApp>,
+    started: Instant,
+    what: &str,
+    mut done: impl FnMut(&Harness<'_, SocketLabApp>) -> bool,
+) {
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The text of every widget on screen (labels keep theirs in `value`).
+fn texts(h: &Harness<'_, SocketLabApp>) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
+
+#[test]
+fn gui_ten_megabytes_without_a_newline_are_shortened_in_the_log_and_whole_in_capture_and_hex_dump()
+{
+    const SIZE: usize = 10 * 1024 * 1024;
+    let started = Instant::now();
+    let dir = std::env::temp_dir().join(format!("socketlab-gui-flood-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let pattern = dir.join("long.bin");
+
+    let mut h = harness();
+    open_tab(&mut h, "TCP server");
+    set_field(&mut h, "Port", "0");
+    click(&mut h, "Capture to file");
+    set_field(&mut h, "Capture file", &pattern.to_string_lossy());
+    click(&mut h, "Listen");
+    step_until(&mut h, started, "the server listens", |h| {
+        h.state().tcp_server.listening_on().is_some()
+    });
+    let addr = h.state().tcp_server.listening_on().expect("listening");
+
+    // Printable text, one long line: no newline anywhere, and no period shorter than the reads.
+    let data: Vec<u8> = (0..SIZE as u64)
+        .map(|i| b'a' + ((i.wrapping_mul(2_654_435_761) >> 13) % 26) as u8)
+        .collect();
+    let to_send = data.clone();
+    let sender = std::thread::spawn(move || {
+        let mut client = TcpStream::connect(addr).expect("connect");
+        client.write_all(&to_send).expect("write");
+        client
+            .shutdown(std::net::Shutdown::Write)
+            .expect("shutdown");
+        let mut rest = Vec::new();
+        let _ = client.read_to_end(&mut rest);
+    });
+    step_until(
+        &mut h,
+        started,
+        "10 MiB arrive and the client is gone",
+        |h| {
+            let tab = &h.state().tcp_server;
+            tab.activity.counters.bytes_in == SIZE as u64 && tab.clients.is_empty()
+        },
+    );
+    sender.join().expect("sender");
+
+    // Exact counters, and the capture is byte for byte what was sent.
+    let tab = &h.state().tcp_server;
+    assert_eq!(tab.activity.counters.bytes_in, 10_485_760);
+    assert_eq!(tab.activity.log.totals().bytes_in, 10_485_760);
+    let captured = std::fs::read(dir.join("long-1.bin")).expect("capture file");
+    assert_eq!(captured.len(), SIZE);
+    assert!(captured == data, "the capture equals what was sent");
+
+    // The log shows shortened rows that say what they left out; no widget holds a long text.
+    wait_for_row(
+        &mut h,
+        &["◀ in", "bytes not shown: click the row to see them all"],
+    );
+    let longest = texts(&h).iter().map(|t| t.chars().count()).max();
+    assert!(
+        longest.is_some_and(|n| n < 2_000),
+        "every shown text is short: the longest has {longest:?} characters"
+    );
+
+    // A row opens its whole read as a hex dump; only the dump lines on screen are laid out.
+    h.query_all_by(|n| {
+        n.value()
+            .or_else(|| n.label())
+            .is_some_and(|l| l.contains("◀ in") && l.contains("bytes not shown"))
+    })
+    .next()
+    .expect("a shortened row")
+    // A wide row's centre lies past the window's edge: click it as a screen reader would.
+    .click_accesskit();
+    h.step();
+    h.step();
+    let entry = h
+        .state()
+        .tcp_server
+        .activity
+        .selected
+        .clone()
+        .expect("a row is picked");
+    assert_eq!(
+        entry.preview.len(),
+        entry.len,
+        "the dump has every byte of the read"
+    );
+    assert!(entry.len > 400, "the picked row was a long one");
+    let dump_lines = texts(&h)
+        .iter()
+        .filter(|t| {
+            t.len() > 10
+                && t.as_bytes()[8..10] == *b"  "
+                && t[..8].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .count();
+    let longest = texts(&h).iter().map(|t| t.chars().count()).max();
+    assert!(
+        longest.is_some_and(|n| n < 2_000),
+        "the dump is not one long text: the longest has {longest:?} characters"
+    );
+    assert!(
+        (5..200).contains(&dump_lines),
+        "the dump lays out only the lines on screen, not {} of them: {dump_lines}",
+        entry.len / 16
+    );
+    assert!(
+        texts(&h).iter().any(|t| t.starts_with("00000000  ")),
+        "the dump starts at offset 0"
+    );
+
+    // The lines view cuts the endless line at its limit and says so.
+    click(&mut h, "Lines (readline)");
+    wait_for_row(&mut h, &["no newline yet: cut at 64 KiB"]);
+    // A frame after all that completes (the harness would hang or panic otherwise).
+    h.run_steps(3);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The kernel's count of UDP datagrams dropped for a full receive buffer (all sockets).
+fn kernel_udp_drops() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let names: Vec<&str> = udp.next()?.split_whitespace().collect();
+    let values: Vec<&str> = udp.next()?.split_whitespace().collect();
+    let at = names.iter().position(|n| *n == "RcvbufErrors")?;
+    values.get(at)?.parse().ok()
+}
+
+#[test]
+fn gui_a_million_one_byte_datagrams_are_counted_exactly_and_the_log_stays_in_budget() {
+    const SENT: u64 = 1_000_000;
+    /// Datagrams the sender may be ahead of the engine's reader: far fewer than a 4 MiB receive
+    /// buffer holds, so the kernel drops none (each would be one read the engine never sees).
+    const AHEAD: u64 = 2_000;
+    let started = Instant::now();
+    let drops_before = kernel_udp_drops();
+
+    let mut h = harness();
+    open_tab(&mut h, "UDP server");
+    set_field(&mut h, "Port", "0");
+    click(&mut h, "Bind");
+    step_until(&mut h, started, "the server binds", |h| {
+        h.state().udp_server.bound_to().is_some()
+    });
+    let to = h.state().udp_server.bound_to().expect("bound");
+    let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
+
+    let mut sent = 0_u64;
+    while sent < SENT {
+        let seen = h.state().udp_server.activity.counters.datagrams_in;
+        let room = (seen + AHEAD).saturating_sub(sent).min(SENT - sent);
+        for i in 0..room {
+            sender
+                .send_to(&[b'0' + ((sent + i) % 10) as u8], to)
+                .expect("send");
+        }
+        sent += room;
+        h.step();
+        if room == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "timed out after sending {sent} datagrams"
+        );
+    }
+    step_until(&mut h, started, "every datagram is read and drained", |h| {
+        let a = &h.state().udp_server.activity;
+        a.counters.datagrams_in >= SENT && a.log.totals().pieces_in >= SENT
+    });
+    let drops = kernel_udp_drops()
+        .zip(drops_before)
+        .map(|(after, before)| after - before);
+
+    let a = &h.state().udp_server.activity;
+    // Received + not shown = sent: every one is counted, whether the log listed it or not.
+    assert_eq!(
+        a.counters.datagrams_in, SENT,
+        "kernel drops during the test: {drops:?}"
+    );
+    assert_eq!(a.counters.bytes_in, SENT);
+    assert_eq!(a.log.totals().pieces_in, SENT);
+    assert_eq!(a.log.totals().bytes_in, SENT);
+    // The log kept within its budget and says how many entries it hid.
+    let (kept, hidden) = (a.log.len(), a.log.hidden());
+    assert!(
+        kept <= 100_000,
+        "the log keeps at most 100,000 entries, not {kept}"
+    );
+    assert!(
+        hidden >= SENT - kept as u64,
+        "{hidden} hidden + {kept} kept cover the {SENT} datagrams"
+    );
+    let says = format!("{hidden} older entries hidden");
+    step_until(&mut h, started, &says, |h| {
+        h.query_all_by_label_contains(&says).next().is_some()
+    });
+    assert!(a_row_shows(&h, "◀ in"), "the newest datagrams are listed");
+}
+
+fn a_row_shows(h: &Harness<'_, SocketLabApp>, part: &str) -> bool {
+    texts(h).iter().any(|t| t.contains(part))
+}
