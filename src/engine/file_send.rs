@@ -226,6 +226,12 @@ impl Progress {
             let take = data.len().min(PREVIEW_BYTES - self.preview.len());
             self.preview.extend_from_slice(&data[..take]);
         }
+        self.tick(sink);
+    }
+
+    /// Reports progress if the last report is old enough; also called while a send waits for a
+    /// peer that does not read, so the owner sees the send stall (0 bytes/s) instead of silence.
+    pub(crate) fn tick(&mut self, sink: &EventSink) {
         if self.last_report.elapsed() >= PROGRESS_INTERVAL {
             self.last_report = Instant::now();
             // Progress is only a view: when the owner is behind, skip it rather than wait.

@@ -770,6 +770,7 @@ fn send_file(
                         progress.finish(&ctx.sink, FileStage::Cancelled);
                         return true;
                     }
+                    progress.tick(&ctx.sink);
                 }
                 Err(e) => return file_send_failed(ctx, &source.path, progress, &e),
             }
