@@ -775,8 +775,6 @@ pub const DATAGRAM_GAP: &str = "Pause between datagrams (µs)";
 pub const DATAGRAM_GAP_HINT: &str = "Wait this long after each datagram (0 to 1,000,000 µs), so a receiver that reads slower than we send does not lose datagrams.";
 /// The file field is empty.
 pub const FILE_NEEDS_PATH: &str = "Type the path of a file, or choose one.";
-/// A UDP file send needs a socket first.
-pub const SEND_FILE_NEEDS_SOCKET: &str = "Open the socket first (Send a message, or Open socket).";
 
 /// The progress bar's text.
 pub fn file_progress(sent: u64, total: u64, rate: Option<f64>) -> String {
