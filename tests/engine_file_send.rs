@@ -424,3 +424,48 @@ fn udp_refuses_impossible_datagram_sizes_and_oversized_files() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tcp_server_sends_a_file_to_every_client_and_to_one() {
+    let dir = scratch("server");
+    let source = dir.join("greeting.bin");
+    let data = pattern(200_000);
+    std::fs::write(&source, &data).unwrap();
+    let server = engine::tcp_server::start(TcpServerConfig::default(), noop_waker());
+    let addr = bound_addr(&server);
+    let mut first = std::net::TcpStream::connect(addr).unwrap();
+    let (id_first, _, _) = connected(&server);
+    let mut second = std::net::TcpStream::connect(addr).unwrap();
+    connected(&server);
+    for stream in [&first, &second] {
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    }
+    server
+        .send(TcpServerCommand::SendFileToAll(source.clone()))
+        .unwrap();
+    for stream in [&mut first, &mut second] {
+        let mut got = vec![0; data.len()];
+        stream.read_exact(&mut got).unwrap();
+        assert!(got == data);
+    }
+    // Each client's send is reported on its own, to its own address.
+    let mut finished = Vec::new();
+    while finished.len() < 2 {
+        let (_, last) = until_file_end(&server);
+        assert_eq!(last.stage, FileStage::Finished);
+        finished.push(last.conn.unwrap());
+    }
+    finished.sort_unstable();
+    assert_eq!(finished, [id_first, id_first + 1]);
+
+    server
+        .send(TcpServerCommand::SendFileTo(id_first, source.clone()))
+        .unwrap();
+    let mut got = vec![0; data.len()];
+    first.read_exact(&mut got).unwrap();
+    assert!(got == data);
+    let (_, last) = until_file_end(&server);
+    assert_eq!(last.conn, Some(id_first));
+    assert_eq!(server.counters().bytes_out, 3 * data.len() as u64);
+    let _ = std::fs::remove_dir_all(&dir);
+}
