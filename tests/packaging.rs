@@ -266,9 +266,15 @@ fn deb_assets_exist_or_are_built_by_the_packaging_scripts() {
         );
     }
     // The native file dialogs: libdbus-1 (dlopen) and a portal with a file chooser; zenity is
-    // the fallback. Typing a path works without them, so they are not Depends.
+    // the fallback. CJK text: a font found through fontconfig (dlopen). Typing a path works
+    // without them, and other text draws with the bundled fonts, so they are not Depends.
     let recommends = deb["recommends"].as_str().expect("recommends is a string");
-    for package in ["libdbus-1-3", "xdg-desktop-portal"] {
+    for package in [
+        "libdbus-1-3",
+        "xdg-desktop-portal",
+        "libfontconfig1",
+        "fonts-noto-cjk",
+    ] {
         assert!(
             recommends.contains(package),
             "Recommends lacks {package}: {recommends}"
