@@ -469,3 +469,38 @@ fn tcp_server_sends_a_file_to_every_client_and_to_one() {
     assert_eq!(server.counters().bytes_out, 3 * data.len() as u64);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn abort_during_a_stalled_file_ends_it_as_our_doing_not_the_peers() {
+    let dir = scratch("abort");
+    let source = dir.join("big.bin");
+    let file = std::fs::File::create(&source).unwrap();
+    file.set_len(256 * 1024 * 1024).unwrap();
+    drop(file);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client =
+        engine::tcp_client::start(TcpClientConfig::new("127.0.0.1", addr.port()), noop_waker());
+    let (_peer, _) = listener.accept().unwrap(); // never reads
+    connected(&client);
+    client.send(TcpClientCommand::SendFile(source)).unwrap();
+    wait(&client, "progress", |e| {
+        file_event(e).is_some_and(|f| f.stage == FileStage::Progress && f.sent > 0)
+    });
+    client.send(TcpClientCommand::Abort).unwrap();
+    let (_, last) = until_file_end(&client);
+    let FileStage::Failed(error) = &last.stage else {
+        panic!("{last:?}");
+    };
+    let sentence = error.plain_sentence();
+    assert!(
+        sentence.contains("was closed while the file was being sent"),
+        "{sentence}"
+    );
+    assert!(!sentence.contains("went away"), "{sentence}");
+    assert_eq!(client.counters().bytes_out, last.sent);
+    wait(&client, "the session's end", |e| {
+        matches!(e.kind, EventKind::Stopped { .. })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}

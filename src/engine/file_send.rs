@@ -9,8 +9,9 @@
 //!
 //! Cancel ([`crate::engine::Session::cancel_file_sends`]) raises a generation counter that the
 //! sending thread checks between chunks, and while a send waits for a peer that does not read (the
-//! socket's send timeout wakes it every [`SEND_WAIT`]), so it takes effect promptly and the session
-//! stays usable.
+//! socket's send timeout wakes it every [`SEND_WAIT`]; not on Windows, where a timed-out send
+//! leaves the socket undefined, so there Cancel acts at the next chunk), so it takes effect
+//! promptly and the session stays usable.
 //!
 //! UDP rule: a file is split into datagrams of a chosen size (1 to 65,507 bytes over IPv4, 65,527
 //! over IPv6), and a file larger than [`UDP_FILE_LIMIT`] is refused: UDP neither retransmits nor

@@ -17,7 +17,7 @@ use socket2::Socket;
 
 use super::autoreply::AutoReplyView;
 use super::capture::CaptureWriter;
-use super::error::{EngineError, Op, classify};
+use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::file_send::{
     CancelToken, FILE_CHUNK, FileSource, FileStage, Progress, SEND_WAIT, file_error,
@@ -673,7 +673,9 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
                 ok
             }
             WriteOp::File(source, token) => {
-                if !send_timeout_set {
+                // Windows leaves a socket in an undefined state after a send timeout, so there
+                // Cancel waits for the next chunk (or for Close/Abort, which always work).
+                if !send_timeout_set && cfg!(not(windows)) {
                     send_timeout_set = true;
                     let _ = super::options::set_option(
                         &ctx.sink,
@@ -788,14 +790,16 @@ fn file_send_failed(
     progress: Progress,
     e: &std::io::Error,
 ) -> bool {
-    let error = file_error(
-        "send",
-        path,
-        ctx.peer,
-        progress.sent(),
-        classify(e),
-        e.to_string(),
-    );
+    // When we are closing (Close, Abort, Stop), the failed write is our own doing: say so,
+    // rather than blame the peer.
+    let (class, message) = match ctx.state.closing() {
+        Some(reason) => (
+            ErrorClass::Other,
+            format!("the connection was closed while the file was being sent ({reason})"),
+        ),
+        None => (classify(e), e.to_string()),
+    };
+    let error = file_error("send", path, ctx.peer, progress.sent(), class, message);
     progress.finish(&ctx.sink, FileStage::Failed(error));
     if ctx.state.closing().is_none() {
         ctx.sink.call(
