@@ -56,6 +56,8 @@ fn typed_path_sends_the_whole_file_and_logs_one_summary() {
     assert!(got == data, "the peer got the file as it is on disk");
 
     wait_for_row(&mut h, &["firmware.bin", "sent completely", "300000 bytes"]);
+    // The transcript sums the file's writes up in one line.
+    wait_for_row(&mut h, &["send() × 5 → 300000 bytes of", "firmware.bin"]);
     let counters = h.state().tcp_client.activity.counters;
     assert_eq!(counters.bytes_out, data.len() as u64);
     // One row stands for the whole file (not one per 64 KiB write), and the totals are exact.

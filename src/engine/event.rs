@@ -177,6 +177,23 @@ impl EventKind {
                 data.len(),
                 data.len()
             )),
+            // A file's many writes are one line, when it ends: what the calls added up to.
+            EventKind::FileSend(file) if file.is_final() => Some(format!(
+                "{}() × {} → {} bytes of {} ({})",
+                if file.conn.is_some() {
+                    "send"
+                } else {
+                    "sendto"
+                },
+                file.pieces,
+                file.sent,
+                file.path.display(),
+                match &file.stage {
+                    super::file_send::FileStage::Cancelled => "cancelled",
+                    super::file_send::FileStage::Failed(_) => "failed",
+                    _ => "whole file",
+                }
+            )),
             _ => None,
         }
     }
