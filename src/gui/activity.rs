@@ -182,6 +182,7 @@ impl Activity {
                 self.error = Some(sentence);
             }
             EventKind::Stopped { reason } => {
+                self.files.observe(event);
                 if let Some(e) = failure(reason) {
                     self.error = Some(e.plain_sentence());
                 }

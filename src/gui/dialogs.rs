@@ -171,3 +171,40 @@ pub fn remembered_dialog_button(
     ui.data_mut(|d| d.insert_temp(id, slot));
     problem
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without a desktop (no display, no session bus: CI, a server over ssh) no dialog can open:
+    /// the answer comes back at once as "unavailable", with the sentence that says to type the
+    /// path. Skipped where a desktop exists, since a real dialog would wait for a person.
+    #[test]
+    fn without_a_desktop_the_dialog_says_to_type_the_path() {
+        let desktop = ["DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        if desktop || !cfg!(target_os = "linux") {
+            eprintln!("a desktop may be present: not opening a real dialog");
+            return;
+        }
+        let dialog = PendingDialog::open(
+            DialogKind::Open {
+                title: "test".to_owned(),
+            },
+            || {},
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let outcome = loop {
+            if let Some(outcome) = dialog.poll() {
+                break outcome;
+            }
+            assert!(Instant::now() < deadline, "the dialog never answered");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(
+            outcome,
+            DialogOutcome::Unavailable(t::DIALOG_UNAVAILABLE.to_owned())
+        );
+    }
+}

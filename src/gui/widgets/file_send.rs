@@ -85,8 +85,16 @@ impl FileSends {
 
     /// Follows the engine's file events.
     pub fn observe(&mut self, event: &Event) {
-        let EventKind::FileSend(file) = &event.kind else {
-            return;
+        let file = match &event.kind {
+            EventKind::FileSend(file) => file,
+            // Every send reports its end before the session's; should one not have (a worker
+            // that failed), the bar must not outlive the session.
+            EventKind::Stopped { .. } => {
+                self.running.clear();
+                self.samples.clear();
+                return;
+            }
+            _ => return,
         };
         let key = (file.conn, file.to);
         if file.is_final() {
