@@ -425,9 +425,11 @@ impl<C: Send + 'static> Session<C> {
         let _ = self.stop.try_send(());
     }
 
-    /// Cancels every file send of this session that is running or queued now (later ones are not
-    /// affected). Takes effect between chunks, within about 100 ms even while the peer does not
-    /// read; each cancelled send ends with a `FileSend` event of stage `Cancelled`.
+    /// Cancels every file send of this session that is running, or that the session's thread has
+    /// already queued (a `SendFile` command still waiting in the command queue, and later ones, are
+    /// not affected). Acts at once, without a command: the sending thread sees it between chunks,
+    /// and within about 100 ms while the peer does not read (Windows: at the next chunk). Each
+    /// cancelled send ends with a `FileSend` event of stage `Cancelled`.
     pub fn cancel_file_sends(&self) {
         self.shared.file_cancel.fetch_add(1, Ordering::AcqRel);
     }
