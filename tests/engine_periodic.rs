@@ -68,7 +68,8 @@ fn tcp_periodic_send_stops_when_asked() {
             None,
         )
         .unwrap();
-    assert_eq!(receive_bytes(&server, 100).len(), 100);
+    // At least 100: one read may hold two messages, so the count can pass 100 by one message.
+    assert!(receive_bytes(&server, 100).len() >= 100);
     client.stop_periodic();
     let status = client.periodic();
     assert!(status.is_none());

@@ -265,6 +265,27 @@ fn deb_assets_exist_or_are_built_by_the_packaging_scripts() {
             "Depends lacks {library}: {depends}"
         );
     }
+    // The native file dialogs: libdbus-1 (dlopen) and a portal with a file chooser; zenity is
+    // the fallback. CJK text: a font found through fontconfig (dlopen). Typing a path works
+    // without them, and other text draws with the bundled fonts, so they are not Depends.
+    let recommends = deb["recommends"].as_str().expect("recommends is a string");
+    for package in [
+        "libdbus-1-3",
+        "xdg-desktop-portal",
+        "libfontconfig1",
+        "fonts-noto-cjk",
+    ] {
+        assert!(
+            recommends.contains(package),
+            "Recommends lacks {package}: {recommends}"
+        );
+        assert!(!depends.contains(package), "{package} is not required");
+    }
+    let suggests = deb["suggests"].as_str().expect("suggests is a string");
+    assert!(
+        suggests.contains("zenity"),
+        "Suggests lacks zenity: {suggests}"
+    );
 }
 
 /// Keys of cargo-packager 0.11's configuration that this project uses or may use: the packager

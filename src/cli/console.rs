@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::{CommonArgs, EXIT_NETWORK, Failure, OutputMode};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
-use crate::engine::{CloseReason, CounterSnapshot, EngineError, Event, EventKind, StopReason};
+use crate::engine::{
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason,
+};
 
 /// Which role the console speaks for: it changes the wording and what counts as a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,11 +255,26 @@ impl Console {
                 // A client's connection end was reported by `Disconnected` just before.
                 StopReason::Requested | StopReason::ConnectionEnded(_) => self.release_held(),
             },
+            EventKind::FileSend(file) => {
+                if let FileStage::Failed(e) = &file.stage {
+                    eprintln!("{}", e.plain_sentence());
+                } else if file.is_final() {
+                    eprintln!(
+                        "file {}: {:?}, {} of {} bytes sent to {}",
+                        file.path.display(),
+                        file.stage,
+                        file.sent,
+                        file.total,
+                        file.to
+                    );
+                }
+            }
             EventKind::Call(_)
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
             | EventKind::Datagrams(_)
-            | EventKind::DatagramSent { .. } => {}
+            | EventKind::DatagramSent { .. }
+            | EventKind::AutoReplyChanged(_) => {}
         }
     }
 
@@ -515,6 +532,30 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
         }
         EventKind::NotShown { datagrams, bytes } => {
             json!({"event": "not_shown", "datagrams": datagrams, "bytes": bytes})
+        }
+        EventKind::AutoReplyChanged(auto) => {
+            json!({"event": "auto_reply", "setting": format!("{auto:?}")})
+        }
+        EventKind::FileSend(file) => {
+            let mut v = json!({
+                "event": "file_send",
+                "path": file.path.display().to_string(),
+                "to": file.to.to_string(),
+                "sent": file.sent,
+                "total": file.total,
+                "pieces": file.pieces,
+                "stage": match &file.stage {
+                    FileStage::Started => "started",
+                    FileStage::Progress => "progress",
+                    FileStage::Finished => "finished",
+                    FileStage::Cancelled => "cancelled",
+                    FileStage::Failed(_) => "failed",
+                },
+            });
+            if let FileStage::Failed(e) = &file.stage {
+                error_fields(&mut v, e);
+            }
+            v
         }
         EventKind::Error(e) => {
             let mut v = json!({"event": "error"});

@@ -105,6 +105,18 @@ impl AutoReplySlot {
     }
 }
 
+/// Puts `auto` in force for the session's readers and tells the owner it is: a change is a
+/// command that the session's thread applies a moment later (on a busy machine, several
+/// milliseconds later), so whoever must know when it holds waits for the event.
+pub(crate) fn set_auto_reply(
+    sink: &super::session::EventSink,
+    shared: &super::session::SessionShared,
+    auto: AutoReply,
+) {
+    shared.auto_reply.set(auto.clone());
+    sink.emit(super::event::EventKind::AutoReplyChanged(auto));
+}
+
 /// One reader's copy of the session's auto-reply, refreshed when the slot changes.
 #[derive(Default)]
 pub(crate) struct AutoReplyView {

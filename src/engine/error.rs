@@ -148,6 +148,31 @@ pub enum EngineError {
         /// "IPv4" or "IPv6".
         family: &'static str,
     },
+    /// Sending a file failed (boxed: it is rare, and events stay small).
+    #[error(transparent)]
+    FileSend(Box<FileSendError>),
+    /// A UDP file send was asked for with a datagram size no datagram can have.
+    #[error("a datagram size of {size} bytes is not possible over {family}: choose 1 to {limit}")]
+    DatagramSize {
+        /// The size asked for.
+        size: usize,
+        /// The largest payload for this address family.
+        limit: usize,
+        /// "IPv4" or "IPv6".
+        family: &'static str,
+    },
+    /// A file is too large to be sent over UDP (see [`crate::engine::file_send::UDP_FILE_LIMIT`]).
+    #[error(
+        "the file {path} ({len} bytes) is larger than the {limit}-byte limit for sending a file over UDP"
+    )]
+    UdpFileTooLarge {
+        /// The file.
+        path: String,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A command named a TCP server client that is not connected.
     #[error("no connected client with id {id}")]
     NoSuchClient {
@@ -194,6 +219,25 @@ pub enum EngineError {
     },
 }
 
+/// Why a file send failed: `step` is what failed (`open`, `read`, `send`, `sendto`), after `sent`
+/// bytes had gone out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sending the file {path} to {to} failed at {step} after {sent} bytes: {message}")]
+pub struct FileSendError {
+    /// What failed: `open`, `read`, `send` or `sendto`.
+    pub step: &'static str,
+    /// The file.
+    pub path: String,
+    /// The receiver.
+    pub to: String,
+    /// Bytes that had gone out before the failure.
+    pub sent: u64,
+    /// The class of failure.
+    pub class: ErrorClass,
+    /// The system's message, or why the file was refused.
+    pub message: String,
+}
+
 impl EngineError {
     /// Builds an [`EngineError::Io`] from an `io::Error`, keeping its class and number.
     pub fn io(op: Op, target: impl fmt::Display, err: &io::Error) -> Self {
@@ -210,11 +254,13 @@ impl EngineError {
     pub fn class(&self) -> ErrorClass {
         match self {
             EngineError::Io { class, .. } => *class,
+            EngineError::FileSend(f) => f.class,
             EngineError::Resolve { .. } => ErrorClass::NotFound,
             EngineError::ConnectTimeout { .. } => ErrorClass::TimedOut,
-            EngineError::PayloadTooLarge { .. } | EngineError::Capture { exists: true, .. } => {
-                ErrorClass::InvalidInput
-            }
+            EngineError::PayloadTooLarge { .. }
+            | EngineError::DatagramSize { .. }
+            | EngineError::UdpFileTooLarge { .. }
+            | EngineError::Capture { exists: true, .. } => ErrorClass::InvalidInput,
             EngineError::NoSuchClient { .. }
             | EngineError::QueueFull { .. }
             | EngineError::SessionEnded
@@ -230,7 +276,14 @@ impl EngineError {
             EngineError::Io { op, .. } | EngineError::NotNow { op, .. } => Some(*op),
             EngineError::Resolve { .. } => Some(Op::GetAddrInfo),
             EngineError::ConnectTimeout { .. } => Some(Op::Connect),
-            EngineError::PayloadTooLarge { .. } => Some(Op::SendTo),
+            EngineError::PayloadTooLarge { .. }
+            | EngineError::DatagramSize { .. }
+            | EngineError::UdpFileTooLarge { .. } => Some(Op::SendTo),
+            EngineError::FileSend(f) => match f.step {
+                "send" => Some(Op::Send),
+                "sendto" => Some(Op::SendTo),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -255,6 +308,13 @@ impl EngineError {
             } => format!(
                 "That message is {len} bytes, but one UDP datagram over {family} can carry at most {limit} bytes. Send it in smaller pieces, or use TCP, which is a stream and has no such limit."
             ),
+            EngineError::FileSend(f) => file_sentence(f),
+            EngineError::DatagramSize { limit, family, .. } => format!(
+                "Choose a datagram size from 1 to {limit} bytes: one UDP datagram over {family} cannot carry more."
+            ),
+            EngineError::UdpFileTooLarge { path, len, limit } => format!(
+                "The file {path} is {len} bytes; Socket Lab sends at most {limit} bytes (64 MiB) of a file over UDP, because UDP neither resends lost datagrams nor slows down for the receiver, so a file that large almost surely arrives with holes. Send it over TCP instead."
+            ),
             EngineError::Capture {
                 path, exists: true, ..
             } => format!(
@@ -272,6 +332,37 @@ impl EngineError {
                 s
             }
         }
+    }
+}
+
+/// The sentence for a failed file send: what went wrong with the file, or with the connection
+/// after part of it had gone out.
+fn file_sentence(f: &FileSendError) -> String {
+    let FileSendError {
+        step,
+        path,
+        to,
+        sent,
+        class,
+        message,
+    } = f;
+    match (*step, class) {
+        ("open", ErrorClass::NotFound) => format!(
+            "The file {path} does not exist, so nothing was sent to {to}. Check the path, or pick the file with Send file…."
+        ),
+        ("open", ErrorClass::PermissionDenied) => format!(
+            "You may not read the file {path} (permission denied), so nothing was sent to {to}."
+        ),
+        ("open", _) => format!("The file {path} cannot be sent to {to}: {message}."),
+        ("read", _) => format!(
+            "Reading the file {path} failed after {sent} bytes had gone to {to}: {message}. The rest was not sent."
+        ),
+        (_, ErrorClass::BrokenPipe | ErrorClass::Reset) => format!(
+            "{to} went away while the file {path} was being sent: {sent} bytes had gone out, the rest was not sent ({message})."
+        ),
+        _ => format!(
+            "Sending the file {path} to {to} stopped after {sent} bytes: {step} failed ({message})."
+        ),
     }
 }
 

@@ -132,6 +132,12 @@ pub enum EventKind {
         /// How many payload bytes they carried.
         bytes: u64,
     },
+    /// A server's auto-reply setting is in force: every receive from now on is answered by it.
+    /// (A change is a command, applied by the session's own thread a moment after it is sent.)
+    AutoReplyChanged(super::autoreply::AutoReply),
+    /// A file send started, progressed, finished, was cancelled or failed (see
+    /// [`crate::engine::file_send`]). The bytes are in the counters, not in `Sent` events.
+    FileSend(Box<super::file_send::FileSendEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.
@@ -170,6 +176,23 @@ impl EventKind {
                 "sendto({} bytes, {to}) → {}",
                 data.len(),
                 data.len()
+            )),
+            // A file's many writes are one line, when it ends: what the calls added up to.
+            EventKind::FileSend(file) if file.is_final() => Some(format!(
+                "{}() × {} → {} bytes of {} ({})",
+                if file.conn.is_some() {
+                    "send"
+                } else {
+                    "sendto"
+                },
+                file.pieces,
+                file.sent,
+                file.path.display(),
+                match &file.stage {
+                    super::file_send::FileStage::Cancelled => "cancelled",
+                    super::file_send::FileStage::Failed(_) => "failed",
+                    _ => "whole file",
+                }
             )),
             _ => None,
         }

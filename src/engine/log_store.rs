@@ -138,6 +138,31 @@ impl LogStore {
         });
     }
 
+    /// Appends one row that stands for `len` bytes sent in `pieces` writes or datagrams, of which
+    /// only `preview` (the first bytes) is at hand: a file send, whose bytes never pass through
+    /// the view. The totals count all of them.
+    pub fn push_summary(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        conn: Option<ConnId>,
+        len: u64,
+        pieces: u64,
+        preview: &[u8],
+    ) {
+        self.totals.bytes_out += len;
+        self.totals.pieces_out += pieces;
+        let kept = &preview[..preview.len().min(PREVIEW_BYTES)];
+        self.push(LogEntry {
+            at,
+            direction: Direction::Out,
+            peer,
+            conn,
+            len: usize::try_from(len).unwrap_or(usize::MAX),
+            preview: kept.into(),
+        });
+    }
+
     /// Appends a note (a line of text that is not data).
     pub fn push_note(&mut self, at: SystemTime, peer: Option<SocketAddr>, text: &str) {
         self.push_data(at, Direction::Note, peer, None, text.as_bytes());

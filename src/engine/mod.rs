@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod error;
 pub mod event;
 pub mod explain;
+pub mod file_send;
 pub mod log_store;
 pub mod lookup;
 pub mod options;
@@ -30,6 +31,7 @@ pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,
     StopReason,
 };
+pub use file_send::{FileSendEvent, FileStage};
 pub use options::TcpOptions;
 pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, noop_waker};
 pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};

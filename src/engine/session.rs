@@ -178,6 +178,9 @@ pub(crate) struct SessionShared {
     pub stopping: AtomicBool,
     /// Echo or reply rules, consulted by every reader.
     pub auto_reply: AutoReplySlot,
+    /// Raised by every Cancel of file sends; a send is cancelled once it differs from the value
+    /// it started with (see [`super::file_send::CancelToken`]).
+    pub file_cancel: AtomicU64,
     /// Wakes a worker that is blocked in a call the supervisor cannot interrupt by itself
     /// (a TCP client's `connect`). Set while such a call runs.
     pub interrupt: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
@@ -420,6 +423,15 @@ impl<C: Send + 'static> Session<C> {
             interrupt();
         }
         let _ = self.stop.try_send(());
+    }
+
+    /// Cancels every file send of this session that is running, or that the session's thread has
+    /// already queued (a `SendFile` command still waiting in the command queue, and later ones, are
+    /// not affected). Acts at once, without a command: the sending thread sees it between chunks,
+    /// and within about 100 ms while the peer does not read (Windows: at the next chunk). Each
+    /// cancelled send ends with a `FileSend` event of stage `Cancelled`.
+    pub fn cancel_file_sends(&self) {
+        self.shared.file_cancel.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Takes up to `max` waiting events, oldest first, without blocking. Returns true if more are

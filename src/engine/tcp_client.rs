@@ -1,6 +1,7 @@
 //! The TCP client role: resolve, try each address until one connects, then send and receive.
 
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use socket2::{Socket, Type};
 
 use super::error::{EngineError, ErrorClass, Op};
 use super::event::{CloseReason, EventKind, Payload, StopReason};
+use super::file_send::{CancelToken, FileSource};
 use super::lookup::resolve;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
@@ -55,6 +57,9 @@ impl TcpClientConfig {
 pub enum TcpClientCommand {
     /// Send these bytes (all of them, in order with earlier sends).
     Send(Payload),
+    /// Send a whole file, in chunks, in order with the other sends (see
+    /// [`crate::engine::file_send`]).
+    SendFile(PathBuf),
     /// Half-close: send FIN after what is queued, keep receiving until the peer closes.
     ShutdownWrite,
     /// Close gracefully after what is queued.
@@ -148,6 +153,14 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
             recv(ctx.commands) -> cmd => match cmd {
                 Ok(TcpClientCommand::Send(data)) => {
                     if let Err(e) = conn.send(data) {
+                        sink.emit(EventKind::Error(e));
+                    }
+                }
+                Ok(TcpClientCommand::SendFile(path)) => {
+                    let queued = FileSource::open(&path, conn.peer()).and_then(|source| {
+                        conn.send_file(source, CancelToken::now(&ctx.shared.file_cancel))
+                    });
+                    if let Err(e) = queued {
                         sink.emit(EventKind::Error(e));
                     }
                 }

@@ -17,8 +17,11 @@ use socket2::Socket;
 
 use super::autoreply::AutoReplyView;
 use super::capture::CaptureWriter;
-use super::error::{EngineError, Op};
+use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
+use super::file_send::{
+    CancelToken, FILE_CHUNK, FileSource, FileStage, Progress, SEND_WAIT, file_error,
+};
 use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
@@ -60,6 +63,8 @@ enum WriteOp {
     Data(Payload),
     /// The rest of a payload whose first `usize` bytes the supervisor already wrote.
     Rest(Payload, usize),
+    /// A whole file, in chunks, in order with the other writes.
+    File(FileSource, CancelToken),
     ShutdownWrite,
     Close(CloseReason),
 }
@@ -143,8 +148,25 @@ impl ConnCtx {
     }
 
     fn write_all(&self, stream: &mut TcpStream, data: Payload, echo: bool) -> bool {
-        let result = stream.write_all(&data);
+        let result = self.write_patiently(stream, &data);
         self.finish_write(data, echo, result)
+    }
+
+    /// `write_all` that survives the send timeout a file send sets on the socket (it exists so
+    /// Cancel can interrupt a send to a peer that does not read): a timeout only means "still
+    /// full", so it waits on, unless the connection is closing.
+    fn write_patiently(&self, stream: &mut TcpStream, data: &[u8]) -> std::io::Result<()> {
+        let mut written = 0;
+        while written < data.len() {
+            match stream.write(&data[written..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_send_timeout(&e) && self.state.closing().is_none() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Counts and reports a finished write (`Sent`), or reports its failure and closes.
@@ -365,6 +387,26 @@ impl Connection {
         self.queue(WriteOp::Data(data))
     }
 
+    /// Queues a file for the writer: it goes out in chunks, in order with the other sends.
+    pub(crate) fn send_file(
+        &mut self,
+        source: FileSource,
+        token: CancelToken,
+    ) -> Result<(), EngineError> {
+        if self.ctx.stats.write_shut.load(Ordering::Acquire) {
+            return Err(EngineError::NotNow {
+                op: Op::Send,
+                why: "sending was already shut down on this connection".to_owned(),
+            });
+        }
+        self.queue(WriteOp::File(source, token))
+    }
+
+    /// The peer's address.
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.ctx.peer
+    }
+
     /// Half-close: after what is queued has gone out, send FIN and keep reading.
     pub(crate) fn shutdown_write(&mut self) -> Result<(), EngineError> {
         if self.writer.is_some() {
@@ -583,7 +625,7 @@ fn read_loop(
             .and_then(|auto| auto.reply_for(&data))
             .map(|reply| {
                 let payload = Payload::from(reply);
-                let result = stream.write_all(&payload);
+                let result = ctx.write_patiently(&mut stream, &payload);
                 (payload, result)
             });
         if !ctx.sink.emit(EventKind::Received {
@@ -602,6 +644,7 @@ fn read_loop(
 }
 
 fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
+    let mut send_timeout_set = false;
     loop {
         let op = select! {
             recv(ops) -> op => match op { Ok(op) => op, Err(_) => return },
@@ -624,8 +667,27 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
             }
             WriteOp::Rest(data, written) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let result = stream.write_all(&data[written..]);
+                let result = ctx.write_patiently(&mut stream, &data[written..]);
                 let ok = ctx.finish_write(data, false, result);
+                ctx.state.writer_busy.store(false, Ordering::Release);
+                ok
+            }
+            WriteOp::File(source, token) => {
+                // Windows leaves a socket in an undefined state after a send timeout, so there
+                // Cancel waits for the next chunk (or for Close/Abort, which always work).
+                if !send_timeout_set && cfg!(not(windows)) {
+                    send_timeout_set = true;
+                    let _ = super::options::set_option(
+                        &ctx.sink,
+                        Some(ctx.id),
+                        &ctx.peer,
+                        "SO_SNDTIMEO",
+                        format!("{} ms", SEND_WAIT.as_millis()),
+                        stream.set_write_timeout(Some(SEND_WAIT)),
+                    );
+                }
+                ctx.state.writer_busy.store(true, Ordering::Release);
+                let ok = send_file(ctx, &mut stream, source, token);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
             }
@@ -643,6 +705,117 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
             return;
         }
     }
+}
+
+/// Streams a file to the connection in chunks; returns false when the connection failed.
+/// The counters grow with every `send` that returned, so they are exact even when the send
+/// is cancelled or fails in the middle of a chunk.
+fn send_file(
+    ctx: &ConnCtx,
+    stream: &mut TcpStream,
+    mut source: FileSource,
+    token: CancelToken,
+) -> bool {
+    let counters = &ctx.shared.counters;
+    let mut progress = Progress::start(&ctx.sink, Some(ctx.id), ctx.peer, &source);
+    let cancelled = || token.is_cancelled(&ctx.shared.file_cancel);
+    let mut buf = vec![0; FILE_CHUNK];
+    loop {
+        if cancelled() {
+            progress.finish(&ctx.sink, FileStage::Cancelled);
+            return true;
+        }
+        let n = match source.fill(&mut buf) {
+            Ok(0) => {
+                progress.finish(&ctx.sink, FileStage::Finished);
+                return true;
+            }
+            Ok(n) => n,
+            Err(e) => {
+                let error = file_error(
+                    "read",
+                    &source.path,
+                    ctx.peer,
+                    progress.sent(),
+                    classify(&e),
+                    e.to_string(),
+                );
+                progress.finish(&ctx.sink, FileStage::Failed(error));
+                return true;
+            }
+        };
+        let mut written = 0;
+        while written < n {
+            match stream.write(&buf[written..n]) {
+                Ok(0) => {
+                    return file_send_failed(
+                        ctx,
+                        &source.path,
+                        progress,
+                        &ErrorKind::WriteZero.into(),
+                    );
+                }
+                Ok(w) => {
+                    add(&counters.bytes_out, w);
+                    add(&ctx.stats.bytes_out, w);
+                    progress.advance(&ctx.sink, &buf[written..written + w], false);
+                    written += w;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_send_timeout(&e) && ctx.state.closing().is_none() => {
+                    if cancelled() {
+                        if written > 0 {
+                            add(&counters.writes, 1);
+                            add(&ctx.stats.writes, 1);
+                            progress.count_piece();
+                        }
+                        progress.finish(&ctx.sink, FileStage::Cancelled);
+                        return true;
+                    }
+                    progress.tick(&ctx.sink);
+                }
+                Err(e) => return file_send_failed(ctx, &source.path, progress, &e),
+            }
+        }
+        add(&counters.writes, 1);
+        add(&ctx.stats.writes, 1);
+        progress.count_piece();
+    }
+}
+
+/// Reports a file send that the connection ended (the peer went away, or we closed), and closes.
+fn file_send_failed(
+    ctx: &ConnCtx,
+    path: &std::path::Path,
+    progress: Progress,
+    e: &std::io::Error,
+) -> bool {
+    // When we are closing (Close, Abort, Stop), the failed write is our own doing: say so,
+    // rather than blame the peer.
+    let (class, message) = match ctx.state.closing() {
+        Some(reason) => (
+            ErrorClass::Other,
+            format!("the connection was closed while the file was being sent ({reason})"),
+        ),
+        None => (classify(e), e.to_string()),
+    };
+    let error = file_error("send", path, ctx.peer, progress.sent(), class, message);
+    progress.finish(&ctx.sink, FileStage::Failed(error));
+    if ctx.state.closing().is_none() {
+        ctx.sink.call(
+            Some(ctx.id),
+            Op::Send,
+            format!("{FILE_CHUNK} bytes"),
+            Err(e.to_string()),
+        );
+        ctx.close_now(CloseReason::Failed(EngineError::io(Op::Send, ctx.peer, e)));
+    }
+    false
+}
+
+/// True for the error a socket send timeout gives (EAGAIN on Unix, WSAETIMEDOUT on Windows).
+fn is_send_timeout(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 /// One `send` that does not wait for room in the send buffer. Where the system has no such flag

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,10 +13,11 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, select, unbounded};
 use socket2::{Socket, Type};
 
-use super::autoreply::AutoReply;
+use super::autoreply::{AutoReply, set_auto_reply};
 use super::capture::CaptureConfig;
 use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
+use super::file_send::{CancelToken, FileSource};
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address, self_address,
     set_option,
@@ -83,6 +85,10 @@ pub enum TcpServerCommand {
     SendTo(ConnId, Payload),
     /// Send the same bytes to every connected client.
     SendToAll(Payload),
+    /// Send a whole file to one client, in chunks, in order with its other sends.
+    SendFileTo(ConnId, PathBuf),
+    /// Send a whole file to every connected client (each reads the file for itself).
+    SendFileToAll(PathBuf),
     /// Half-close one client: FIN after what is queued, keep reading.
     ShutdownWrite(ConnId),
     /// Close one client gracefully.
@@ -331,6 +337,31 @@ impl Supervisor<'_> {
                 }
                 Ok(())
             }
+            TcpServerCommand::SendFileTo(id, path) => {
+                let token = CancelToken::now(&self.shared.file_cancel);
+                self.conn(id).and_then(|c| {
+                    let source = FileSource::open(&path, c.peer())?;
+                    c.send_file(source, token)
+                })
+            }
+            TcpServerCommand::SendFileToAll(path) => {
+                let token = CancelToken::now(&self.shared.file_cancel);
+                if self.conns.is_empty() {
+                    Err(EngineError::NotNow {
+                        op: Op::Send,
+                        why: "no client is connected".to_owned(),
+                    })
+                } else {
+                    for conn in self.conns.values_mut() {
+                        let queued = FileSource::open(&path, conn.peer())
+                            .and_then(|source| conn.send_file(source, token));
+                        if let Err(e) = queued {
+                            self.sink.emit(EventKind::Error(e));
+                        }
+                    }
+                    Ok(())
+                }
+            }
             TcpServerCommand::ShutdownWrite(id) => {
                 self.conn(id).and_then(Connection::shutdown_write)
             }
@@ -339,13 +370,15 @@ impl Supervisor<'_> {
             }
             TcpServerCommand::Abort(id) => self.conn(id).map(Connection::abort),
             TcpServerCommand::SetEcho(on) => {
-                self.shared
-                    .auto_reply
-                    .set(if on { AutoReply::Echo } else { AutoReply::Off });
+                set_auto_reply(
+                    self.sink,
+                    self.shared,
+                    if on { AutoReply::Echo } else { AutoReply::Off },
+                );
                 Ok(())
             }
             TcpServerCommand::SetAutoReply(auto) => {
-                self.shared.auto_reply.set(auto);
+                set_auto_reply(self.sink, self.shared, auto);
                 Ok(())
             }
             TcpServerCommand::SetMaxClients(limit) => {

@@ -7,17 +7,22 @@
 
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, UdpSocket};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{bounded, select};
 use socket2::{Socket, Type};
 
-use super::autoreply::{AutoReply, AutoReplyView};
+use super::autoreply::{AutoReply, AutoReplyView, set_auto_reply};
 use super::capture::{CaptureConfig, CaptureWriter};
 use super::error::{EngineError, Op};
 use super::event::{DatagramBatch, EventKind, Payload, StopReason};
+use super::file_send::{
+    CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_datagram_size, file_error,
+};
 use super::lookup::resolve;
 use super::options::{
     apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
@@ -172,6 +177,20 @@ pub enum UdpCommand {
     SetEcho(bool),
     /// Server: echo, reply by rules, or stop replying on our own.
     SetAutoReply(AutoReply),
+    /// Send a file split into datagrams of `datagram_size` bytes (the last one may be shorter),
+    /// from a thread of its own so the session keeps taking commands. See
+    /// [`crate::engine::file_send`] for the limits.
+    SendFile {
+        /// The file.
+        path: PathBuf,
+        /// Payload bytes per datagram: 1 to 65,507 (IPv4) or 65,527 (IPv6).
+        datagram_size: usize,
+        /// The receiver; `None` means the client's target (a server must name one).
+        to: Option<SocketAddr>,
+        /// A pause after each datagram, so a receiver that reads slower than we send is not
+        /// flooded (UDP has no flow control). Zero sends as fast as the socket takes them.
+        gap: Duration,
+    },
 }
 
 /// A running UDP session (client or server).
@@ -361,11 +380,28 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
         socket: &socket,
         connected: connected_peer.is_some(),
     };
+    let mut file_thread: Option<JoinHandle<()>> = None;
     let reason = loop {
         select! {
             recv(ctx.commands) -> cmd => {
                 let Ok(cmd) = cmd else { break StopReason::Requested };
                 let result = match cmd {
+                    UdpCommand::SendFile { path, datagram_size, to, gap } => {
+                        let to = to.or(setup.target);
+                        match to {
+                            Some(to) => start_file_send(
+                                ctx,
+                                &socket,
+                                connected_peer.is_some(),
+                                &mut file_thread,
+                                FileJob { path, datagram_size, to, gap },
+                            ),
+                            None => Err(EngineError::NotNow {
+                                op: Op::SendTo,
+                                why: "a server has no fixed target; choose an address to send the file to".to_owned(),
+                            }),
+                        }
+                    }
                     UdpCommand::Send(data) => match setup.target {
                         Some(to) => sender.send(to, &data),
                         None => Err(EngineError::NotNow {
@@ -382,11 +418,11 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         }),
                     },
                     UdpCommand::SetEcho(on) => {
-                        ctx.shared.auto_reply.set(if on { AutoReply::Echo } else { AutoReply::Off });
+                        set_auto_reply(sink, &ctx.shared, if on { AutoReply::Echo } else { AutoReply::Off });
                         Ok(())
                     }
                     UdpCommand::SetAutoReply(auto) => {
-                        ctx.shared.auto_reply.set(auto);
+                        set_auto_reply(sink, &ctx.shared, auto);
                         Ok(())
                     }
                 };
@@ -408,6 +444,10 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
     ctx.shared.stopping.store(true, Ordering::Release);
     wake_reader(&socket, local, connected_peer.is_some());
     if let Some(handle) = reader {
+        let _ = handle.join();
+    }
+    // The file thread looks at `stopping` between datagrams and ends with `Cancelled`.
+    if let Some(handle) = file_thread {
         let _ = handle.join();
     }
     drop(socket);
@@ -434,6 +474,130 @@ fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
     };
     if let Ok(waker) = UdpSocket::bind(from) {
         let _ = waker.send_to(&[], self_address(local));
+    }
+}
+
+/// A UDP file send as asked for.
+struct FileJob {
+    path: PathBuf,
+    datagram_size: usize,
+    to: SocketAddr,
+    gap: Duration,
+}
+
+/// Checks the request and starts the file's thread. One file at a time per session: two would
+/// interleave their datagrams, which no receiver could tell apart.
+fn start_file_send(
+    ctx: &WorkerCtx<UdpCommand>,
+    socket: &UdpSocket,
+    connected: bool,
+    file_thread: &mut Option<JoinHandle<()>>,
+    job: FileJob,
+) -> Result<(), EngineError> {
+    if file_thread.as_ref().is_some_and(|h| !h.is_finished()) {
+        return Err(EngineError::NotNow {
+            op: Op::SendTo,
+            why: "a file is being sent already; cancel it or wait until it has gone out".to_owned(),
+        });
+    }
+    if let Some(done) = file_thread.take() {
+        let _ = done.join();
+    }
+    check_datagram_size(job.datagram_size, &job.to)?;
+    let source = FileSource::open(&job.path, job.to)?;
+    if source.total > UDP_FILE_LIMIT {
+        return Err(EngineError::UdpFileTooLarge {
+            path: job.path.display().to_string(),
+            len: source.total,
+            limit: UDP_FILE_LIMIT,
+        });
+    }
+    let clone = socket
+        .try_clone()
+        .map_err(|e| EngineError::io(Op::Socket, job.to, &e))?;
+    let token = CancelToken::now(&ctx.shared.file_cancel);
+    let sink = ctx.sink.clone();
+    let shared = Arc::clone(&ctx.shared);
+    *file_thread = spawn_worker(
+        format!("udp-file-send {}", job.to),
+        &ctx.sink,
+        move || send_datagrams(&sink, &shared, &clone, connected, source, &job, token),
+        EventKind::Error,
+    );
+    Ok(())
+}
+
+/// Sends the file as datagrams of `job.datagram_size` bytes, counting each as it goes out.
+fn send_datagrams(
+    sink: &EventSink,
+    shared: &SessionShared,
+    socket: &UdpSocket,
+    connected: bool,
+    mut source: FileSource,
+    job: &FileJob,
+    token: CancelToken,
+) {
+    let to = job.to;
+    let mut progress = Progress::start(sink, None, to, &source);
+    let mut buf = vec![0_u8; job.datagram_size];
+    loop {
+        if token.is_cancelled(&shared.file_cancel) || shared.is_stopping() {
+            return progress.finish(sink, FileStage::Cancelled);
+        }
+        let n = match source.fill(&mut buf) {
+            Ok(0) => return progress.finish(sink, FileStage::Finished),
+            Ok(n) => n,
+            Err(e) => {
+                let error = file_error(
+                    "read",
+                    &source.path,
+                    to,
+                    progress.sent(),
+                    super::error::classify(&e),
+                    e.to_string(),
+                );
+                return progress.finish(sink, FileStage::Failed(error));
+            }
+        };
+        let data = &buf[..n];
+        let (step, result) = if connected {
+            (
+                "send",
+                retry_would_block(&shared.stopping, || socket.send(data)),
+            )
+        } else {
+            (
+                "sendto",
+                retry_would_block(&shared.stopping, || socket.send_to(data, to)),
+            )
+        };
+        match result {
+            Ok(_) => {
+                add(&shared.counters.datagrams_out, 1);
+                add(&shared.counters.bytes_out, n);
+                progress.advance(sink, data, true);
+            }
+            Err(e) => {
+                sink.call(
+                    None,
+                    if connected { Op::Send } else { Op::SendTo },
+                    format!("{n} bytes, {to}"),
+                    Err(e.to_string()),
+                );
+                let error = file_error(
+                    step,
+                    &source.path,
+                    to,
+                    progress.sent(),
+                    super::error::classify(&e),
+                    e.to_string(),
+                );
+                return progress.finish(sink, FileStage::Failed(error));
+            }
+        }
+        if !job.gap.is_zero() {
+            std::thread::sleep(job.gap);
+        }
     }
 }
 

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use crate::engine::log_store::{Direction, LogStore};
 use crate::engine::{
-    CloseReason, CounterSnapshot, EngineError, Event, EventKind, Session, StopReason,
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileSendEvent, FileStage, Session,
+    StopReason,
 };
 use crate::gui::text as t;
 use crate::gui::widgets::lines::LineAssembler;
@@ -67,6 +68,8 @@ pub struct Activity {
     pub sequence: Option<SequenceLog>,
     /// TCP tabs: received bytes as lines, for the "chunks or lines" switch.
     pub lines: Option<LineAssembler>,
+    /// Files going out, for the progress bar.
+    pub files: crate::gui::widgets::file_send::FileSends,
 }
 
 impl Activity {
@@ -154,6 +157,12 @@ impl Activity {
                 self.log
                     .push_data(at, Direction::Out, Some(*to), None, data);
             }
+            EventKind::FileSend(file) => {
+                self.files.observe(event);
+                if file.is_final() {
+                    self.file_send_ended(at, file);
+                }
+            }
             EventKind::NotShown { datagrams, bytes } => {
                 self.log.count_unseen_in(
                     *datagrams,
@@ -173,6 +182,7 @@ impl Activity {
                 self.error = Some(sentence);
             }
             EventKind::Stopped { reason } => {
+                self.files.observe(event);
                 if let Some(e) = failure(reason) {
                     self.error = Some(e.plain_sentence());
                 }
@@ -180,6 +190,41 @@ impl Activity {
                     .push_note(at, None, &t::note_stopped(&stop_text(reason)));
             }
             _ => {}
+        }
+    }
+
+    /// Logs a finished, cancelled or failed file send: a note with the outcome and the exact
+    /// totals, then one row that stands for every byte sent (it keeps the first 4 KiB).
+    fn file_send_ended(&mut self, at: std::time::SystemTime, file: &FileSendEvent) {
+        let outcome = match &file.stage {
+            FileStage::Failed(e) => {
+                self.error = Some(e.plain_sentence());
+                t::FILE_FAILED
+            }
+            FileStage::Cancelled => t::FILE_CANCELLED,
+            _ => t::FILE_FINISHED,
+        };
+        let note = t::note_file_send(
+            &file.path.display().to_string(),
+            outcome,
+            file.sent,
+            file.total,
+            file.pieces,
+            file.conn.is_none(),
+        );
+        self.log.push_note(at, Some(file.to), &note);
+        if file.sent > 0 {
+            self.log.push_summary(
+                at,
+                Some(file.to),
+                file.conn,
+                file.sent,
+                file.pieces,
+                file.preview.as_deref().unwrap_or_default(),
+            );
+        }
+        if let FileStage::Failed(e) = &file.stage {
+            self.log.push_note(at, Some(file.to), &e.plain_sentence());
         }
     }
 

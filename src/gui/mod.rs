@@ -13,6 +13,7 @@
 pub mod activity;
 pub mod app;
 pub mod demos;
+pub mod dialogs;
 pub mod guide;
 pub mod icon;
 pub mod presentation;

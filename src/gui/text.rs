@@ -755,3 +755,99 @@ pub const THROUGHPUT_OUT: &str = "out";
 pub fn throughput_totals(bytes_in: u64, bytes_out: u64) -> String {
     format!("Total: {bytes_in} bytes in, {bytes_out} bytes out (this session, exact)")
 }
+
+// ---- send a file, and the native dialogs ----
+
+/// Label of the file-to-send field.
+pub const FILE_TO_SEND: &str = "File to send";
+/// What the file field is.
+pub const FILE_TO_SEND_HINT: &str = "The file whose bytes go out, exactly as they are on disk. Type a path, or choose one with the button next to it.";
+/// Placeholder of the file field.
+pub const FILE_TO_SEND_PLACEHOLDER: &str = "/path/to/file.bin";
+/// Opens the native dialog for the file to send.
+pub const CHOOSE_FILE: &str = "Choose…";
+/// Opens the native save dialog.
+pub const CHOOSE_SAVE_FILE: &str = "Choose file…";
+/// Title of the open dialog.
+pub const CHOOSE_FILE_TITLE: &str = "Choose the file to send";
+/// Title of the log export's save dialog.
+pub const EXPORT_DIALOG_TITLE: &str = "Export the shown log rows to";
+/// Title of the capture file's save dialog.
+pub const CAPTURE_DIALOG_TITLE: &str = "Capture received bytes to";
+/// Shown when no dialog could be opened.
+pub const DIALOG_UNAVAILABLE: &str = "No file dialog could be opened (this desktop has no xdg-desktop-portal file chooser, and zenity is not installed). Type the path in the field instead.";
+/// The button that starts sending the file.
+pub const SEND_FILE: &str = "Send file";
+/// What Send file does over TCP.
+pub const SEND_FILE_TCP_HINT: &str = "Send the whole file over the connection, in order with your other messages. The engine reads and sends it in 64 KiB pieces, so even a huge file does not pass through the window.";
+/// What Send file does over UDP.
+pub const SEND_FILE_UDP_HINT: &str = "Send the file cut into datagrams of the size below (the last one may be shorter). UDP does not resend lost datagrams or slow down for the receiver: use a pause between datagrams for slow receivers, and TCP for big files (UDP sends at most 64 MiB).";
+/// Cancels the file send.
+pub const CANCEL_FILE: &str = "Cancel";
+/// What Cancel does.
+pub const CANCEL_FILE_HINT: &str = "Stop sending the file. What has gone out stays sent (the peer has it); the connection stays open.";
+/// Label of the datagram size field.
+pub const DATAGRAM_SIZE: &str = "Datagram size (bytes)";
+/// What the datagram size is.
+pub const DATAGRAM_SIZE_HINT: &str = "Payload bytes per datagram: 1 to 65,507 over IPv4, 65,527 over IPv6. 1,472 fits one Ethernet frame without IP fragmentation.";
+/// Label of the pause between datagrams.
+pub const DATAGRAM_GAP: &str = "Pause between datagrams (µs)";
+/// What the pause does.
+pub const DATAGRAM_GAP_HINT: &str = "Wait this long after each datagram (0 to 1,000,000 µs), so a receiver that reads slower than we send does not lose datagrams.";
+/// The file field is empty.
+pub const FILE_NEEDS_PATH: &str = "Type the path of a file, or choose one.";
+
+/// The progress bar's text.
+pub fn file_progress(sent: u64, total: u64, rate: Option<f64>) -> String {
+    let percent = if total == 0 {
+        100.0
+    } else {
+        sent as f64 * 100.0 / total as f64
+    };
+    let rate = rate.map_or_else(String::new, |r| format!(" · {}/s", human_bytes(r)));
+    format!("{sent} of {total} bytes · {percent:.0} %{rate}")
+}
+
+/// A rate or size with a binary unit ("1.5 MiB").
+pub fn human_bytes(n: f64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", UNITS[0])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// How a file send ended, as a log note.
+pub fn note_file_send(
+    path: &str,
+    outcome: &str,
+    sent: u64,
+    total: u64,
+    pieces: u64,
+    udp: bool,
+) -> String {
+    let unit = if udp {
+        ("datagram", "datagrams")
+    } else {
+        ("write", "writes")
+    };
+    format!(
+        "File {path}: {outcome} — {} of {} sent in {}. The log row below keeps the first 4 KiB; the counters hold every byte.",
+        plural(sent, ("byte", "bytes")),
+        plural(total, ("byte", "bytes")),
+        plural(pieces, unit)
+    )
+}
+/// Outcomes of a file send.
+pub const FILE_FINISHED: &str = "sent completely";
+/// Outcomes of a file send.
+pub const FILE_CANCELLED: &str = "cancelled";
+/// Outcomes of a file send.
+pub const FILE_FAILED: &str = "failed";

@@ -1,6 +1,7 @@
 //! The TCP client tab: connect to a host and port, send and receive, half-close, close, abort.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
 };
+use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
@@ -52,6 +54,8 @@ pub struct TcpClientSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// Send a file.
+    pub file: FileSendSettings,
 }
 
 impl Default for TcpClientSettings {
@@ -68,6 +72,7 @@ impl Default for TcpClientSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            file: FileSendSettings::default(),
         }
     }
 }
@@ -107,6 +112,10 @@ pub enum Action {
     Abort,
     /// Start or stop a periodic send.
     Repeat(PeriodicAction),
+    /// Send a file.
+    SendFile(PathBuf),
+    /// Cancel the file being sent.
+    CancelFile,
 }
 
 /// The TCP client tab's view model.
@@ -223,6 +232,12 @@ impl TcpClientTab {
             Action::Abort => {
                 self.command(TcpClientCommand::Abort);
                 self.phase = Phase::Closing;
+            }
+            Action::SendFile(path) => self.command(TcpClientCommand::SendFile(path)),
+            Action::CancelFile => {
+                if let Some(session) = &self.session {
+                    session.cancel_file_sends();
+                }
             }
             Action::Repeat(repeat) => {
                 if let Some(session) = &mut self.session {
@@ -438,6 +453,19 @@ impl TcpClientTab {
             blocked,
         ) {
             action = Some(Action::Repeat(repeat));
+        }
+        if let Some(file) = file_send_ui(
+            ui,
+            "tcp-client-file",
+            &mut self.settings.file,
+            &mut self.activity.files,
+            blocked,
+            None,
+        ) {
+            action = Some(match file {
+                FileSendAction::Send { path, .. } => Action::SendFile(path),
+                FileSendAction::Cancel => Action::CancelFile,
+            });
         }
         ui.separator();
 

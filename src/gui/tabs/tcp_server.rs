@@ -1,6 +1,7 @@
 //! The TCP server tab: listen, see clients connect, send to one or all, disconnect, echo.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use egui::Ui;
@@ -21,6 +22,7 @@ use crate::gui::widgets::fields::{
     bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
     show_errors, take_submit,
 };
+use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::{clock, log_view_filtered};
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
@@ -73,6 +75,8 @@ pub struct TcpServerSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// Send a file.
+    pub file: FileSendSettings,
 }
 
 impl Default for TcpServerSettings {
@@ -97,6 +101,7 @@ impl Default for TcpServerSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            file: FileSendSettings::default(),
         }
     }
 }
@@ -155,6 +160,10 @@ pub enum Action {
     UseInClient(SocketAddr),
     /// Start (to these clients) or stop a periodic send.
     Repeat(Target, PeriodicAction),
+    /// Send a file to these clients.
+    SendFile(Target, PathBuf),
+    /// Cancel the files being sent.
+    CancelFile,
 }
 
 /// The TCP server tab's view model.
@@ -303,6 +312,17 @@ impl TcpServerTab {
                     if let Err(e) = result {
                         self.activity.command_failed(&e);
                     }
+                }
+            }
+            Action::SendFile(Target::All, path) => {
+                self.command(TcpServerCommand::SendFileToAll(path));
+            }
+            Action::SendFile(Target::Client(id), path) => {
+                self.command(TcpServerCommand::SendFileTo(id, path));
+            }
+            Action::CancelFile => {
+                if let Some(session) = &self.session {
+                    session.cancel_file_sends();
                 }
             }
             Action::UseInClient(_) => {}
@@ -536,6 +556,19 @@ impl TcpServerTab {
             blocked,
         ) {
             action = Some(Action::Repeat(self.target, repeat));
+        }
+        if let Some(file) = file_send_ui(
+            ui,
+            "tcp-server-file",
+            &mut self.settings.file,
+            &mut self.activity.files,
+            blocked,
+            None,
+        ) {
+            action = Some(match file {
+                FileSendAction::Send { path, .. } => Action::SendFile(self.target, path),
+                FileSendAction::Cancel => Action::CancelFile,
+            });
         }
         ui.separator();
 

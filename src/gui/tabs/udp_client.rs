@@ -4,7 +4,9 @@
 //! does it explicitly (to hear datagrams before sending anything).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use egui::Ui;
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
 };
+use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
@@ -48,6 +51,8 @@ pub struct UdpClientSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// Send a file.
+    pub file: FileSendSettings,
 }
 
 impl Default for UdpClientSettings {
@@ -62,6 +67,7 @@ impl Default for UdpClientSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            file: FileSendSettings::default(),
         }
     }
 }
@@ -102,6 +108,10 @@ pub enum Action {
     Close,
     /// Start or stop a periodic send.
     Repeat(PeriodicAction),
+    /// Send a file to the target in datagrams of this size, pausing this long after each.
+    SendFile(PathBuf, usize, Duration),
+    /// Cancel the file being sent.
+    CancelFile,
 }
 
 /// The UDP client tab's view model.
@@ -192,6 +202,23 @@ impl UdpClientTab {
                 if let Some(session) = &self.session {
                     session.stop();
                     self.phase = Phase::Closing;
+                }
+            }
+            Action::SendFile(path, datagram_size, gap) => {
+                if let Some(session) = &self.session
+                    && let Err(e) = session.send(UdpCommand::SendFile {
+                        path,
+                        datagram_size,
+                        to: None,
+                        gap,
+                    })
+                {
+                    self.activity.command_failed(&e);
+                }
+            }
+            Action::CancelFile => {
+                if let Some(session) = &self.session {
+                    session.cancel_file_sends();
                 }
             }
             Action::Repeat(repeat) => {
@@ -389,6 +416,27 @@ impl UdpClientTab {
             repeat_blocked,
         ) {
             action = Some(Action::Repeat(repeat));
+        }
+        // The socket's own family is the target's: it decides the datagram size limit.
+        let family = match self.phase {
+            Phase::Ready { local, .. } => Some(local),
+            _ => None,
+        };
+        if let Some(file) = file_send_ui(
+            ui,
+            "udp-client-file",
+            &mut self.settings.file,
+            &mut self.activity.files,
+            repeat_blocked,
+            Some(family),
+        ) {
+            action = Some(match file {
+                FileSendAction::Send { path, udp } => {
+                    let (size, gap) = udp.unwrap_or((1472, Duration::ZERO));
+                    Action::SendFile(path, size, gap)
+                }
+                FileSendAction::Cancel => Action::CancelFile,
+            });
         }
         ui.separator();
 

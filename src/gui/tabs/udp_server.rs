@@ -1,7 +1,9 @@
 //! The UDP server tab: bind a port, list every datagram with its sender, reply, echo.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use egui::Ui;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,7 @@ use crate::gui::widgets::fields::{
     bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size, port_field,
     show_errors, take_submit,
 };
+use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
 use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
@@ -57,6 +60,8 @@ pub struct UdpServerSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// Send a file.
+    pub file: FileSendSettings,
 }
 
 impl Default for UdpServerSettings {
@@ -75,6 +80,7 @@ impl Default for UdpServerSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            file: FileSendSettings::default(),
         }
     }
 }
@@ -116,6 +122,10 @@ pub enum Action {
     UseInClient(SocketAddr),
     /// Start (to this address) or stop a periodic send.
     Repeat(Option<SocketAddr>, PeriodicAction),
+    /// Send a file to this address in datagrams of this size, pausing this long after each.
+    SendFile(SocketAddr, PathBuf, usize, Duration),
+    /// Cancel the file being sent.
+    CancelFile,
 }
 
 /// The UDP server tab's view model.
@@ -224,6 +234,17 @@ impl UdpServerTab {
             Action::SetEcho(on) => self.command(UdpCommand::SetEcho(on)),
             Action::SetAutoReply(auto) => self.command(UdpCommand::SetAutoReply(auto)),
             Action::SendTo(to, data) => self.command(UdpCommand::SendTo(to, data)),
+            Action::SendFile(to, path, datagram_size, gap) => self.command(UdpCommand::SendFile {
+                path,
+                datagram_size,
+                to: Some(to),
+                gap,
+            }),
+            Action::CancelFile => {
+                if let Some(session) = &self.session {
+                    session.cancel_file_sends();
+                }
+            }
             Action::Repeat(to, repeat) => {
                 if let Some(session) = &mut self.session {
                     let result = match to {
@@ -458,8 +479,26 @@ impl UdpServerTab {
             status,
             blocked,
         ) {
-            let to = reply_to.and_then(Result::ok);
+            let to = reply_to.clone().and_then(Result::ok);
             action = Some(Action::Repeat(to, repeat));
+        }
+        let to = reply_to.and_then(Result::ok);
+        if let Some(file) = file_send_ui(
+            ui,
+            "udp-server-file",
+            &mut self.settings.file,
+            &mut self.activity.files,
+            blocked,
+            Some(to),
+        ) {
+            match (file, to) {
+                (FileSendAction::Send { path, udp }, Some(to)) => {
+                    let (size, gap) = udp.unwrap_or((1472, Duration::ZERO));
+                    action = Some(Action::SendFile(to, path, size, gap));
+                }
+                (FileSendAction::Cancel, _) => action = Some(Action::CancelFile),
+                (FileSendAction::Send { .. }, None) => {}
+            }
         }
         ui.separator();
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::CaptureConfig;
 use crate::engine::error::EngineError;
+use crate::gui::dialogs::{DialogKind, remembered_dialog_button};
 use crate::gui::text as t;
 
 use super::fields::{error_line, labelled_edit};
@@ -85,6 +86,19 @@ pub fn capture_ui(
                     260.0,
                     t::CAPTURE_FILE_PLACEHOLDER,
                 );
+                let problem = remembered_dialog_button(
+                    ui,
+                    ui.scope_id().with("capture-dialog"),
+                    t::CHOOSE_SAVE_FILE,
+                    || DialogKind::Save {
+                        title: t::CAPTURE_DIALOG_TITLE.to_owned(),
+                        file_name: "capture.bin".to_owned(),
+                    },
+                    &mut settings.path,
+                );
+                if let Some(problem) = problem {
+                    error_line(ui, &problem);
+                }
             }
         });
     });

@@ -74,6 +74,8 @@ pub struct LogFilter {
     pub display_encoding: TextEncoding,
     /// Export was pressed once for an existing file: the next press replaces it.
     confirm_overwrite: Option<String>,
+    /// The export file's save dialog.
+    pub dialog: crate::gui::dialogs::DialogSlot,
     cache: MatchCache,
 }
 
@@ -305,10 +307,28 @@ pub fn log_filter_ui(ui: &mut Ui, id: &str, filter: &mut LogFilter, log: &LogSto
                     240.0,
                     "",
                 );
+                let proposed = match filter.format {
+                    ExportFormat::Text => "socketlab-log.txt",
+                    ExportFormat::Csv => "socketlab-log.csv",
+                    ExportFormat::JsonLines => "socketlab-log.jsonl",
+                };
+                crate::gui::dialogs::dialog_button(
+                    ui,
+                    &mut filter.dialog,
+                    t::CHOOSE_SAVE_FILE,
+                    || crate::gui::dialogs::DialogKind::Save {
+                        title: t::EXPORT_DIALOG_TITLE.to_owned(),
+                        file_name: proposed.to_owned(),
+                    },
+                    &mut filter.file,
+                );
                 if ui.button(t::EXPORT_SHOWN).clicked() {
                     filter.note = Some(filter.export(log, hex));
                 }
             });
+            if let Some(problem) = &filter.dialog.problem {
+                error_line(ui, problem);
+            }
             match &filter.note {
                 Some(Ok(done)) => {
                     ui.weak(done);

@@ -5,6 +5,7 @@ pub mod auto_reply;
 pub mod capture;
 pub mod checklist;
 pub mod fields;
+pub mod file_send;
 pub mod lines;
 pub mod log_filter;
 pub mod log_view;

@@ -89,6 +89,10 @@ impl Transcript {
             EventKind::Received { conn, .. }
             | EventKind::Sent { conn, .. }
             | EventKind::PeerFinished { conn, .. } => (Some(*conn), false),
+            EventKind::FileSend(file) => (
+                file.conn,
+                matches!(file.stage, crate::engine::FileStage::Failed(_)),
+            ),
             _ => (None, false),
         };
         self.lines.push_back(TranscriptLine {
