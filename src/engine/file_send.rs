@@ -266,7 +266,7 @@ impl Progress {
 }
 
 /// Checks a datagram size for a UDP file send to `to`.
-pub fn check_datagram_size(datagram_size: usize, to: &SocketAddr) -> Result<(), EngineError> {
+pub fn check_piece_size(datagram_size: usize, to: &SocketAddr) -> Result<(), EngineError> {
     let (limit, family) = super::udp::max_payload(to);
     if datagram_size == 0 || datagram_size > limit {
         return Err(EngineError::DatagramSize {

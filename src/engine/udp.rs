@@ -21,7 +21,7 @@ use super::capture::{CaptureConfig, CaptureWriter};
 use super::error::{EngineError, Op};
 use super::event::{DatagramBatch, EventKind, Payload, StopReason};
 use super::file_send::{
-    CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_datagram_size, file_error,
+    CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_piece_size, file_error,
 };
 use super::lookup::resolve;
 use super::options::{
@@ -503,7 +503,7 @@ fn start_file_send(
     if let Some(done) = file_thread.take() {
         let _ = done.join();
     }
-    check_datagram_size(job.datagram_size, &job.to)?;
+    check_piece_size(job.datagram_size, &job.to)?;
     let source = FileSource::open(&job.path, job.to)?;
     if source.total > UDP_FILE_LIMIT {
         return Err(EngineError::UdpFileTooLarge {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::file_send::check_datagram_size;
+use crate::engine::file_send::check_piece_size;
 use crate::engine::{ConnId, Event, EventKind, FileStage};
 use crate::gui::dialogs::{DialogKind, DialogSlot, dialog_button};
 use crate::gui::text as t;
@@ -157,7 +157,7 @@ pub fn parse_udp(
     let size = parse_number(&settings.datagram_size, t::DATAGRAM_SIZE, 1, 65_527)?;
     let size = usize::try_from(size).unwrap_or(usize::MAX);
     let to = to.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    check_datagram_size(size, &to).map_err(|e| e.plain_sentence())?;
+    check_piece_size(size, &to).map_err(|e| e.plain_sentence())?;
     let gap = parse_number(&settings.gap_micros, t::DATAGRAM_GAP, 0, MAX_GAP_MICROS)?;
     Ok((size, Duration::from_micros(gap)))
 }
