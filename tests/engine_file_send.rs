@@ -106,7 +106,10 @@ fn tcp_client_sends_10_mb_that_the_servers_capture_holds_byte_for_byte() {
     assert_eq!((last.sent, last.total), (TEN_MB as u64, TEN_MB as u64));
     assert_eq!(last.path, source);
     assert_eq!(last.to, addr);
-    assert_eq!(last.preview.as_deref().unwrap(), &data[..4096]);
+    assert_eq!(
+        last.preview.as_deref().unwrap(),
+        &data[..socketlab::engine::file_send::PREVIEW_BYTES]
+    );
     assert_progress_throttled(&events);
     // No `Sent` event per chunk: the file is one summary, the bytes are in the counters.
     assert!(

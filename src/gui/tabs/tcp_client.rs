@@ -8,7 +8,6 @@ use std::time::Duration;
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
@@ -22,7 +21,7 @@ use crate::gui::widgets::fields::{
 };
 use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
-use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor};
+use crate::gui::widgets::payload_editor::{EditorSettings, payload_editor, stream_editor_blocked};
 use crate::gui::widgets::periodic::{PeriodicAction, PeriodicSettings, periodic_ui, repeat_on};
 use crate::gui::widgets::saved_messages::{SavedMessages, saved_messages_ui};
 use crate::gui::widgets::throughput::throughput_ui;
@@ -426,13 +425,11 @@ impl TcpClientTab {
             Some(t::SEND_NEEDS_CONNECTION)
         } else if self.write_shut {
             Some(t::SEND_AFTER_SHUTDOWN)
-        } else if self.settings.editor.bytes().is_ok_and(|b| b.is_empty()) {
-            // A stream carries bytes, not messages: an empty send would do nothing, silently.
-            Some(EMPTY_STREAM_SEND)
         } else {
             None
         };
-        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
+        let editor_blocked = stream_editor_blocked(blocked, &self.settings.editor);
+        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, editor_blocked) {
             action = Some(Action::Send(Payload::from(bytes)));
         }
         if let Some(bytes) = saved_messages_ui(
@@ -450,7 +447,7 @@ impl TcpClientTab {
             &mut self.settings.periodic,
             &self.settings.editor,
             status,
-            blocked,
+            editor_blocked,
         ) {
             action = Some(Action::Repeat(repeat));
         }

@@ -385,11 +385,13 @@ impl UdpClientTab {
             _ => None,
         };
         let blocked = if ready || (!running && config.is_some()) {
-            too_big.as_deref()
+            None
         } else {
             Some(t::SEND_NEEDS_SOCKET)
         };
-        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked) {
+        // The editor's size decides only what sends the editor's bytes, not a saved message.
+        let editor_blocked = blocked.or(too_big.as_deref());
+        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, editor_blocked) {
             let open_with = if running { None } else { config.clone() };
             action = Some(Action::Send(open_with, Payload::from(bytes)));
         }
@@ -413,7 +415,7 @@ impl UdpClientTab {
             &mut self.settings.periodic,
             &self.settings.editor,
             status,
-            repeat_blocked,
+            repeat_blocked.or(too_big.as_deref()),
         ) {
             action = Some(Action::Repeat(repeat));
         }

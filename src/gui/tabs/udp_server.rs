@@ -451,12 +451,15 @@ impl UdpServerTab {
             (_, None) => Some(t::SEND_NEEDS_BIND),
             (None, _) => Some(t::SEND_NEEDS_TARGET),
             (Some(Err(_)), _) => Some(t::REPLY_TO_BAD),
-            (Some(Ok(_)), Some(_)) => too_big.as_deref(),
+            (Some(Ok(_)), Some(_)) => None,
         };
+        // The editor's size decides only what sends the editor's bytes (not a saved message or
+        // a file, which is split into datagrams of its own size).
+        let editor_blocked = blocked.or(too_big.as_deref());
         if let Some(Err(e)) = &reply_to {
             error_line(ui, e);
         }
-        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, blocked)
+        if let Some(bytes) = payload_editor(ui, &mut self.settings.editor, editor_blocked)
             && let Some(Ok(to)) = reply_to
         {
             action = Some(Action::SendTo(to, Payload::from(bytes)));
@@ -477,7 +480,7 @@ impl UdpServerTab {
             &mut self.settings.periodic,
             &self.settings.editor,
             status,
-            blocked,
+            editor_blocked,
         ) {
             let to = reply_to.clone().and_then(Result::ok);
             action = Some(Action::Repeat(to, repeat));

@@ -201,3 +201,18 @@ pub fn encoding_choice(
         .response
         .labelled_by(label.id);
 }
+
+/// Why the editor's bytes cannot go out on a TCP stream now: `blocked` (the connection's state),
+/// or an empty message — a stream carries bytes, not messages, so an empty send would silently do
+/// nothing. Saved messages and files are judged by `blocked` alone.
+pub fn stream_editor_blocked<'a>(
+    blocked: Option<&'a str>,
+    editor: &EditorSettings,
+) -> Option<&'a str> {
+    blocked.or_else(|| {
+        editor
+            .bytes()
+            .is_ok_and(|b| b.is_empty())
+            .then_some(crate::engine::payload::EMPTY_STREAM_SEND)
+    })
+}
