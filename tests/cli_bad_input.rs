@@ -12,6 +12,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod normal_user;
+
+use normal_user::NormalUser;
+
 /// Longest one bad-input run may take (a debug build on a busy 2-core machine).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -220,32 +224,8 @@ fn cli_bad_input_table_exit_code_and_sentence() {
 }
 
 /// True when this process runs as root (then a mode-000 file is still readable to it).
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// True when `setpriv` (util-linux) can run the `socketlab` binary as `nobody` here (it cannot
-/// when the checkout lies in a folder only root may enter, such as /root).
-fn can_run_as_nobody() -> bool {
-    Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_socketlab"))
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// An unreadable file (mode 000). Root reads everything, so as root the CLI runs as `nobody`
-/// (uid 65534) through `setpriv` (util-linux); as any other user it runs directly.
+/// (see `normal_user`).
 #[test]
 fn cli_unreadable_file_is_refused_with_permission_denied() {
     let dir = scratch("unreadable");
@@ -258,21 +238,8 @@ fn cli_unreadable_file_is_refused_with_permission_denied() {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    if is_root() && !can_run_as_nobody() {
-        // The table's /proc/self/mem case covers a file unreadable even for root.
-        eprintln!("setpriv cannot run socketlab as uid 65534 here; mode-000 case not run");
-        let _ = std::fs::remove_dir_all(&dir);
-        return;
-    }
-    let command = if is_root() {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(env!("CARGO_BIN_EXE_socketlab"))
-            .args(&args);
-        c
-    } else {
-        socketlab(&args)
-    };
+    let user = NormalUser::new();
+    let command = user.command(&args);
     let done = run(command);
     let _ = std::fs::remove_dir_all(&dir);
     check(

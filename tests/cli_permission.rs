@@ -1,14 +1,12 @@
 //! Permission denied: a port below the system's unprivileged range, as a normal user.
 //!
-//! Run as root (as CI does), the test drops to the `nobody` user with `setpriv` (util-linux) to
-//! run the command line, because root may bind any port. A copy of the binary goes to a fresh
-//! directory first: the build tree may sit under a home directory `nobody` cannot enter.
+//! Root may bind any port, so as root the command runs as `nobody` (see `normal_user`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod normal_user;
+
+use normal_user::NormalUser;
 
 /// The lowest port a normal user may bind (Linux sysctl; 1024 unless changed).
 fn unprivileged_port_start() -> u16 {
@@ -16,41 +14,6 @@ fn unprivileged_port_start() -> u16 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(1024)
-}
-
-fn is_root() -> bool {
-    // /proc/self/status "Uid:" real, effective, saved, fs.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|uid| uid == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// Runs `socketlab args…` as a normal user: ourselves, or `nobody` when we are root.
-fn run_as_normal_user(args: &[&str]) -> Output {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_socketlab"));
-    if !is_root() {
-        return Command::new(binary).args(args).output().unwrap();
-    }
-    let dir = std::env::temp_dir().join(format!("socketlab-nobody-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let copy = dir.join("socketlab");
-    std::fs::copy(&binary, &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy)
-        .args(args)
-        .env("HOME", &dir)
-        .output()
-        .expect("setpriv (util-linux) runs the command as nobody");
-    let _ = std::fs::remove_dir_all(&dir);
-    output
 }
 
 #[test]
@@ -64,7 +27,10 @@ fn a_privileged_port_as_a_normal_user_is_permission_denied_in_plain_words() {
     }
     let port = (start - 1).to_string();
     for protocol in ["tcp-listen", "udp-listen"] {
-        let output = run_as_normal_user(&[protocol, &port, "--bind", "127.0.0.1"]);
+        let output = NormalUser::new()
+            .command(&[protocol, &port, "--bind", "127.0.0.1"])
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(
             output.status.code(),
