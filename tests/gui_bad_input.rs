@@ -12,10 +12,13 @@ use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use gui_support::{click, field_value, is_disabled, open_tab, set_field, step_until, wait_for_row};
+use gui_support::{
+    click, field_value, harness_allowing_missing_glyphs, is_disabled, open_tab, set_field,
+    step_until, wait_for_row,
+};
 use socketlab::engine::encoding::{TextEncoding, encode_input};
 use socketlab::engine::payload::{InputMode, LineEnding};
-use socketlab::gui::{Settings, SocketLabApp};
+use socketlab::gui::SocketLabApp;
 
 /// What the tab's button does once the bad input is in the field.
 #[derive(Debug, Clone, Copy)]
@@ -118,21 +121,6 @@ const CASES: &[Case] = &[
     ("UDP server", Stage::Idle, &[], "Port", "-1", "-1 is not a port", Then::Disabled("Bind")),
     ("UDP server", Stage::Live, &[], "Message", "{X65528}", "That message is 65528 bytes, but one UDP datagram over IPv6 can carry at most 65527 bytes.", Then::Disabled("Send")),
 ];
-
-/// The window with every glyph allowed: the table types emoji and CJK text, which the bundled
-/// fonts may not draw (a missing glyph is not what this test is about).
-fn harness() -> Harness<'static, SocketLabApp> {
-    Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(Settings::default()),
-        )
-}
 
 fn has_label(h: &Harness<'_, SocketLabApp>, label: &str) -> bool {
     h.query_by_label(label).is_some()
@@ -237,7 +225,7 @@ fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
             .replace("{X65528}", &"x".repeat(65_528))
     };
 
-    let mut h = harness();
+    let mut h = harness_allowing_missing_glyphs();
     let mut tab = "";
     let mut stage = Stage::Idle;
     let mut ran = 0;
@@ -343,7 +331,7 @@ fn gui_empty_udp_send_is_a_zero_length_datagram_and_euro_fits_windows_1252() {
     let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
     peer.set_read_timeout(Some(gui_support::TIMEOUT))
         .expect("timeout");
-    let mut h = harness();
+    let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "UDP client");
     set_field(
         &mut h,
@@ -366,7 +354,7 @@ fn gui_empty_udp_send_is_a_zero_length_datagram_and_euro_fits_windows_1252() {
 #[test]
 fn gui_oversize_datagram_to_a_name_is_refused_once_the_socket_is_open() {
     let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let mut h = harness();
+    let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "UDP client");
     set_field(&mut h, "Host", "localhost");
     set_field(

@@ -12,25 +12,11 @@ mod gui_support;
 
 use std::sync::Arc;
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use gui_support::{open_tab, set_field};
-use socketlab::gui::{Settings, SocketLabApp};
+use gui_support::{harness, open_tab, set_field};
 
 /// GBK-encodable Chinese and Shift_JIS-encodable Japanese, as a user would paste them.
 const CJK: &str = "你好，世界 こんにちは";
-
-fn window() -> Harness<'static, SocketLabApp> {
-    Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(Settings::default()),
-        )
-}
 
 /// True when fontconfig knows a font for Chinese (Linux); elsewhere the system has one.
 fn cjk_font_installed() -> bool {
@@ -52,7 +38,7 @@ fn cjk_text_is_drawn_with_a_system_font() {
     // Without a system font, a CJK character has no glyph: the harness refuses to draw it. This
     // proves the check below can fail.
     let without = std::panic::catch_unwind(|| {
-        let mut h = window();
+        let mut h = harness();
         open_tab(&mut h, "TCP client");
         set_field(&mut h, "Message", CJK);
     });
@@ -62,7 +48,7 @@ fn cjk_text_is_drawn_with_a_system_font() {
     );
 
     // As eframe does on start (`NativeOptions::system_font_fallback`, on by default).
-    let mut h = window();
+    let mut h = harness();
     h.ctx.add_font_provider(Arc::new(
         egui_system_font_provider::SystemFontProvider::new(),
     ));

@@ -13,8 +13,10 @@ use egui::OutputCommand;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use gui_support::{click, open_tab, set_field, step_until, wait_for_row};
-use socketlab::gui::{Settings, SocketLabApp};
+use gui_support::{
+    click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, wait_for_row,
+};
+use socketlab::gui::SocketLabApp;
 
 /// What a hostile or confused peer sends: clear-screen and colour escapes, a link, a right-to-left
 /// override that would reverse what follows, and an OSC 8 terminal hyperlink.
@@ -54,19 +56,6 @@ fn assert_inert(h: &Harness<'_, SocketLabApp>, view: &str) {
     );
 }
 
-fn harness() -> Harness<'static, SocketLabApp> {
-    Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(Settings::default()),
-        )
-}
-
 /// Clicks the first row containing `part` (as a screen reader would: a wide row's centre may lie
 /// past the window's edge).
 fn click_row(h: &mut Harness<'_, SocketLabApp>, part: &str) {
@@ -84,7 +73,7 @@ fn click_row(h: &mut Harness<'_, SocketLabApp>, part: &str) {
 
 #[test]
 fn gui_received_escapes_links_and_bidi_overrides_render_as_inert_text() {
-    let mut h = harness();
+    let mut h = harness_allowing_missing_glyphs();
 
     // TCP: the log row, the lines view and the hex dump.
     open_tab(&mut h, "TCP server");

@@ -10,25 +10,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use gui_support::{
-    TIMEOUT, click, harness, open_tab, set_field, shows, step_until, type_and_enter, wait_for_text,
+    TIMEOUT, click, harness, harness_allowing_missing_glyphs, open_tab, set_field, shows,
+    step_until, type_and_enter, wait_for_text,
 };
 use socketlab::engine::{self, EventKind, UdpServerConfig, noop_waker};
 use socketlab::gui::{Settings, SocketLabApp};
-
-/// The window harness, drawing tofu for CJK characters: egui's bundled fonts have none, and this
-/// test is about the bytes on the wire, not the glyphs.
-fn cjk_harness() -> egui_kittest::Harness<'static, SocketLabApp> {
-    egui_kittest::Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .allow_missing_glyphs()
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(Settings::default()),
-        )
-}
 
 /// An engine UDP server on a free loopback port, ready.
 fn udp_server() -> (engine::UdpSession, SocketAddr) {
@@ -148,7 +134,7 @@ fn udp_client_repeats_a_message_exactly_count_times() {
 fn message_encodings_send_the_right_bytes_and_refuse_what_they_cannot_write() {
     let (server, addr) = udp_server();
 
-    let mut h = cjk_harness();
+    let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "UDP client");
     set_field(&mut h, "Port", &addr.port().to_string());
     for (encoding, text, bytes) in [
@@ -315,7 +301,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
     let pattern = dir.join("dump.bin");
 
     // Random bytes include valid UTF-8 of scripts the bundled fonts lack: tofu is expected.
-    let mut h = cjk_harness();
+    let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "TCP server");
     set_field(&mut h, "Port", "0");
     click(&mut h, "Capture to file");
@@ -363,7 +349,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
 
 #[test]
 fn the_log_decodes_received_text_in_the_chosen_encoding() {
-    let mut h = cjk_harness();
+    let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "UDP server");
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::{Harness, HarnessBuilder};
 use socketlab::gui::{Settings, SocketLabApp};
 
 /// Longest any single wait in a test may take.
@@ -15,15 +15,23 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The real window state in a headless harness: each frame drains the sessions (as `logic()`
 /// does) and draws (as `ui()` does).
 pub fn harness() -> Harness<'static, SocketLabApp> {
-    Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(Settings::default()),
-        )
+    app_harness(Harness::builder())
+}
+
+/// [`harness`] that draws a box for a character its fonts lack instead of failing: for tests
+/// about bytes (emoji, CJK) rather than glyphs.
+pub fn harness_allowing_missing_glyphs() -> Harness<'static, SocketLabApp> {
+    app_harness(Harness::builder().allow_missing_glyphs())
+}
+
+fn app_harness(builder: HarnessBuilder<SocketLabApp>) -> Harness<'static, SocketLabApp> {
+    builder.with_size([1400.0, 1000.0]).build_ui_state(
+        |ui, app: &mut SocketLabApp| {
+            app.logic(ui.ctx());
+            app.show(ui);
+        },
+        SocketLabApp::new(Settings::default()),
+    )
 }
 
 /// Steps frames until `done` says yes, sleeping a little between frames so engine threads run;
