@@ -251,6 +251,19 @@ impl Progress {
         sink.emit(self.event(stage, Some(preview)));
     }
 
+    /// Reports that `step` (`read`, `send`, `sendto`) failed with `error` and ends the send.
+    pub(crate) fn fail(self, sink: &EventSink, step: &'static str, error: &std::io::Error) {
+        let error = file_error(
+            step,
+            &self.path,
+            self.to,
+            self.sent,
+            classify(error),
+            error.to_string(),
+        );
+        self.finish(sink, FileStage::Failed(error));
+    }
+
     fn event(&self, stage: FileStage, preview: Option<Payload>) -> EventKind {
         EventKind::FileSend(Box::new(FileSendEvent {
             conn: self.conn,

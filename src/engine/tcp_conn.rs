@@ -732,15 +732,7 @@ fn send_file(
             }
             Ok(n) => n,
             Err(e) => {
-                let error = file_error(
-                    "read",
-                    &source.path,
-                    ctx.peer,
-                    progress.sent(),
-                    classify(&e),
-                    e.to_string(),
-                );
-                progress.finish(&ctx.sink, FileStage::Failed(error));
+                progress.fail(&ctx.sink, "read", &e);
                 return true;
             }
         };

@@ -21,7 +21,7 @@ use super::capture::{CaptureConfig, CaptureWriter};
 use super::error::{EngineError, Op};
 use super::event::{DatagramBatch, EventKind, Payload, StopReason};
 use super::file_send::{
-    CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_piece_size, file_error,
+    CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_piece_size,
 };
 use super::lookup::resolve;
 use super::options::{
@@ -547,17 +547,7 @@ fn send_datagrams(
         let n = match source.fill(&mut buf) {
             Ok(0) => return progress.finish(sink, FileStage::Finished),
             Ok(n) => n,
-            Err(e) => {
-                let error = file_error(
-                    "read",
-                    &source.path,
-                    to,
-                    progress.sent(),
-                    super::error::classify(&e),
-                    e.to_string(),
-                );
-                return progress.finish(sink, FileStage::Failed(error));
-            }
+            Err(e) => return progress.fail(sink, "read", &e),
         };
         let data = &buf[..n];
         let (step, result) = if connected {
@@ -584,15 +574,7 @@ fn send_datagrams(
                     format!("{n} bytes, {to}"),
                     Err(e.to_string()),
                 );
-                let error = file_error(
-                    step,
-                    &source.path,
-                    to,
-                    progress.sent(),
-                    super::error::classify(&e),
-                    e.to_string(),
-                );
-                return progress.finish(sink, FileStage::Failed(error));
+                return progress.fail(sink, step, &e);
             }
         }
         if !job.gap.is_zero() {
