@@ -4,6 +4,10 @@
 //! bytes kept, each entry keeps only a bounded preview of its data (a 10 MB read is not copied
 //! whole), and when the cap removes old entries the store counts them so the view can say
 //! "N older entries hidden". The totals count every byte that was appended, hidden or not.
+//!
+//! The memory budget counts what an entry really costs (the entry itself and its preview's
+//! allocation), not only the preview bytes: a log of a million 64-byte datagrams is mostly
+//! bookkeeping, and a budget that left that out would not bound anything.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -13,6 +17,18 @@ use super::event::ConnId;
 
 /// Bytes of each entry's data kept for display; the entry still records the full length.
 pub const PREVIEW_BYTES: usize = 4096;
+
+/// Entries the window's logs keep by default: a million rows (Packet Sender keeps 10,000), enough
+/// for a minute and a half of a 10,000 datagrams/s flood.
+pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
+/// The default memory budget of a log, in bytes as counted by [`LogStore::footprint`]: a million
+/// small entries fit (≈ 180 bytes each for 64-byte data); large ones are capped by this first.
+pub const DEFAULT_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// What an entry costs besides its preview's bytes: the entry in the queue, and the allocator's
+/// bookkeeping of the preview's heap block (16 bytes with glibc's malloc).
+pub const ENTRY_OVERHEAD: usize = std::mem::size_of::<LogEntry>() + 16;
 
 /// Which way the bytes went, or a note that is not data at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,13 +93,13 @@ pub struct LogStore {
 
 impl Default for LogStore {
     fn default() -> Self {
-        LogStore::new(100_000, 32 * 1024 * 1024)
+        LogStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_MAX_BYTES)
     }
 }
 
 impl LogStore {
-    /// A log that keeps at most `max_entries` entries and `max_bytes` bytes of previews
-    /// (at least one entry is always kept).
+    /// A log that keeps at most `max_entries` entries and `max_bytes` bytes of memory as counted
+    /// by [`LogStore::footprint`] (at least one entry is always kept).
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         LogStore {
             entries: VecDeque::new(),
@@ -143,7 +159,7 @@ impl LogStore {
         self.kept_bytes += entry.preview.len();
         self.entries.push_back(entry);
         while self.entries.len() > self.max_entries
-            || (self.kept_bytes > self.max_bytes && self.entries.len() > 1)
+            || (self.footprint() > self.max_bytes && self.entries.len() > 1)
         {
             if let Some(old) = self.entries.pop_front() {
                 self.kept_bytes -= old.preview.len();
@@ -189,6 +205,23 @@ impl LogStore {
         self.kept_bytes
     }
 
+    /// The memory the kept entries cost, as the budget counts it: previews plus
+    /// [`ENTRY_OVERHEAD`] per entry. (The queue's spare capacity, at most as much again as the
+    /// entries' own size while it grows, is not counted.)
+    pub fn footprint(&self) -> usize {
+        self.kept_bytes + self.entries.len() * ENTRY_OVERHEAD
+    }
+
+    /// The memory budget, as [`LogStore::footprint`] counts it.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The most entries kept.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
     /// The exact totals.
     pub fn totals(&self) -> LogTotals {
         self.totals
@@ -219,7 +252,7 @@ mod tests {
 
     #[test]
     fn big_data_keeps_a_bounded_preview_and_bytes_cap_applies() {
-        let mut log = LogStore::new(100, 3 * PREVIEW_BYTES);
+        let mut log = LogStore::new(100, 3 * (PREVIEW_BYTES + ENTRY_OVERHEAD));
         let big = vec![7_u8; 10 * 1024 * 1024];
         for _ in 0..5 {
             log.push_data(SystemTime::now(), Direction::In, None, Some(1), &big);
@@ -231,7 +264,20 @@ mod tests {
         assert_eq!(log.len(), 3);
         assert_eq!(log.hidden(), 2);
         assert!(log.kept_bytes() <= 3 * PREVIEW_BYTES);
+        assert!(log.footprint() <= log.max_bytes());
         assert_eq!(log.totals().bytes_in, 5 * big.len() as u64);
+    }
+
+    #[test]
+    fn the_budget_counts_each_entry_not_only_its_bytes() {
+        // Room for ten one-byte entries by their real cost, though their bytes alone are ten.
+        let mut log = LogStore::new(1000, 10 * (ENTRY_OVERHEAD + 1));
+        for _ in 0..25 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, b"x");
+        }
+        assert_eq!((log.len(), log.hidden()), (10, 15));
+        assert_eq!(log.footprint(), 10 * (ENTRY_OVERHEAD + 1));
+        assert_eq!(log.totals().pieces_in, 25);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
-//! (`show_rows`), so 100,000 entries scroll as smoothly as ten.
+//! (`show_rows`), so 1,000,000 entries scroll as smoothly as ten.
 
 use std::time::SystemTime;
 
