@@ -28,26 +28,6 @@ pub fn noop_waker() -> Waker {
 /// the heap, so a small stack keeps thousands of connections cheap (see DESIGN.md).
 pub(crate) const WORKER_STACK: usize = 256 * 1024;
 
-/// How long a supervisor keeps looking for another command after carrying one out, before it
-/// parks. A request–reply exchange sends its next message one round trip (tens of µs on
-/// loopback) after the last: found while still awake, it skips a thread wake-up, which on a
-/// virtual machine costs as much as the round trip itself. Only after a command, so an idle
-/// session still never runs.
-const COMMAND_SPIN: Duration = Duration::from_micros(50);
-
-/// The next command if one comes within [`COMMAND_SPIN`] of `after` (the end of the last one).
-pub(crate) fn next_command_soon<C>(commands: &Receiver<C>, after: Instant) -> Option<C> {
-    loop {
-        if let Ok(command) = commands.try_recv() {
-            return Some(command);
-        }
-        if after.elapsed() >= COMMAND_SPIN {
-            return None;
-        }
-        std::hint::spin_loop();
-    }
-}
-
 /// Exact counters of a session. Workers update them before they queue the matching event, and
 /// nothing ever skips them, so they stay exact even when the view drops events.
 #[derive(Debug, Default)]

@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{select, unbounded};
 use socket2::{Socket, Type};
@@ -13,10 +13,8 @@ use super::lookup::resolve;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
 };
-use super::session::{
-    EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock, next_command_soon,
-};
-use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection, POOLED_BUFFERS};
+use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
+use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;
@@ -129,7 +127,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     *lock(&ctx.shared.local_addr) = Some(local);
 
     let (notice_tx, notice_rx) = unbounded();
-    let pool = BufferPool::new(POOLED_BUFFERS);
+    let pool = BufferPool::new(16);
     let setup = ConnSetup {
         id: CLIENT_CONN,
         stream,
@@ -145,20 +143,22 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     };
 
     let mut stop_requested = false;
-    let mut last_command = None;
     loop {
-        // A stop is never kept waiting by a stream of commands.
-        let soon = last_command.filter(|_| !ctx.shared.is_stopping());
-        if let Some(cmd) = soon.and_then(|t| next_command_soon(&ctx.commands, t)) {
-            carry_out(&mut conn, sink, Ok(cmd));
-            last_command = Some(Instant::now());
-            continue;
-        }
-        last_command = None;
         select! {
-            recv(ctx.commands) -> cmd => {
-                carry_out(&mut conn, sink, cmd);
-                last_command = Some(Instant::now());
+            recv(ctx.commands) -> cmd => match cmd {
+                Ok(TcpClientCommand::Send(data)) => {
+                    if let Err(e) = conn.send(data) {
+                        sink.emit(EventKind::Error(e));
+                    }
+                }
+                Ok(TcpClientCommand::ShutdownWrite) => {
+                    if let Err(e) = conn.shutdown_write() {
+                        sink.emit(EventKind::Error(e));
+                    }
+                }
+                // A dropped handle closes the connection the same way as Close.
+                Ok(TcpClientCommand::Close) | Err(_) => conn.close(CloseReason::YouClosed),
+                Ok(TcpClientCommand::Abort) => conn.abort(),
             },
             recv(notice_rx) -> notice => match notice {
                 Ok(ConnNotice::CloseAfterPeerFinished(_)) => {
@@ -186,28 +186,6 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
                 return;
             },
         }
-    }
-}
-
-/// Carries out one command from the owner (a dropped handle closes like Close).
-fn carry_out(
-    conn: &mut Connection,
-    sink: &EventSink,
-    cmd: Result<TcpClientCommand, crossbeam_channel::RecvError>,
-) {
-    match cmd {
-        Ok(TcpClientCommand::Send(data)) => {
-            if let Err(e) = conn.send(data) {
-                sink.emit(EventKind::Error(e));
-            }
-        }
-        Ok(TcpClientCommand::ShutdownWrite) => {
-            if let Err(e) = conn.shutdown_write() {
-                sink.emit(EventKind::Error(e));
-            }
-        }
-        Ok(TcpClientCommand::Close) | Err(_) => conn.close(CloseReason::YouClosed),
-        Ok(TcpClientCommand::Abort) => conn.abort(),
     }
 }
 

@@ -27,11 +27,6 @@ const BIG_READ: usize = 64 * 1024;
 const SMALL_READ: usize = 4 * 1024;
 /// After this many small reads in a row, a connection gives its big buffer back.
 const SMALL_STREAK_TO_SHRINK: u32 = 64;
-/// Read buffers a session keeps for reuse (16 MiB): an owner that drains once per frame gives
-/// back hundreds at once, and freeing all but a few of them only to allocate them again costs
-/// page faults on every frame of a bulk receive. What is in flight is bounded separately, by
-/// the session's received-data budget.
-pub(crate) const POOLED_BUFFERS: usize = 256;
 /// Messages that may wait for one connection's writer.
 const WRITE_QUEUE: usize = 256;
 

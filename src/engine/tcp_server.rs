@@ -23,7 +23,7 @@ use super::options::{
 use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
-use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection, POOLED_BUFFERS};
+use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
 
 /// How to listen.
 #[derive(Debug, Clone)]
@@ -203,7 +203,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         shared: &ctx.shared,
         config,
         conns: BTreeMap::new(),
-        pool: BufferPool::new(POOLED_BUFFERS),
+        pool: BufferPool::new(32),
         notices: notice_tx,
         stop_reason: None,
         acceptor_running: acceptor.is_some(),

@@ -23,8 +23,7 @@ use super::options::{
     apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
 };
 use super::session::{
-    EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, next_command_soon,
-    spawn_worker,
+    EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
 
 /// Largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).
@@ -335,53 +334,38 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
         socket: &socket,
         connected: connected_peer.is_some(),
     };
-    let carry_out = |cmd: UdpCommand| {
-        let result = match cmd {
-            UdpCommand::Send(data) => match setup.target {
-                Some(to) => sender.send(to, &data),
-                None => Err(EngineError::NotNow {
-                    op: Op::SendTo,
-                    why: "a server has no fixed target; choose an address to send to".to_owned(),
-                }),
-            },
-            UdpCommand::SendTo(to, data) => sender.send(to, &data),
-            UdpCommand::ReplyToLast(data) => match *lock(&last_sender) {
-                Some(to) => sender.send(to, &data),
-                None => Err(EngineError::NotNow {
-                    op: Op::SendTo,
-                    why: "no datagram has arrived yet, so there is nobody to reply to".to_owned(),
-                }),
-            },
-            UdpCommand::SetEcho(on) => {
-                ctx.shared
-                    .auto_reply
-                    .set(if on { AutoReply::Echo } else { AutoReply::Off });
-                Ok(())
-            }
-            UdpCommand::SetAutoReply(auto) => {
-                ctx.shared.auto_reply.set(auto);
-                Ok(())
-            }
-        };
-        if let Err(e) = result {
-            sink.emit(EventKind::Error(e));
-        }
-    };
-    let mut last_command = None;
     let reason = loop {
-        // A stop is never kept waiting by a stream of commands.
-        let soon = last_command.filter(|_| !ctx.shared.is_stopping());
-        if let Some(cmd) = soon.and_then(|t| next_command_soon(&ctx.commands, t)) {
-            carry_out(cmd);
-            last_command = Some(Instant::now());
-            continue;
-        }
-        // Every other way out of this wait ends the loop.
         select! {
             recv(ctx.commands) -> cmd => {
                 let Ok(cmd) = cmd else { break StopReason::Requested };
-                carry_out(cmd);
-                last_command = Some(Instant::now());
+                let result = match cmd {
+                    UdpCommand::Send(data) => match setup.target {
+                        Some(to) => sender.send(to, &data),
+                        None => Err(EngineError::NotNow {
+                            op: Op::SendTo,
+                            why: "a server has no fixed target; choose an address to send to".to_owned(),
+                        }),
+                    },
+                    UdpCommand::SendTo(to, data) => sender.send(to, &data),
+                    UdpCommand::ReplyToLast(data) => match *lock(&last_sender) {
+                        Some(to) => sender.send(to, &data),
+                        None => Err(EngineError::NotNow {
+                            op: Op::SendTo,
+                            why: "no datagram has arrived yet, so there is nobody to reply to".to_owned(),
+                        }),
+                    },
+                    UdpCommand::SetEcho(on) => {
+                        ctx.shared.auto_reply.set(if on { AutoReply::Echo } else { AutoReply::Off });
+                        Ok(())
+                    }
+                    UdpCommand::SetAutoReply(auto) => {
+                        ctx.shared.auto_reply.set(auto);
+                        Ok(())
+                    }
+                };
+                if let Err(e) = result {
+                    sink.emit(EventKind::Error(e));
+                }
             },
             recv(done_rx) -> error => {
                 break match error {
