@@ -540,3 +540,39 @@ fn send_larger_than_the_send_buffer_arrives_whole_and_in_order() {
     assert_eq!(reader.join().unwrap(), expected);
     assert_eq!(client.counters().bytes_out, expected.len() as u64);
 }
+
+#[test]
+fn received_data_the_owner_has_not_taken_is_bounded_in_bytes_and_nothing_is_lost() {
+    // 256 KiB of received data may be out of the readers' hands; the peer sends 16 MiB.
+    const BUDGET: usize = 256 * 1024;
+    const TOTAL: usize = 16 * 1024 * 1024;
+    let server = engine::tcp_server::start(
+        TcpServerConfig {
+            queues: engine::QueueSizes {
+                received_bytes: BUDGET,
+                ..engine::QueueSizes::tcp()
+            },
+            ..TcpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let addr = bound_addr(&server);
+    let data: Vec<u8> = (0..TOTAL).map(|i| (i % 241) as u8).collect();
+    let expected = data.clone();
+    let sender = std::thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&data).unwrap();
+    });
+    // The owner takes nothing for a while. However long that is, the reader may have counted
+    // at most the budget plus the one read (≤ 64 KiB) that waits for room.
+    std::thread::sleep(Duration::from_millis(300));
+    let held = server.counters().bytes_in;
+    assert!(
+        held <= (BUDGET + 64 * 1024) as u64,
+        "{held} bytes read while the owner took nothing"
+    );
+    // Once the owner drains, everything arrives, in order.
+    assert_eq!(receive_bytes(&server, TOTAL), expected);
+    sender.join().unwrap();
+    assert_eq!(server.counters().bytes_in, TOTAL as u64);
+}

@@ -226,6 +226,7 @@ fn datagrams_not_shown_are_reported_even_when_no_more_arrive() {
             queues: engine::QueueSizes {
                 events: 8,
                 commands: 16,
+                ..engine::QueueSizes::default()
             },
             ..UdpServerConfig::default()
         },

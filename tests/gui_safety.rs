@@ -84,6 +84,6 @@ fn log_memory_and_its_budget_are_shown() {
     let mut h = harness();
     open_tab(&mut h, "TCP client");
     wait_for_text(&mut h, "Log memory 0.0 MiB of");
-    let budget = h.state().tcp_client.activity.log.budget_bytes();
-    assert_eq!(budget, 64 * 1024 * 1024);
+    let budget = h.state().tcp_client.activity.log.max_bytes();
+    assert_eq!(budget, socketlab::engine::log_store::DEFAULT_MAX_BYTES);
 }

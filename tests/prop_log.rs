@@ -60,7 +60,7 @@ proptest! {
                     bytes_in += bytes;
                     appended_since_clear += 1;
                 }
-                Step::Budget(bytes) => log.set_budget_bytes(bytes),
+                Step::Budget(bytes) => log.set_max_bytes(bytes),
                 Step::Clear => {
                     log.clear();
                     appended_since_clear = 0;
@@ -74,8 +74,8 @@ proptest! {
             prop_assert!(log.len() <= max_entries);
             // Over budget only by the newest entry, which is always kept.
             let kept: usize = log.iter().map(|e| ENTRY_OVERHEAD + e.preview.len()).sum();
-            prop_assert_eq!(kept, log.kept_bytes());
-            prop_assert!(log.kept_bytes() <= log.budget_bytes() || log.len() == 1);
+            prop_assert_eq!(kept, log.footprint());
+            prop_assert!(log.footprint() <= log.max_bytes() || log.len() == 1);
             prop_assert!(log.iter().all(|e| e.preview.len() <= PREVIEW_BYTES && e.preview.len() <= e.len));
         }
     }

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -14,9 +14,9 @@ use socketlab::engine::{
     UdpClientConfig, UdpCommand, UdpServerConfig, tcp_client, tcp_server,
 };
 
-use crate::Mode;
 use crate::consumer::{Drain, Flow, consume, waker};
 use crate::report::{Row, median, quantile, spread};
+use crate::{Mode, sys};
 
 /// Bytes per message.
 const SIZE: usize = 64;
@@ -25,6 +25,19 @@ const ROUND_TRIP_LIMIT: Duration = Duration::from_secs(5);
 
 /// Round-trip times in nanoseconds, sorted.
 type Samples = Vec<u64>;
+
+/// Thread switches (every thread of the process: blocked and woken, or preempted) during the
+/// measured round trips of the last run; each run stores its own.
+static LAST_RUN_SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// Switches of every thread alive now. The threads of a run are all alive from its first
+/// measured round trip to its last, so the difference over that span is the run's.
+fn all_switches() -> u64 {
+    sys::threads()
+        .iter()
+        .map(|t| t.voluntary_switches + t.involuntary_switches)
+        .sum()
+}
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
@@ -51,7 +64,11 @@ fn raw_tcp(warmup: usize, count: usize) -> Result<Samples, String> {
     let message = [0x61_u8; SIZE];
     let mut back = [0_u8; SIZE];
     let mut samples = Vec::with_capacity(count);
+    let mut switches_at_start = 0;
     for i in 0..warmup + count {
+        if i == warmup {
+            switches_at_start = all_switches();
+        }
         let t = Instant::now();
         client
             .write_all(&message)
@@ -63,6 +80,7 @@ fn raw_tcp(warmup: usize, count: usize) -> Result<Samples, String> {
             samples.push(nanos(t.elapsed()));
         }
     }
+    LAST_RUN_SWITCHES.store(all_switches() - switches_at_start, Ordering::Relaxed);
     drop(client);
     server
         .join()
@@ -96,7 +114,11 @@ fn raw_udp(warmup: usize, count: usize) -> Result<Samples, String> {
     let mut back = [0_u8; 2048];
     let mut samples = Vec::with_capacity(count);
     let mut result = Ok(());
+    let mut switches_at_start = 0;
     for i in 0..warmup + count {
+        if i == warmup {
+            switches_at_start = all_switches();
+        }
         let t = Instant::now();
         if let Err(e) = client.send(&message).and_then(|_| client.recv(&mut back)) {
             result = Err(format!("raw udp client: round trip {i}: {e}"));
@@ -106,6 +128,7 @@ fn raw_udp(warmup: usize, count: usize) -> Result<Samples, String> {
             samples.push(nanos(t.elapsed()));
         }
     }
+    LAST_RUN_SWITCHES.store(all_switches() - switches_at_start, Ordering::Relaxed);
     stop.store(true, Ordering::Relaxed);
     server
         .join()
@@ -153,7 +176,11 @@ fn engine_round_trips<C: Send + 'static>(
     send: impl Fn() -> C,
 ) -> Result<Samples, String> {
     let mut samples = Vec::with_capacity(count);
+    let mut switches_at_start = 0;
     for i in 0..warmup + count {
+        if i == warmup {
+            switches_at_start = all_switches();
+        }
         let t = Instant::now();
         client
             .send(send())
@@ -177,6 +204,7 @@ fn engine_round_trips<C: Send + 'static>(
             samples.push(nanos(t.elapsed()));
         }
     }
+    LAST_RUN_SWITCHES.store(all_switches() - switches_at_start, Ordering::Relaxed);
     samples.sort_unstable();
     Ok(samples)
 }
@@ -281,10 +309,16 @@ pub fn run(mode: Mode) -> Result<(), String> {
         let mut raw_runs = Vec::new();
         let mut engine_runs = Vec::new();
         let mut engine_max = 0;
+        // Thread switches per measured round trip, raw and engine, per run.
+        let mut raw_switches = Vec::new();
+        let mut engine_switches = Vec::new();
+        let per_round_trip = || LAST_RUN_SWITCHES.load(Ordering::Relaxed) as f64 / count as f64;
         for _ in 0..reps {
             let r = raw(warmup, count)?;
+            raw_switches.push(per_round_trip());
             raw_runs.push((quantile(&r, 0.5), quantile(&r, 0.99)));
             let e = engine(warmup, count).map_err(|e| format!("engine {name}: {e}"))?;
+            engine_switches.push(per_round_trip());
             engine_runs.push((quantile(&e, 0.5), quantile(&e, 0.99)));
             engine_max = engine_max.max(e.last().copied().unwrap_or(0));
         }
@@ -294,6 +328,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
         };
         let (r50, r99) = (med(&raw_runs, |r| r.0), med(&raw_runs, |r| r.1));
         let (e50, e99) = (med(&engine_runs, |r| r.0), med(&engine_runs, |r| r.1));
+        let (raw_sw, engine_sw) = (median(&mut raw_switches), median(&mut engine_switches));
         let ratio50 = e50 / r50.max(1.0);
         let ratio99 = e99 / r99.max(1.0);
         let pairs = |pick: fn(&(u64, u64)) -> u64| {
@@ -306,7 +341,8 @@ pub fn run(mode: Mode) -> Result<(), String> {
         };
         eprintln!(
             "  {name} ping-pong: raw p50 {:.1} µs p99 {:.1} µs; engine p50 {:.1} µs p99 {:.1} µs \
-             ({ratio50:.2}×{} / {ratio99:.2}×{}); engine max {:.0} µs",
+             ({ratio50:.2}×{} / {ratio99:.2}×{}); engine max {:.0} µs; switches per round trip \
+             raw {raw_sw:.1}, engine {engine_sw:.1}",
             r50 / 1e3,
             r99 / 1e3,
             e50 / 1e3,
@@ -321,8 +357,18 @@ pub fn run(mode: Mode) -> Result<(), String> {
                 "{name} ping-pong, {SIZE} B × {count}, engine client ↔ engine echo server \
                  (server drained per frame; median of {reps})"
             ),
-            baseline: Some(format!("p50 {:.1} µs, p99 {:.1} µs", r50 / 1e3, r99 / 1e3)),
-            engine: format!("p50 {:.1} µs, p99 {:.1} µs", e50 / 1e3, e99 / 1e3),
+            baseline: Some(format!(
+                "p50 {:.1} µs, p99 {:.1} µs; {raw_sw:.1} thread switches per round trip",
+                r50 / 1e3,
+                r99 / 1e3
+            )),
+            engine: format!(
+                "p50 {:.1} µs, p99 {:.1} µs, max {:.0} µs; {engine_sw:.1} thread switches per \
+                 round trip",
+                e50 / 1e3,
+                e99 / 1e3,
+                micros(engine_max)
+            ),
             ratio: Some(format!(
                 "p50 {ratio50:.2}×{}, p99 {ratio99:.2}×{}",
                 pairs(|r| r.0),

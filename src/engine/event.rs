@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use crossbeam_channel::Sender;
 
 use super::error::{EngineError, Op};
+use super::session::BytePermit;
 
 /// Identifies one TCP connection within a session (a TCP client's connection is always 1).
 pub type ConnId = u64;
@@ -277,6 +278,8 @@ pub struct Chunk {
     buf: Vec<u8>,
     len: usize,
     pool: Option<Sender<Vec<u8>>>,
+    /// The bytes this chunk holds of its session's received-data budget, given back on drop.
+    permit: Option<BytePermit>,
 }
 
 impl Chunk {
@@ -287,6 +290,7 @@ impl Chunk {
             buf,
             len,
             pool: None,
+            permit: None,
         }
     }
 
@@ -296,7 +300,13 @@ impl Chunk {
             buf,
             len,
             pool: Some(pool),
+            permit: None,
         }
+    }
+
+    /// Makes the chunk carry its share of the session's received-data budget until dropped.
+    pub(crate) fn hold(&mut self, permit: BytePermit) {
+        self.permit = Some(permit);
     }
 }
 

@@ -4,6 +4,10 @@
 //! bytes kept, each entry keeps only a bounded preview of its data (a 10 MB read is not copied
 //! whole), and when the cap removes old entries the store counts them so the view can say
 //! "N older entries hidden". The totals count every byte that was appended, hidden or not.
+//!
+//! The memory budget counts what an entry really costs (the entry itself and its preview's
+//! allocation), not only the preview bytes: a log of a million 64-byte datagrams is mostly
+//! bookkeeping, and a budget that left that out would not bound anything.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -16,15 +20,17 @@ use super::event::ConnId;
 /// stands for; the store's byte budget, not this, bounds the memory.
 pub const PREVIEW_BYTES: usize = 64 * 1024;
 
-/// What one entry costs besides its preview; counted in the memory budget so the budget is the
-/// memory the log really holds, not just its data.
-pub const ENTRY_OVERHEAD: usize = std::mem::size_of::<LogEntry>();
-
-/// The memory budget of a new log.
-pub const DEFAULT_BUDGET_BYTES: usize = 64 * 1024 * 1024;
-
-/// The most entries a log keeps, whatever its budget.
+/// Entries the window's logs keep by default: a million rows (Packet Sender keeps 10,000), enough
+/// for a minute and a half of a 10,000 datagrams/s flood.
 pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
+/// The default memory budget of a log, in bytes as counted by [`LogStore::footprint`]: a million
+/// small entries fit (≈ 180 bytes each for 64-byte data); large ones are capped by this first.
+pub const DEFAULT_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// What an entry costs besides its preview's bytes: the entry in the queue, and the allocator's
+/// bookkeeping of the preview's heap block (16 bytes with glibc's malloc).
+pub const ENTRY_OVERHEAD: usize = std::mem::size_of::<LogEntry>() + 16;
 
 /// Which way the bytes went, or a note that is not data at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,13 +95,13 @@ pub struct LogStore {
 
 impl Default for LogStore {
     fn default() -> Self {
-        LogStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_BUDGET_BYTES)
+        LogStore::new(DEFAULT_MAX_ENTRIES, DEFAULT_MAX_BYTES)
     }
 }
 
 impl LogStore {
-    /// A log that keeps at most `max_entries` entries in at most `max_bytes` of memory (entries
-    /// and their previews; at least one entry is always kept).
+    /// A log that keeps at most `max_entries` entries and `max_bytes` bytes of memory as counted
+    /// by [`LogStore::footprint`] (at least one entry is always kept).
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         LogStore {
             entries: VecDeque::new(),
@@ -177,7 +183,7 @@ impl LogStore {
     }
 
     fn push(&mut self, entry: LogEntry) {
-        self.kept_bytes += ENTRY_OVERHEAD + entry.preview.len();
+        self.kept_bytes += entry.preview.len();
         self.entries.push_back(entry);
         self.trim();
     }
@@ -185,24 +191,18 @@ impl LogStore {
     /// Hides the oldest entries until the log fits its limits again.
     fn trim(&mut self) {
         while self.entries.len() > self.max_entries
-            || (self.kept_bytes > self.max_bytes && self.entries.len() > 1)
+            || (self.footprint() > self.max_bytes && self.entries.len() > 1)
         {
             if let Some(old) = self.entries.pop_front() {
-                self.kept_bytes -= ENTRY_OVERHEAD + old.preview.len();
+                self.kept_bytes -= old.preview.len();
                 self.hidden += 1;
             }
         }
     }
 
-    /// The memory budget: entries and previews kept never take more than this (beyond the
-    /// newest single entry).
-    pub fn budget_bytes(&self) -> usize {
-        self.max_bytes
-    }
-
-    /// Changes the memory budget; a smaller one hides the oldest entries at once (counted as
-    /// hidden, the totals stay exact).
-    pub fn set_budget_bytes(&mut self, max_bytes: usize) {
+    /// Changes the memory budget (as [`LogStore::footprint`] counts it); a smaller one hides the
+    /// oldest entries at once (counted as hidden, the totals stay exact).
+    pub fn set_max_bytes(&mut self, max_bytes: usize) {
         self.max_bytes = max_bytes;
         self.trim();
     }
@@ -239,9 +239,26 @@ impl LogStore {
         self.hidden
     }
 
-    /// Memory the kept entries take: their previews plus [`ENTRY_OVERHEAD`] each.
+    /// Bytes of previews kept.
     pub fn kept_bytes(&self) -> usize {
         self.kept_bytes
+    }
+
+    /// The memory the kept entries cost, as the budget counts it: previews plus
+    /// [`ENTRY_OVERHEAD`] per entry. (The queue's spare capacity, at most as much again as the
+    /// entries' own size while it grows, is not counted.)
+    pub fn footprint(&self) -> usize {
+        self.kept_bytes + self.entries.len() * ENTRY_OVERHEAD
+    }
+
+    /// The memory budget, as [`LogStore::footprint`] counts it.
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The most entries kept.
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
     }
 
     /// The exact totals.
@@ -285,8 +302,21 @@ mod tests {
         assert_eq!(first, Some((big.len(), PREVIEW_BYTES, true)));
         assert_eq!(log.len(), 3);
         assert_eq!(log.hidden(), 2);
-        assert!(log.kept_bytes() <= 3 * (PREVIEW_BYTES + ENTRY_OVERHEAD));
+        assert!(log.kept_bytes() <= 3 * PREVIEW_BYTES);
+        assert!(log.footprint() <= log.max_bytes());
         assert_eq!(log.totals().bytes_in, 5 * big.len() as u64);
+    }
+
+    #[test]
+    fn the_budget_counts_each_entry_not_only_its_bytes() {
+        // Room for ten one-byte entries by their real cost, though their bytes alone are ten.
+        let mut log = LogStore::new(1000, 10 * (ENTRY_OVERHEAD + 1));
+        for _ in 0..25 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, b"x");
+        }
+        assert_eq!((log.len(), log.hidden()), (10, 15));
+        assert_eq!(log.footprint(), 10 * (ENTRY_OVERHEAD + 1));
+        assert_eq!(log.totals().pieces_in, 25);
     }
 
     #[test]
@@ -295,11 +325,11 @@ mod tests {
         for i in 0..100_u8 {
             log.push_data(SystemTime::now(), Direction::In, None, None, &[i; 100]);
         }
-        assert_eq!(log.kept_bytes(), 100 * (100 + ENTRY_OVERHEAD));
-        log.set_budget_bytes(10 * (100 + ENTRY_OVERHEAD));
+        assert_eq!(log.footprint(), 100 * (100 + ENTRY_OVERHEAD));
+        log.set_max_bytes(10 * (100 + ENTRY_OVERHEAD));
         assert_eq!((log.len(), log.hidden()), (10, 90));
         assert_eq!(log.get(0).map(|e| e.preview[0]), Some(90));
-        assert_eq!(log.budget_bytes(), 10 * (100 + ENTRY_OVERHEAD));
+        assert_eq!(log.max_bytes(), 10 * (100 + ENTRY_OVERHEAD));
         assert_eq!(
             (log.totals().pieces_in, log.totals().bytes_in),
             (100, 10_000)

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
@@ -209,6 +209,76 @@ impl SessionShared {
     }
 }
 
+/// Bytes of received TCP data that have left their reader and not yet been dropped by the
+/// owner (queued, or taken and still held). A reader that would go over the limit waits, which
+/// lets TCP flow control push back on the peer; this bounds memory by bytes, while the event
+/// queue's length can be generous enough that a 60 Hz owner never stalls a bulk transfer.
+pub(crate) struct ByteBudget {
+    used: AtomicUsize,
+    max: usize,
+    /// Readers waiting for room.
+    waiters: AtomicUsize,
+    room_tx: Sender<()>,
+    room_rx: Receiver<()>,
+}
+
+impl ByteBudget {
+    fn new(max: usize) -> Self {
+        let (room_tx, room_rx) = bounded(1);
+        ByteBudget {
+            used: AtomicUsize::new(0),
+            max,
+            waiters: AtomicUsize::new(0),
+            room_tx,
+            room_rx,
+        }
+    }
+
+    /// Takes `n` bytes if they fit (or if nothing is in flight, so one oversized piece still
+    /// passes).
+    fn try_take(&self, n: usize) -> bool {
+        let mut used = self.used.load(Ordering::Acquire);
+        loop {
+            if used != 0 && used + n > self.max {
+                return false;
+            }
+            match self.used.compare_exchange_weak(
+                used,
+                used + n,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn release(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::AcqRel);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _ = self.room_tx.try_send(());
+        }
+    }
+
+    /// Bytes in flight now.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+/// `n` bytes of a session's [`ByteBudget`], given back when dropped (with the chunk it travels in).
+pub(crate) struct BytePermit {
+    budget: Arc<ByteBudget>,
+    n: usize,
+}
+
+impl Drop for BytePermit {
+    fn drop(&mut self) {
+        self.budget.release(self.n);
+    }
+}
+
 /// Where workers put their events: a bounded channel plus the owner's waker.
 #[derive(Clone)]
 pub(crate) struct EventSink {
@@ -216,6 +286,7 @@ pub(crate) struct EventSink {
     abort: Receiver<()>,
     wake_pending: Arc<AtomicBool>,
     waker: Waker,
+    received: Arc<ByteBudget>,
 }
 
 impl EventSink {
@@ -239,6 +310,38 @@ impl EventSink {
             self.wake();
         }
         sent
+    }
+
+    /// Reserves `n` bytes of received data in the session's budget, waiting while the owner holds
+    /// too much. Returns `None` when the owner is gone.
+    pub(crate) fn reserve_received(&self, n: usize) -> Option<BytePermit> {
+        let budget = &self.received;
+        let permit = || BytePermit {
+            budget: Arc::clone(budget),
+            n,
+        };
+        if budget.try_take(n) {
+            return Some(permit());
+        }
+        budget.waiters.fetch_add(1, Ordering::SeqCst);
+        let taken = loop {
+            // Checked again after registering as a waiter, so a release in between is not missed.
+            if budget.try_take(n) {
+                break true;
+            }
+            // The owner may be waiting for exactly this wake-up to drain.
+            (self.waker)();
+            select! {
+                recv(budget.room_rx) -> _ => {},
+                recv(self.abort) -> _ => break false,
+            }
+        };
+        let others = budget.waiters.fetch_sub(1, Ordering::SeqCst) > 1;
+        if others && budget.used() < budget.max {
+            // One wake-up per release: pass it on while there is room for another reader.
+            let _ = budget.room_tx.try_send(());
+        }
+        taken.then(permit)
     }
 
     /// Queues an event only if there is room; gives it back otherwise. For UDP, whose reader must
@@ -332,13 +435,31 @@ pub struct QueueSizes {
     pub events: usize,
     /// Commands waiting for the session.
     pub commands: usize,
+    /// Bytes of received TCP data that may be out of the readers' hands at once: queued, or
+    /// taken by the owner and not yet dropped. Readers wait beyond it (TCP flow control then
+    /// slows the peer), so this, not the event count, bounds a TCP session's memory.
+    pub received_bytes: usize,
+}
+
+impl QueueSizes {
+    /// The TCP roles' sizes: room for 16,384 events, so an owner that drains once per 60 Hz
+    /// frame does not stall a bulk receive (a frame of 1 GiB/s is ≈ 17 MB in ≈ 500 reads, or
+    /// thousands of small ones), and 64 MiB of received data in flight.
+    pub fn tcp() -> Self {
+        QueueSizes {
+            events: 16_384,
+            ..QueueSizes::default()
+        }
+    }
 }
 
 impl Default for QueueSizes {
+    /// The UDP roles' sizes: 1,024 events of at most 64 KiB of datagrams each.
     fn default() -> Self {
         QueueSizes {
             events: 1024,
             commands: 256,
+            received_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -377,6 +498,7 @@ impl<C: Send + 'static> Session<C> {
             abort: abort_rx,
             wake_pending: Arc::clone(&wake_pending),
             waker,
+            received: Arc::new(ByteBudget::new(sizes.received_bytes.max(1))),
         };
         let ctx = WorkerCtx {
             sink: sink.clone(),

@@ -34,7 +34,7 @@ pub struct TcpClientConfig {
     pub connect_timeout: Duration,
     /// Socket options set before `connect`.
     pub options: TcpOptions,
-    /// Queue sizes.
+    /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
 }
 
@@ -47,7 +47,7 @@ impl TcpClientConfig {
             local: None,
             connect_timeout: Duration::from_secs(5),
             options: TcpOptions::default(),
-            queues: QueueSizes::default(),
+            queues: QueueSizes::tcp(),
         }
     }
 }

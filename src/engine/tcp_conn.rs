@@ -598,7 +598,7 @@ fn read_loop(
         }
 
         let capacity = buf.len();
-        let data = if capacity == BIG_READ && n > SMALL_READ {
+        let mut data = if capacity == BIG_READ && n > SMALL_READ {
             Chunk::pooled(std::mem::replace(&mut buf, pool.take()), n, pool.tx.clone())
         } else {
             Chunk::from_vec(buf[..n].to_vec())
@@ -628,6 +628,12 @@ fn read_loop(
                 let result = ctx.write_patiently(&mut stream, &payload);
                 (payload, result)
             });
+        // Wait here, not in the queue, while the owner holds too much received data: the bytes
+        // stay in the socket buffer and TCP slows the peer down.
+        let Some(permit) = ctx.sink.reserve_received(n) else {
+            return CloseReason::YouClosed;
+        };
+        data.hold(permit);
         if !ctx.sink.emit(EventKind::Received {
             conn: ctx.id,
             peer: ctx.peer,

@@ -55,7 +55,7 @@ pub struct TcpServerConfig {
     pub options: TcpOptions,
     /// Write each client's received bytes to its own file (`dump.bin` → `dump-1.bin`, ...).
     pub capture: Option<CaptureConfig>,
-    /// Queue sizes.
+    /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
 }
 
@@ -73,7 +73,7 @@ impl Default for TcpServerConfig {
             close_when_client_finishes: true,
             options: TcpOptions::default(),
             capture: None,
-            queues: QueueSizes::default(),
+            queues: QueueSizes::tcp(),
         }
     }
 }

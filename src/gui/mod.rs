@@ -24,6 +24,48 @@ pub mod widgets;
 
 pub use app::{Settings, SocketLabApp, TabId};
 
+/// Set (to anything) to have the window print [`FIRST_FRAME_LINE`] once its first frame has been
+/// painted, and then close: the start-up benchmark (`benches/engine/startup.rs`) times process
+/// start to that line. Not a user setting, so not a command-line flag.
+pub const FIRST_FRAME_ENV: &str = "SOCKETLAB_EXIT_AFTER_FIRST_FRAME";
+
+/// What the window prints under [`FIRST_FRAME_ENV`].
+pub const FIRST_FRAME_LINE: &str = "socketlab: first frame painted";
+
+/// The window, and under [`FIRST_FRAME_ENV`] the probe that reports the first painted frame.
+struct Window {
+    app: SocketLabApp,
+    /// Frames begun so far while probing; `None` when not probing.
+    probe_frames: Option<u32>,
+}
+
+impl eframe::App for Window {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        if let Some(frames) = &mut self.probe_frames {
+            // eframe paints a frame after its `ui`; the next frame's `logic` starts only once
+            // that painting (and the buffer swap) is done, so the first frame is on screen now.
+            if *frames == 1 {
+                println!("{FIRST_FRAME_LINE}");
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+            *frames += 1;
+        }
+        eframe::App::logic(&mut self.app, ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if self.probe_frames.is_some() {
+            // Without traffic an idle window paints no second frame; ask for one.
+            ui.ctx().request_repaint();
+        }
+        eframe::App::ui(&mut self.app, ui, frame);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::App::save(&mut self.app, storage);
+    }
+}
+
 /// Opens the window and runs until it is closed. Settings are restored from the last run.
 pub fn run() -> eframe::Result<()> {
     let options = eframe::NativeOptions {
@@ -41,7 +83,11 @@ pub fn run() -> eframe::Result<()> {
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
                 .unwrap_or_default();
-            Ok(Box::new(SocketLabApp::new(settings)))
+            let probe_frames = std::env::var_os(FIRST_FRAME_ENV).map(|_| 0);
+            Ok(Box::new(Window {
+                app: SocketLabApp::new(settings),
+                probe_frames,
+            }))
         }),
     )
 }

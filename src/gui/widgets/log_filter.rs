@@ -1,6 +1,6 @@
 //! Log search and filter (text, direction, peer) and export of what is shown, as text, CSV or
 //! JSON lines. Filtering keeps a list of the matching rows and only looks at rows added since the
-//! last frame, so a 100,000-row log filters once, not every frame.
+//! last frame, so a 1,000,000-row log filters once, not every frame.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;

@@ -1,5 +1,5 @@
 //! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
-//! (`show_rows`), so 100,000 entries scroll as smoothly as ten.
+//! (`show_rows`), so 1,000,000 entries scroll as smoothly as ten.
 
 use std::time::SystemTime;
 
@@ -346,9 +346,9 @@ fn details(ui: &mut Ui, entry: &LogEntry, encoding: TextEncoding) -> bool {
 /// budget hides the oldest entries at once; the counters keep counting everything).
 fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
     const MIB: usize = 1024 * 1024;
-    ui.label(t::log_memory(log.kept_bytes()))
+    ui.label(t::log_memory(log.footprint()))
         .on_hover_text(t::LOG_BUDGET_HINT);
-    let mut budget_mib = log.budget_bytes() / MIB;
+    let mut budget_mib = log.max_bytes() / MIB;
     let changed = ui
         .add(
             egui::DragValue::new(&mut budget_mib)
@@ -358,7 +358,7 @@ fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
         .on_hover_text(t::LOG_BUDGET_HINT)
         .changed();
     if changed {
-        log.set_budget_bytes(budget_mib.saturating_mul(MIB));
+        log.set_max_bytes(budget_mib.saturating_mul(MIB));
     }
 }
 

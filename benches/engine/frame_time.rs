@@ -1,0 +1,325 @@
+//! Item 5: the window's frame time. The real window code (`SocketLabApp`: its `logic` and `show`,
+//! on the UDP server tab) runs headless in an `egui::Context` at 1200 × 800 points; its log is
+//! filled to 1,000,000 entries, then a raw sender feeds the tab's engine UDP server 100,000
+//! datagrams per second over loopback while frames run at up to 60 per second.
+//!
+//! Timed per frame: `Context::run_ui` (the app's `logic`, which drains the session and folds the
+//! events into the log, and its `show`: layout of every widget and of the visible log rows) plus
+//! `Context::tessellate` (shapes to triangles). Not timed: uploading the triangles to the GPU and
+//! presenting them, which a headless run cannot do and which does not grow with the log.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime};
+
+use egui::{Pos2, RawInput, Rect, Vec2};
+use socketlab::engine::log_store::Direction;
+use socketlab::engine::{UdpServerConfig, Waker};
+use socketlab::gui::tabs::udp_server::{Action, Phase};
+use socketlab::gui::{Settings, SocketLabApp, TabId};
+
+use crate::report::{Row, quantile};
+use crate::{Mode, sys};
+
+/// A 60 Hz frame: the pace a window on a 60 Hz display paints at while it is kept busy.
+const FRAME: Duration = Duration::from_micros(16_667);
+/// The target of the issue for p99.
+const TARGET_P99: Duration = Duration::from_millis(16);
+/// The size of the datagrams of the flood, and of the entries the log is filled with.
+const DATAGRAM: usize = 64;
+
+/// What to run, by mode.
+struct Sizes {
+    /// Entries put in the log before the flood starts.
+    log_entries: usize,
+    /// Datagrams per second sent during the measurement.
+    rate: u64,
+    /// How long the flood lasts.
+    flood: Duration,
+}
+
+impl Sizes {
+    fn for_mode(mode: Mode) -> Self {
+        if mode.full {
+            Sizes {
+                log_entries: 1_000_000,
+                rate: 100_000,
+                flood: Duration::from_secs(10),
+            }
+        } else {
+            Sizes {
+                log_entries: 20_000,
+                rate: 5_000,
+                flood: Duration::from_millis(500),
+            }
+        }
+    }
+}
+
+/// A sender thread that sends `rate` datagrams per second, paced each millisecond (it catches up
+/// after a late wake-up, so the average rate holds on a loaded machine).
+struct PacedSender {
+    handle: JoinHandle<Result<(), String>>,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+}
+
+impl PacedSender {
+    fn start(to: SocketAddr, rate: u64) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let (stop_flag, sent_count) = (Arc::clone(&stop), Arc::clone(&sent));
+        let handle = thread::spawn(move || {
+            let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
+                .map_err(|e| format!("raw sender: bind: {e}"))?;
+            socket
+                .connect(to)
+                .map_err(|e| format!("raw sender: connect({to}): {e}"))?;
+            let mut payload = [b'.'; DATAGRAM];
+            payload[..9].copy_from_slice(b"datagram ");
+            let started = Instant::now();
+            let mut count = 0_u64;
+            while !stop_flag.load(Ordering::Relaxed) {
+                let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+                while count < due {
+                    match socket.send(&payload) {
+                        Ok(_) => count += 1,
+                        // The local send queue was momentarily full: the datagram was not sent.
+                        Err(e) if e.raw_os_error() == Some(105) => thread::yield_now(),
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(format!("raw sender: send to {to}: {e}")),
+                    }
+                }
+                sent_count.store(count, Ordering::Release);
+                thread::sleep(Duration::from_millis(1));
+            }
+            Ok(())
+        });
+        PacedSender { handle, stop, sent }
+    }
+
+    /// Stops sending; returns how many datagrams were sent.
+    fn finish(self) -> Result<u64, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle
+            .join()
+            .map_err(|_| "raw sender panicked".to_owned())??;
+        Ok(self.sent.load(Ordering::Acquire))
+    }
+}
+
+/// The headless window: the app, its context and the input of each frame.
+struct Window {
+    ctx: egui::Context,
+    app: SocketLabApp,
+    started: Instant,
+}
+
+impl Window {
+    fn new() -> Self {
+        let app = SocketLabApp::new(Settings {
+            tab: TabId::UdpServer,
+            ..Settings::default()
+        });
+        Window {
+            ctx: egui::Context::default(),
+            app,
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs one frame as eframe does (`logic`, then `ui`, inside `run_ui`) and tessellates its
+    /// shapes; returns how long that took.
+    fn frame(&mut self) -> Duration {
+        let input = RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1200.0, 800.0))),
+            time: Some(self.started.elapsed().as_secs_f64()),
+            ..RawInput::default()
+        };
+        let began = Instant::now();
+        let app = &mut self.app;
+        let mut output = self.ctx.run_ui(input, |ui| {
+            app.logic(ui.ctx());
+            app.show(ui);
+        });
+        let shapes = std::mem::take(&mut output.shapes);
+        let triangles = self.ctx.tessellate(shapes, output.pixels_per_point);
+        let took = began.elapsed();
+        drop(triangles);
+        // No renderer takes the font texture's updates here.
+        output.drop_without_applying_deltas();
+        took
+    }
+}
+
+/// Runs the item.
+pub fn run(mode: Mode) -> Result<(), String> {
+    let sizes = Sizes::for_mode(mode);
+    let mut window = Window::new();
+    let rss_empty = sys::rss_mib();
+
+    // The log as it would be after a long flood: full of 64-byte datagrams from one sender.
+    let filler_peer: SocketAddr = (Ipv4Addr::LOCALHOST, 40_000).into();
+    let mut filler = [b'.'; DATAGRAM];
+    filler[..7].copy_from_slice(b"earlier");
+    {
+        let log = &mut window.app.udp_server.activity.log;
+        if log.max_entries() < sizes.log_entries {
+            return Err(format!(
+                "the window's log keeps at most {} entries, the item needs {}",
+                log.max_entries(),
+                sizes.log_entries
+            ));
+        }
+        for _ in 0..sizes.log_entries {
+            log.push_data(
+                SystemTime::now(),
+                Direction::In,
+                Some(filler_peer),
+                None,
+                &filler,
+            );
+        }
+        if log.len() != sizes.log_entries {
+            return Err(format!(
+                "the log kept {} of {} entries: its budget is too small",
+                log.len(),
+                sizes.log_entries
+            ));
+        }
+    }
+    let rss_filled = sys::rss_mib();
+
+    // The tab's own Bind action starts its engine UDP server; the waker asks for a frame, as
+    // the window's does.
+    let ctx = window.ctx.clone();
+    let waker: Waker = Arc::new(move || ctx.request_repaint());
+    window.app.udp_server.perform(
+        Action::Bind(UdpServerConfig {
+            bind: Ipv4Addr::LOCALHOST.into(),
+            port: 0,
+            ..UdpServerConfig::default()
+        }),
+        &waker,
+    );
+    let bound_by = Instant::now() + Duration::from_secs(10);
+    let local = loop {
+        window.frame();
+        match &window.app.udp_server.phase {
+            Phase::Ready(local) => break *local,
+            Phase::Closed { reason, .. } => return Err(format!("the UDP server failed: {reason}")),
+            _ if Instant::now() > bound_by => return Err("the UDP server did not bind".into()),
+            _ => thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    // A few frames to settle fonts and layout caches before timing.
+    for _ in 0..10 {
+        window.frame();
+    }
+
+    let sender = PacedSender::start(local, sizes.rate);
+    let flood_start = Instant::now();
+    let mut frame_times = Vec::new();
+    while flood_start.elapsed() < sizes.flood {
+        let frame_start = Instant::now();
+        frame_times.push(window.frame());
+        if let Some(rest) = FRAME.checked_sub(frame_start.elapsed()) {
+            thread::sleep(rest);
+        }
+    }
+    let flood_seconds = flood_start.elapsed().as_secs_f64();
+    let sent = sender.finish()?;
+
+    // Every datagram must reach the log's totals (shown, or counted as not shown) or be one the
+    // kernel dropped; frames keep running (untimed) until that is so.
+    let prefilled = sizes.log_entries as u64;
+    let settle_by = Instant::now() + Duration::from_secs(10);
+    let (counted, drops) = loop {
+        window.frame();
+        let counted = window.app.udp_server.activity.log.totals().pieces_in - prefilled;
+        let drops = sys::udp_drops(local).unwrap_or(0);
+        if counted + drops >= sent || Instant::now() > settle_by {
+            break (counted, drops);
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let counters = window.app.udp_server.activity.counters;
+    let rss_end = sys::rss_mib();
+    let peak = sys::peak_rss_mib();
+    let log = &window.app.udp_server.activity.log;
+    let (log_len, hidden, footprint, budget) =
+        (log.len(), log.hidden(), log.footprint(), log.max_bytes());
+    let not_shown = counters.not_shown_datagrams;
+
+    window.app.udp_server.perform(Action::Stop, &waker);
+    let stop_by = Instant::now() + Duration::from_secs(10);
+    while window.app.udp_server.is_running() {
+        if Instant::now() > stop_by {
+            return Err("the UDP server did not stop within 10 s".into());
+        }
+        window.frame();
+        thread::sleep(Duration::from_millis(5));
+    }
+    if let Some(error) = &window.app.udp_server.activity.error {
+        return Err(format!("the tab shows an error: {error}"));
+    }
+
+    if counted + drops != sent || counted != counters.datagrams_in {
+        return Err(format!(
+            "datagrams unaccounted for: sent {sent}, in the log's totals {counted} (engine \
+             counted {}), kernel drops {drops}",
+            counters.datagrams_in
+        ));
+    }
+    // Full size: the log is at its cap, each new row hides the oldest.
+    if log_len < sizes.log_entries {
+        return Err(format!(
+            "the log holds {log_len} entries, fewer than {}",
+            sizes.log_entries
+        ));
+    }
+    if frame_times.is_empty() {
+        return Err("no frame was timed".into());
+    }
+
+    let mut micros: Vec<u64> = frame_times.iter().map(|d| d.as_micros() as u64).collect();
+    micros.sort_unstable();
+    let ms = |us: u64| us as f64 / 1000.0;
+    let (p50, p99, max) = (
+        quantile(&micros, 0.5),
+        quantile(&micros, 0.99),
+        quantile(&micros, 1.0),
+    );
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    let rate = sent as f64 / flood_seconds;
+    Row {
+        item: 5,
+        what: format!(
+            "The window (UDP server tab, 1200 × 800, headless): log of {} entries while a raw \
+             sender sends {:.0} datagrams/s of {DATAGRAM} B for {flood_seconds:.1} s; timed: \
+             logic + ui + tessellation per frame",
+            sizes.log_entries, sizes.rate as f64
+        ),
+        baseline: None,
+        engine: format!(
+            "{} frames: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {rate:.0} datagrams/s \
+             arrived, {counted} counted in the log ({not_shown} of them as not shown) + {drops} \
+             kernel drops = {sent} sent; log: {log_len} entries ({hidden} older hidden), \
+             {:.0} MiB by its own count of a {:.0} MiB budget; RSS {rss_empty:.0} MiB empty, \
+             {rss_filled:.0} MiB filled, {rss_end:.0} MiB at the end (peak {peak:.0} MiB)",
+            micros.len(),
+            ms(p50),
+            ms(p99),
+            ms(max),
+            mib(footprint),
+            mib(budget),
+        ),
+        ratio: None,
+        target: "p99 ≤ 16 ms; log within its budget".to_owned(),
+        met: Some(Duration::from_micros(p99) <= TARGET_P99 && footprint <= budget),
+    }
+    .emit();
+    Ok(())
+}
