@@ -5,6 +5,12 @@ mod gui_support;
 
 use std::net::TcpStream;
 
+use socketlab::engine::QueueSizes;
+use socketlab::engine::log_store::DEFAULT_MAX_BYTES;
+use socketlab::gui::activity::queue_budget;
+
+const MIB: usize = 1024 * 1024;
+
 use gui_support::{
     click, field_value, harness, open_tab, set_field, shows, step_until, wait_for_text,
 };
@@ -80,10 +86,33 @@ fn client_limit_is_visible_and_changes_while_listening() {
 }
 
 #[test]
-fn log_memory_and_its_budget_are_shown() {
+fn log_memory_and_its_budget_are_shown_and_set_the_queue() {
     let mut h = harness();
     open_tab(&mut h, "TCP client");
     wait_for_text(&mut h, "Log memory 0.0 MiB of");
-    let budget = h.state().tcp_client.activity.log.max_bytes();
-    assert_eq!(budget, socketlab::engine::log_store::DEFAULT_MAX_BYTES);
+    let log = &h.state().tcp_client.activity.log;
+    assert_eq!(log.max_bytes(), DEFAULT_MAX_BYTES);
+    wait_for_text(
+        &mut h,
+        &format!("+ queue up to {} MiB", DEFAULT_MAX_BYTES / 4 / MIB),
+    );
+
+    // A smaller budget (as the field above the log sets it) shrinks the queue with it.
+    h.state_mut()
+        .tcp_client
+        .activity
+        .log
+        .set_max_bytes(40 * MIB);
+    wait_for_text(&mut h, "+ queue up to 10 MiB");
+    assert_eq!(queue_budget(&h.state().tcp_client.activity.log), 10 * MIB);
+    assert_eq!(
+        QueueSizes::tcp_with_budget(10 * MIB).received_bytes,
+        10 * MIB,
+        "a TCP session's received data in flight is the queue budget"
+    );
+    assert_eq!(
+        QueueSizes::udp_with_budget(10 * MIB).events,
+        80,
+        "a UDP session queues at most 128 KiB per event"
+    );
 }

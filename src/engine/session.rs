@@ -451,7 +451,28 @@ impl QueueSizes {
             ..QueueSizes::default()
         }
     }
+
+    /// The TCP roles' sizes with `bytes` of received data in flight at most (1 MiB or more).
+    pub fn tcp_with_budget(bytes: usize) -> Self {
+        QueueSizes {
+            received_bytes: bytes.max(MIN_QUEUE_BUDGET),
+            ..QueueSizes::tcp()
+        }
+    }
+
+    /// The UDP roles' sizes with at most `bytes` of datagrams queued: one queued event holds at
+    /// most 128 KiB of datagrams (a 64 KiB batch and the datagram that crossed it); what does
+    /// not fit is counted as "not shown".
+    pub fn udp_with_budget(bytes: usize) -> Self {
+        QueueSizes {
+            events: (bytes.max(MIN_QUEUE_BUDGET) / (2 * super::udp::BATCH_MAX_BYTES)).max(8),
+            ..QueueSizes::default()
+        }
+    }
 }
+
+/// The smallest queue budget a session takes: below it a single large read could not be queued.
+pub const MIN_QUEUE_BUDGET: usize = 1024 * 1024;
 
 impl Default for QueueSizes {
     /// The UDP roles' sizes: 1,024 events of at most 64 KiB of datagrams each.

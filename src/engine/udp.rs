@@ -43,7 +43,7 @@ const BATCH_MAX: usize = 64;
 /// Most payload bytes in one event (one datagram may take it past this): with the event queue's
 /// 1,024 slots, what an owner that stops draining can be made to hold stays near 128 MiB even
 /// under a flood of 64 KiB datagrams (by count alone it would be 4 GiB).
-const BATCH_MAX_BYTES: usize = 64 * 1024;
+pub(crate) const BATCH_MAX_BYTES: usize = 64 * 1024;
 /// How long a reader waits for the next datagram while it holds something for the owner (a
 /// "not shown" report that found the queue full, or a batch held back while the owner is behind)
 /// before it hands that over anyway.

@@ -21,6 +21,13 @@ const DRAIN_MAX_EVENTS: usize = 8192;
 /// floods it; what is left is taken in the next frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 
+/// The memory a tab's next session may hold in the engine's queue (received data waiting for the
+/// window): a quarter of the log's budget, so one number — the log budget the user sets above
+/// the log — bounds the tab's whole memory (log + queue = 1.25 × the log budget).
+pub fn queue_budget(log: &LogStore) -> usize {
+    log.max_bytes() / 4
+}
+
 /// Takes a bounded amount of a session's waiting events. Returns them and whether more wait.
 pub fn drain_bounded<C: Send + 'static>(session: &Session<C>) -> (Vec<Event>, bool) {
     let started = Instant::now();

@@ -36,7 +36,15 @@ pub const HOST: &str = "Host";
 /// Label of a bind-address field.
 pub const BIND_ADDRESS: &str = "Bind address";
 /// Tooltip of the log's memory budget.
-pub const LOG_BUDGET_HINT: &str = "The most memory this tab's log may hold (entries and up to 4 KiB of each one's data). When it is full the oldest entries are hidden; the counters still count every byte. The capture-to-file switch keeps everything.";
+pub const LOG_BUDGET_HINT: &str = "The most memory this tab's log may hold (each entry and its data, up to 64 KiB). When it is full the oldest entries are hidden; the counters still count every byte, and the capture-to-file switch keeps everything. The engine's queue for the next session gets a quarter of this on top.";
+
+/// Tooltip of the engine queue's share of the memory budget.
+pub const QUEUE_BUDGET_HINT: &str = "Received data waiting for the window in the engine's queue, at most a quarter of the log budget; set when the session starts. Beyond it a TCP reader waits (TCP flow control slows the sender, nothing is lost) and a UDP reader counts datagrams as not shown.";
+
+/// The engine queue's share of the budget, after the log budget field.
+pub fn queue_memory(bytes: usize) -> String {
+    format!("+ queue up to {} MiB", bytes / (1024 * 1024))
+}
 
 /// How much memory the log holds now, before its budget field.
 pub fn log_memory(bytes: usize) -> String {

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    EventKind, Payload, Session, TcpClient, TcpClientCommand, TcpClientConfig, TcpOptions, Waker,
-    tcp_client,
+    EventKind, Payload, QueueSizes, Session, TcpClient, TcpClientCommand, TcpClientConfig,
+    TcpOptions, Waker, tcp_client,
 };
-use crate::gui::activity::{Activity, chunks_or_lines, failure, stop_text};
+use crate::gui::activity::{Activity, chunks_or_lines, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -214,6 +214,8 @@ impl TcpClientTab {
                 self.peer = None;
                 self.peer_finished = false;
                 self.write_shut = false;
+                let queues = QueueSizes::tcp_with_budget(queue_budget(&self.activity.log));
+                let config = TcpClientConfig { queues, ..config };
                 self.session = Some(tcp_client::start(config, Arc::clone(waker)));
             }
             Action::Send(data) => self.command(TcpClientCommand::Send(data)),

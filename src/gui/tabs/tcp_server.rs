@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    ClientSnapshot, ConnId, Event, EventKind, Payload, Session, StopReason, TcpOptions, TcpServer,
-    TcpServerCommand, TcpServerConfig, Waker, tcp_server,
+    ClientSnapshot, ConnId, Event, EventKind, Payload, QueueSizes, Session, StopReason, TcpOptions,
+    TcpServer, TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
-use crate::gui::activity::{Activity, chunks_or_lines, close_text, failure, stop_text};
+use crate::gui::activity::{
+    Activity, chunks_or_lines, close_text, failure, queue_budget, stop_text,
+};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -284,6 +286,8 @@ impl TcpServerTab {
                 self.clients.clear();
                 self.target = Target::All;
                 self.phase = Phase::Starting;
+                let queues = QueueSizes::tcp_with_budget(queue_budget(&self.activity.log));
+                let config = TcpServerConfig { queues, ..config };
                 self.session = Some(tcp_server::start(config, Arc::clone(waker)));
             }
             Action::Stop => {

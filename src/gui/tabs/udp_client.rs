@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, Session, StopReason, UdpClientConfig, UdpCommand, UdpSession, Waker,
-    udp,
+    Event, EventKind, Payload, QueueSizes, Session, StopReason, UdpClientConfig, UdpCommand,
+    UdpSession, Waker, udp,
 };
-use crate::gui::activity::{Activity, failure, stop_text};
+use crate::gui::activity::{Activity, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
@@ -236,6 +236,8 @@ impl UdpClientTab {
         self.session = None;
         self.activity.starting();
         self.phase = Phase::Opening;
+        let queues = QueueSizes::udp_with_budget(queue_budget(&self.activity.log));
+        let config = UdpClientConfig { queues, ..config };
         self.session = Some(udp::start_client(config, Arc::clone(waker)));
     }
 

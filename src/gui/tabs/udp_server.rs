@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use crate::engine::autoreply::AutoReply;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    Event, EventKind, Payload, Session, StopReason, UdpCommand, UdpServerConfig, UdpSession, Waker,
-    udp,
+    Event, EventKind, Payload, QueueSizes, Session, StopReason, UdpCommand, UdpServerConfig,
+    UdpSession, Waker, udp,
 };
-use crate::gui::activity::{Activity, failure, stop_text};
+use crate::gui::activity::{Activity, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -223,6 +223,8 @@ impl UdpServerTab {
                 self.session = None;
                 self.activity.starting();
                 self.phase = Phase::Opening;
+                let queues = QueueSizes::udp_with_budget(queue_budget(&self.activity.log));
+                let config = UdpServerConfig { queues, ..config };
                 self.session = Some(udp::start_server(config, Arc::clone(waker)));
             }
             Action::Stop => {

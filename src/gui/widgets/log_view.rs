@@ -352,7 +352,7 @@ fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
     let changed = ui
         .add(
             egui::DragValue::new(&mut budget_mib)
-                .range(1..=4096)
+                .range(4..=16_384)
                 .suffix(" MiB"),
         )
         .on_hover_text(t::LOG_BUDGET_HINT)
@@ -360,6 +360,8 @@ fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
     if changed {
         log.set_max_bytes(budget_mib.saturating_mul(MIB));
     }
+    ui.weak(t::queue_memory(crate::gui::activity::queue_budget(log)))
+        .on_hover_text(t::QUEUE_BUDGET_HINT);
 }
 
 #[cfg(test)]
