@@ -227,9 +227,9 @@ fn log_view_with(
         {
             log.clear();
         }
-        ui.separator();
-        budget_ui(ui, log);
     });
+    // A row of its own: the header is as wide as the log's half of the tab already.
+    ui.horizontal_wrapped(|ui| budget_ui(ui, log));
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
