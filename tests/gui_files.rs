@@ -160,5 +160,25 @@ fn udp_datagram_size_is_checked_next_to_the_field_and_splits_the_file() {
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     assert!(receiver.recv(&mut buf).is_err());
+
+    // A 1 GB file over UDP is refused with the reason, and not a datagram leaves (a sparse file:
+    // no gigabyte is written to disk).
+    let huge = dir.join("disk.img");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(1_000_000_000))
+        .unwrap();
+    set_field(&mut h, "File to send", &huge.display().to_string());
+    click(&mut h, "Send file");
+    wait_for_row(
+        &mut h,
+        &[
+            "disk.img is 1000000000 bytes",
+            "at most 67108864 bytes (64 MiB)",
+            "Send it over TCP instead",
+        ],
+    );
+    assert!(receiver.recv(&mut buf).is_err(), "nothing of it was sent");
+    let counters = h.state().udp_client.activity.counters;
+    assert_eq!((counters.datagrams_out, counters.bytes_out), (3, 2500));
     let _ = std::fs::remove_dir_all(&dir);
 }
