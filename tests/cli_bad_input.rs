@@ -7,13 +7,16 @@
 
 use std::io::Read;
 use std::net::UdpSocket;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 mod normal_user;
 
+#[cfg(unix)]
 use normal_user::NormalUser;
 
 /// Longest one bad-input run may take (a debug build on a busy 2-core machine).
@@ -223,9 +226,9 @@ fn cli_bad_input_table_exit_code_and_sentence() {
     );
 }
 
-/// True when this process runs as root (then a mode-000 file is still readable to it).
 /// An unreadable file (mode 000). Root reads everything, so as root the CLI runs as `nobody`
 /// (see `normal_user`).
+#[cfg(unix)]
 #[test]
 fn cli_unreadable_file_is_refused_with_permission_denied() {
     let dir = scratch("unreadable");
