@@ -12,8 +12,8 @@ use std::net::{TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use gui_support::{click, harness, open_tab, set_field, wait_for_row};
+use egui_kittest::kittest::Queryable as _;
+use gui_support::{click, harness, open_tab, set_field, texts, wait_for_row};
 use socketlab::gui::SocketLabApp;
 
 /// Longest either test may run (debug build, 2 busy cores): far above what it needs.
@@ -37,16 +37,6 @@ fn step_until(
         );
         std::thread::sleep(Duration::from_millis(2));
     }
-}
-
-/// The text of every widget on screen (labels keep theirs in `value`).
-fn texts(h: &Harness<'_, SocketLabApp>) -> Vec<String> {
-    h.query_all_by(|_| true)
-        .filter_map(|n| {
-            let node = n.accesskit_node();
-            node.label().or_else(|| node.value())
-        })
-        .collect()
 }
 
 #[test]

@@ -12,25 +12,15 @@ use std::net::{TcpStream, UdpSocket};
 use egui::OutputCommand;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use gui_support::{
-    click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, wait_for_row,
+    click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, texts, wait_for_row,
 };
 use socketlab::gui::SocketLabApp;
 
 /// What a hostile or confused peer sends: clear-screen and colour escapes, a link, a right-to-left
 /// override that would reverse what follows, and an OSC 8 terminal hyperlink.
 const HOSTILE: &[u8] = b"\x1b[2J\x1b[31mred https://example.invalid/x \xe2\x80\xaeevil\xe2\x80\xac \x1b]8;;https://example.invalid\x07link\x1b]8;;\x07\n";
-
-/// Every text on screen (labels keep theirs in `value`).
-fn texts(h: &Harness<'_, SocketLabApp>) -> Vec<String> {
-    h.query_all_by(|_| true)
-        .filter_map(|n| {
-            let node = n.accesskit_node();
-            node.label().or_else(|| node.value())
-        })
-        .collect()
-}
 
 /// Nothing on screen can act: no control or bidi character in any text, no link widget, and no
 /// URL was asked to be opened.

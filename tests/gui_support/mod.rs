@@ -145,3 +145,14 @@ pub fn listen_tcp_server(harness: &mut Harness<'_, SocketLabApp>) -> std::net::S
         .listening_on()
         .expect("the server listens")
 }
+
+/// The text of every widget on screen (a `Label` keeps its text in `value`, others in `label`).
+pub fn texts(harness: &Harness<'_, SocketLabApp>) -> Vec<String> {
+    harness
+        .query_all_by(|_| true)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
