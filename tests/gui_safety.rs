@@ -7,6 +7,7 @@ use std::net::TcpStream;
 
 use socketlab::engine::QueueSizes;
 use socketlab::engine::log_store::DEFAULT_MAX_BYTES;
+use socketlab::gui::SocketLabApp;
 use socketlab::gui::activity::queue_budget;
 
 const MIB: usize = 1024 * 1024;
@@ -104,6 +105,11 @@ fn log_memory_and_its_budget_are_shown_and_set_the_queue() {
         .log
         .set_max_bytes(40 * MIB);
     wait_for_text(&mut h, "+ queue up to 10 MiB");
+    // The budget is remembered between runs like the other settings.
+    let remembered = h.state().settings();
+    assert_eq!(remembered.tcp_client.log_budget_mib, 40);
+    let restarted = SocketLabApp::new(remembered);
+    assert_eq!(restarted.tcp_client.activity.log.max_bytes(), 40 * MIB);
     assert_eq!(queue_budget(&h.state().tcp_client.activity.log), 10 * MIB);
     assert_eq!(
         QueueSizes::tcp_with_budget(10 * MIB).received_bytes,

@@ -21,6 +21,13 @@ const DRAIN_MAX_EVENTS: usize = 8192;
 /// floods it; what is left is taken in the next frame.
 const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 
+const MIB: usize = 1024 * 1024;
+
+/// A new tab's log budget in MiB (the log store's default), as the settings remember it.
+pub fn default_log_budget_mib() -> usize {
+    crate::engine::log_store::DEFAULT_MAX_BYTES / MIB
+}
+
 /// The memory a tab's next session may hold in the engine's queue (received data waiting for the
 /// window): a quarter of the log's budget, so one number — the log budget the user sets above
 /// the log — bounds the tab's whole memory (log + queue = 1.25 × the log budget).
@@ -80,6 +87,17 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// The log's memory budget in whole MiB, as the tab's settings remember it.
+    pub fn log_budget_mib(&self) -> usize {
+        self.log.max_bytes() / MIB
+    }
+
+    /// Sets the log's memory budget from the remembered MiB (4 MiB at the least, as the field
+    /// above the log allows).
+    pub fn set_log_budget_mib(&mut self, mib: usize) {
+        self.log.set_max_bytes(mib.max(4).saturating_mul(MIB));
+    }
+
     /// Takes a bounded share of the session's waiting events and reads its counters (and the
     /// throughput sample) alongside, the same way for every tab.
     pub fn poll_session<C: Send + 'static>(&mut self, session: &Session<C>) -> Polled {

@@ -13,7 +13,9 @@ use crate::engine::{
     EventKind, Payload, QueueSizes, Session, TcpClient, TcpClientCommand, TcpClientConfig,
     TcpOptions, Waker, tcp_client,
 };
-use crate::gui::activity::{Activity, chunks_or_lines, failure, queue_budget, stop_text};
+use crate::gui::activity::{
+    Activity, chunks_or_lines, default_log_budget_mib, failure, queue_budget, stop_text,
+};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
@@ -53,6 +55,8 @@ pub struct TcpClientSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// The log's memory budget, MiB.
+    pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
 }
@@ -71,6 +75,7 @@ impl Default for TcpClientSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
         }
     }
@@ -139,7 +144,7 @@ pub struct TcpClientTab {
 impl TcpClientTab {
     /// A tab with these settings, idle.
     pub fn new(settings: TcpClientSettings) -> Self {
-        TcpClientTab {
+        let mut tab = TcpClientTab {
             settings,
             phase: Phase::Idle,
             local: None,
@@ -148,7 +153,10 @@ impl TcpClientTab {
             write_shut: false,
             activity: Activity::for_role(crate::engine::explain::Role::TcpClient),
             session: None,
-        }
+        };
+        let budget = tab.settings.log_budget_mib;
+        tab.activity.set_log_budget_mib(budget);
+        tab
     }
 
     /// True while a session runs.
@@ -272,6 +280,8 @@ impl TcpClientTab {
 
     /// Draws the tab; returns what the user asked for.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Action> {
+        // The budget is changed on the log itself (above it); the settings remember it.
+        self.settings.log_budget_mib = self.activity.log_budget_mib();
         let mut action = None;
         let running = self.is_running();
         let s = &mut self.settings;

@@ -14,7 +14,7 @@ use crate::engine::{
     TcpServer, TcpServerCommand, TcpServerConfig, Waker, tcp_server,
 };
 use crate::gui::activity::{
-    Activity, chunks_or_lines, close_text, failure, queue_budget, stop_text,
+    Activity, chunks_or_lines, close_text, default_log_budget_mib, failure, queue_budget, stop_text,
 };
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
@@ -76,6 +76,8 @@ pub struct TcpServerSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// The log's memory budget, MiB.
+    pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
 }
@@ -102,6 +104,7 @@ impl Default for TcpServerSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
         }
     }
@@ -185,14 +188,17 @@ pub struct TcpServerTab {
 impl TcpServerTab {
     /// A tab with these settings, idle.
     pub fn new(settings: TcpServerSettings) -> Self {
-        TcpServerTab {
+        let mut tab = TcpServerTab {
             settings,
             phase: Phase::Idle,
             clients: Vec::new(),
             target: Target::All,
             activity: Activity::for_role(crate::engine::explain::Role::TcpServer),
             session: None,
-        }
+        };
+        let budget = tab.settings.log_budget_mib;
+        tab.activity.set_log_budget_mib(budget);
+        tab
     }
 
     /// True while a session runs.
@@ -353,6 +359,8 @@ impl TcpServerTab {
 
     /// Draws the tab; returns what the user asked for.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Action> {
+        // The budget is changed on the log itself (above it); the settings remember it.
+        self.settings.log_budget_mib = self.activity.log_budget_mib();
         let mut action = None;
         let running = self.is_running();
         let s = &mut self.settings;

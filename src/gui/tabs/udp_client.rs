@@ -16,7 +16,7 @@ use crate::engine::{
     Event, EventKind, Payload, QueueSizes, Session, StopReason, UdpClientConfig, UdpCommand,
     UdpSession, Waker, udp,
 };
-use crate::gui::activity::{Activity, failure, queue_budget, stop_text};
+use crate::gui::activity::{Activity, default_log_budget_mib, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
     host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
@@ -51,6 +51,8 @@ pub struct UdpClientSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// The log's memory budget, MiB.
+    pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
 }
@@ -67,6 +69,7 @@ impl Default for UdpClientSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
         }
     }
@@ -128,12 +131,15 @@ pub struct UdpClientTab {
 impl UdpClientTab {
     /// A tab with these settings, idle.
     pub fn new(settings: UdpClientSettings) -> Self {
-        UdpClientTab {
+        let mut tab = UdpClientTab {
             settings,
             phase: Phase::Idle,
             activity: Activity::for_role(crate::engine::explain::Role::UdpClient),
             session: None,
-        }
+        };
+        let budget = tab.settings.log_budget_mib;
+        tab.activity.set_log_budget_mib(budget);
+        tab
     }
 
     /// True while a session runs.
@@ -263,6 +269,8 @@ impl UdpClientTab {
 
     /// Draws the tab; returns what the user asked for.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Action> {
+        // The budget is changed on the log itself (above it); the settings remember it.
+        self.settings.log_budget_mib = self.activity.log_budget_mib();
         let mut action = None;
         let running = self.is_running();
         let s = &mut self.settings;

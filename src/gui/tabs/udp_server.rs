@@ -14,7 +14,7 @@ use crate::engine::{
     Event, EventKind, Payload, QueueSizes, Session, StopReason, UdpCommand, UdpServerConfig,
     UdpSession, Waker, udp,
 };
-use crate::gui::activity::{Activity, failure, queue_budget, stop_text};
+use crate::gui::activity::{Activity, default_log_budget_mib, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
@@ -60,6 +60,8 @@ pub struct UdpServerSettings {
     pub saved: SavedMessages,
     /// Show the log as hex.
     pub hex: bool,
+    /// The log's memory budget, MiB.
+    pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
 }
@@ -80,6 +82,7 @@ impl Default for UdpServerSettings {
             periodic: PeriodicSettings::default(),
             saved: SavedMessages::default(),
             hex: false,
+            log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
         }
     }
@@ -146,14 +149,17 @@ pub struct UdpServerTab {
 impl UdpServerTab {
     /// A tab with these settings, idle.
     pub fn new(settings: UdpServerSettings) -> Self {
-        UdpServerTab {
+        let mut tab = UdpServerTab {
             settings,
             phase: Phase::Idle,
             reply_to: String::new(),
             follow_sender: true,
             activity: Activity::for_role(crate::engine::explain::Role::UdpServer),
             session: None,
-        }
+        };
+        let budget = tab.settings.log_budget_mib;
+        tab.activity.set_log_budget_mib(budget);
+        tab
     }
 
     /// True while a session runs.
@@ -284,6 +290,8 @@ impl UdpServerTab {
 
     /// Draws the tab; returns what the user asked for.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Action> {
+        // The budget is changed on the log itself (above it); the settings remember it.
+        self.settings.log_budget_mib = self.activity.log_budget_mib();
         let mut action = None;
         let running = self.is_running();
         let s = &mut self.settings;
