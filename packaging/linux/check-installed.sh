@@ -101,7 +101,14 @@ xwininfo -id "$window" | grep -E 'xwininfo:|Width|Height|Map State' | sed 's/^/ 
 xwininfo -id "$window" | grep -q 'Map State: IsViewable' || fail "the window is not viewable"
 # The window's class is the app id, which desktops match to socketlab.desktop for name and icon.
 xprop -id "$window" WM_CLASS | grep -q '"socketlab"' || fail "WM_CLASS is not socketlab: $(xprop -id "$window" WM_CLASS)"
-xprop -id "$window" _NET_WM_ICON | grep -q 'Icon (128 x 128)' || fail "the window has no 128x128 icon (_NET_WM_ICON)"
+# The icon is set just after the window appears (eframe sets it once the window exists), so a busy
+# machine may map the window first: wait for it, bounded.
+icon_found=""
+for _ in $(seq 50); do
+  if xprop -id "$window" _NET_WM_ICON | grep -q 'Icon (128 x 128)'; then icon_found=1; break; fi
+  sleep 0.2
+done
+[ -n "$icon_found" ] || fail "the window has no 128x128 icon (_NET_WM_ICON) after 10 s"
 if [ -n "${SCREENSHOT:-}" ] && command -v import >/dev/null 2>&1; then
   import -window root "$SCREENSHOT"
   echo "   screenshot: $SCREENSHOT"
