@@ -18,7 +18,7 @@ use crate::gui::activity::{
 };
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    host_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
+    address_row, host_field, number_field, optional_size_field, parse_number, parse_optional_size,
     show_errors, take_submit,
 };
 use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
@@ -286,20 +286,13 @@ impl TcpClientTab {
         let running = self.is_running();
         let s = &mut self.settings;
 
-        let (host, port) = ui
-            .add_enabled_ui(!running, |ui| {
-                ui.horizontal(|ui| {
-                    let host = host_field(ui, &mut s.host);
-                    ui.add_space(12.0);
-                    let port = port_field(ui, &mut s.port, Protocol::Tcp, PortUse::Connect);
-                    (host, port)
-                })
-                .inner
-            })
-            .inner;
-        show_errors(
+        let (host, port) = address_row(
             ui,
-            &[host.as_ref().err().cloned(), port.as_ref().err().cloned()],
+            running,
+            |ui| host_field(ui, &mut s.host),
+            &mut s.port,
+            Protocol::Tcp,
+            PortUse::Connect,
         );
 
         let options = egui::CollapsingHeader::new(t::OPTIONS)

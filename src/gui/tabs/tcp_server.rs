@@ -20,7 +20,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
-    bind_field, number_field, optional_size_field, parse_number, parse_optional_size, port_field,
+    address_row, bind_field, number_field, optional_size_field, parse_number, parse_optional_size,
     show_errors, take_submit,
 };
 use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
@@ -365,20 +365,13 @@ impl TcpServerTab {
         let running = self.is_running();
         let s = &mut self.settings;
 
-        let (bind, port) = ui
-            .add_enabled_ui(!running, |ui| {
-                ui.horizontal(|ui| {
-                    let bind = bind_field(ui, &mut s.bind);
-                    ui.add_space(12.0);
-                    let port = port_field(ui, &mut s.port, Protocol::Tcp, PortUse::Bind);
-                    (bind, port)
-                })
-                .inner
-            })
-            .inner;
-        show_errors(
+        let (bind, port) = address_row(
             ui,
-            &[bind.as_ref().err().cloned(), port.as_ref().err().cloned()],
+            running,
+            |ui| bind_field(ui, &mut s.bind),
+            &mut s.port,
+            Protocol::Tcp,
+            PortUse::Bind,
         );
 
         let options = egui::CollapsingHeader::new(t::OPTIONS)

@@ -19,7 +19,7 @@ use crate::engine::{
 use crate::gui::activity::{Activity, default_log_budget_mib, failure, queue_budget, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    host_field, optional_size_field, parse_optional_size, port_field, show_errors, take_submit,
+    address_row, host_field, optional_size_field, parse_optional_size, show_errors, take_submit,
 };
 use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
@@ -275,20 +275,13 @@ impl UdpClientTab {
         let running = self.is_running();
         let s = &mut self.settings;
 
-        let (host, port) = ui
-            .add_enabled_ui(!running, |ui| {
-                ui.horizontal(|ui| {
-                    let host = host_field(ui, &mut s.host);
-                    ui.add_space(12.0);
-                    let port = port_field(ui, &mut s.port, Protocol::Udp, PortUse::Connect);
-                    (host, port)
-                })
-                .inner
-            })
-            .inner;
-        show_errors(
+        let (host, port) = address_row(
             ui,
-            &[host.as_ref().err().cloned(), port.as_ref().err().cloned()],
+            running,
+            |ui| host_field(ui, &mut s.host),
+            &mut s.port,
+            Protocol::Udp,
+            PortUse::Connect,
         );
         let rcv = egui::CollapsingHeader::new(t::OPTIONS)
             .id_salt("udp-client-options")

@@ -107,6 +107,37 @@ pub fn exposure_badge(ui: &mut Ui, ip: IpAddr) {
         .on_hover_text(hint);
 }
 
+/// The row every tab starts with: an address field (drawn by `address`) and a port field, locked
+/// while a session runs, with each field's error shown under the row.
+pub fn address_row<A>(
+    ui: &mut Ui,
+    locked: bool,
+    address: impl FnOnce(&mut Ui) -> Result<A, String>,
+    port: &mut String,
+    proto: Protocol,
+    usage: PortUse,
+) -> (Result<A, String>, Result<u16, String>) {
+    let (address, port) = ui
+        .add_enabled_ui(!locked, |ui| {
+            ui.horizontal(|ui| {
+                let address = address(ui);
+                ui.add_space(12.0);
+                let port = port_field(ui, port, proto, usage);
+                (address, port)
+            })
+            .inner
+        })
+        .inner;
+    show_errors(
+        ui,
+        &[
+            address.as_ref().err().cloned(),
+            port.as_ref().err().cloned(),
+        ],
+    );
+    (address, port)
+}
+
 /// A port: a number or a service name; shows what it resolves to.
 pub fn port_field(
     ui: &mut Ui,
