@@ -16,11 +16,13 @@ use crate::engine::{
 };
 use crate::gui::activity::{Activity, default_log_budget_mib, failure, queue_budget, stop_text};
 use crate::gui::text as t;
-use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
+use crate::gui::widgets::auto_reply::{
+    AutoReplySettings, ServerControl, ServerState, server_controls,
+};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
     address_row, bind_field, error_line, labelled_edit, optional_size_field, parse_optional_size,
-    show_errors, take_submit,
+    show_errors,
 };
 use crate::gui::widgets::file_send::{FileSendAction, FileSendSettings, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
@@ -352,49 +354,24 @@ impl UdpServerTab {
 
         let config = config.filter(|_| effective.is_ok() && capture.is_ok());
 
-        // Enter in an address or port field does what the main button does.
-        let submitted = take_submit(ui);
-        let mut echo_changed = false;
-        ui.horizontal(|ui| {
-            if (ui
-                .add_enabled(!running && config.is_some(), egui::Button::new(t::BIND_UDP))
-                .clicked()
-                || (submitted && !running))
-                && let Some(config) = config
-            {
-                action = Some(Action::Bind(config));
-            }
-            if ui
-                .add_enabled(
-                    running && self.phase != Phase::Closing,
-                    egui::Button::new(t::STOP),
-                )
-                .clicked()
-            {
-                action = Some(Action::Stop);
-            }
-            ui.separator();
-            if ui
-                .checkbox(&mut self.settings.echo, t::ECHO)
-                .on_hover_text(t::ECHO_UDP_HINT)
-                .changed()
-                && running
-            {
-                echo_changed = true;
-            }
-        });
-        let rules_changed = auto_reply_ui(
+        let state = ServerState {
+            start_label: t::BIND_UDP,
+            echo_hint: t::ECHO_UDP_HINT,
+            running,
+            stopping: self.phase == Phase::Closing,
+        };
+        match server_controls(
             ui,
             "udp-server",
+            &state,
+            config,
+            &mut self.settings.echo,
             &mut self.settings.auto_reply,
-            self.settings.echo,
-        );
-        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
-        if (echo_changed || rules_changed)
-            && running
-            && let Ok(auto) = self.settings.auto_reply.effective(self.settings.echo)
-        {
-            action = Some(Action::SetAutoReply(auto));
+        ) {
+            Some(ServerControl::Start(config)) => action = Some(Action::Bind(config)),
+            Some(ServerControl::Stop) => action = Some(Action::Stop),
+            Some(ServerControl::SetAutoReply(auto)) => action = Some(Action::SetAutoReply(auto)),
+            None => {}
         }
         let (state, tone) = self.state_text();
         let address = self.bound_to();

@@ -215,6 +215,82 @@ pub fn auto_reply_ui(ui: &mut Ui, id: &str, settings: &mut AutoReplySettings, ec
     changed
 }
 
+/// What a server tab's control row asked for.
+pub enum ServerControl<C> {
+    /// Start the server with this configuration (Listen / Bind, or Enter in a field).
+    Start(C),
+    /// Stop it.
+    Stop,
+    /// Reply on our own differently while it runs.
+    SetAutoReply(AutoReply),
+}
+
+/// Where a server tab stands, for its control row.
+pub struct ServerState<'a> {
+    /// The name of the start button (Listen, Bind).
+    pub start_label: &'a str,
+    /// The echo checkbox's tooltip.
+    pub echo_hint: &'a str,
+    /// A session runs.
+    pub running: bool,
+    /// A stop was asked for and is under way.
+    pub stopping: bool,
+}
+
+/// A server tab's control row (start, Stop, Echo) and its reply rules. `config` is `None` while
+/// a field is invalid, which keeps the start button off.
+pub fn server_controls<C>(
+    ui: &mut Ui,
+    id: &str,
+    state: &ServerState<'_>,
+    config: Option<C>,
+    echo: &mut bool,
+    rules: &mut AutoReplySettings,
+) -> Option<ServerControl<C>> {
+    let running = state.running;
+    let mut asked = None;
+    // Enter in an address or port field does what the main button does.
+    let submitted = super::fields::take_submit(ui);
+    let mut echo_changed = false;
+    ui.horizontal(|ui| {
+        if (ui
+            .add_enabled(
+                !running && config.is_some(),
+                egui::Button::new(state.start_label),
+            )
+            .clicked()
+            || (submitted && !running))
+            && let Some(config) = config
+        {
+            asked = Some(ServerControl::Start(config));
+        }
+        if ui
+            .add_enabled(running && !state.stopping, egui::Button::new(t::STOP))
+            .clicked()
+        {
+            asked = Some(ServerControl::Stop);
+        }
+        ui.separator();
+        if ui
+            .checkbox(echo, t::ECHO)
+            .on_hover_text(state.echo_hint)
+            .changed()
+            && running
+        {
+            echo_changed = true;
+        }
+    });
+    let rules_changed = auto_reply_ui(ui, id, rules, *echo);
+    // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+    if (echo_changed || rules_changed)
+        && running
+        && let Ok(auto) = rules.effective(*echo)
+    {
+        asked = Some(ServerControl::SetAutoReply(auto));
+    }
+    asked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
