@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
+#[path = "support/common.rs"]
 mod common;
 
 use std::io::{Read, Write};

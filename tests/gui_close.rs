@@ -4,6 +4,7 @@
 //! Alone in its own test binary so the thread count of the process is this test's own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/gui.rs"]
 mod gui_support;
 
 use std::io::Write;

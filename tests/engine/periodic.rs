@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, bound_addr, bytes, connected, receive_bytes};
+use crate::common::{TIMEOUT, bound_addr, bytes, connected, receive_bytes};
 use socketlab::engine::{
     self, EventKind, TcpClientCommand, TcpClientConfig, TcpServerConfig, UdpClientConfig,
     UdpCommand, UdpServerConfig, noop_waker,

@@ -2,11 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
-use common::{TIMEOUT, bound_addr, bytes, wait};
+use crate::common::{TIMEOUT, bound_addr, bytes, wait};
 use socketlab::engine::{
     self, ErrorClass, EventKind, UdpClientConfig, UdpCommand, UdpServerConfig, noop_waker,
     udp::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6},

@@ -1,6 +1,5 @@
 //! Each tab against a peer that is not Socket Lab: plain `std::net` sockets on loopback.
 
-mod gui_support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
@@ -9,7 +8,7 @@ use std::time::Duration;
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
 
-use gui_support::{
+use crate::gui_support::{
     TIMEOUT, click, harness, open_tab, set_field, shows, step_until, type_and_enter, wait_for_row,
     wait_for_text,
 };

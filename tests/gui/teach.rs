@@ -1,14 +1,13 @@
 //! The teaching features in a headless window: the Lookup tab against the system's real
 //! resolver, and the demos on real loopback sockets.
 
-mod gui_support;
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, ToSocketAddrs};
 
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 
-use gui_support::{
+use crate::gui_support::{
     click, harness, is_disabled, open_tab, set_field, shows, step_until, wait_for_text,
 };
 
@@ -341,7 +340,7 @@ fn sequence_diagram_draws_the_real_connection() {
     step_until(&mut h, "the client connects", |h| {
         h.state().tcp_client.local.is_some()
     });
-    gui_support::type_and_enter(&mut h, "Message", "hello");
+    crate::gui_support::type_and_enter(&mut h, "Message", "hello");
     click(&mut h, "Shut down sending");
     // The server closes when the client finishes (its default): the client sees FIN back.
     step_until(&mut h, "the close is drawn", |h| {

@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{TIMEOUT, bound_addr, wait};
+use crate::common::{TIMEOUT, bound_addr, wait};
 use socketlab::engine::{
     self, EngineError, EventKind, StopReason, TcpServerConfig, Waker, noop_waker,
 };

@@ -14,10 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]
-mod normal_user;
 
 #[cfg(unix)]
-use normal_user::NormalUser;
+use crate::normal_user::NormalUser;
 
 /// Longest one bad-input run may take (a debug build on a busy 2-core machine).
 const RUN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -3,13 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
 
-use common::{TIMEOUT, bound_addr, wait};
+use crate::common::{TIMEOUT, bound_addr, wait};
 use socketlab::engine::{
     self, CaptureConfig, EngineError, ErrorClass, EventKind, StopReason, TcpServerConfig,
     UdpServerConfig, noop_waker,

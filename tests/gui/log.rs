@@ -1,11 +1,10 @@
 //! The log at scale, and the settings that persist between runs.
 
-mod gui_support;
 
 use std::time::SystemTime;
 
 use egui_kittest::kittest::Queryable as _;
-use gui_support::{harness, shows, step_until};
+use crate::gui_support::{harness, shows, step_until};
 use socketlab::engine::log_store::{DEFAULT_MAX_ENTRIES, Direction};
 use socketlab::engine::payload::InputMode;
 use socketlab::gui::{Settings, SocketLabApp, TabId};

@@ -3,14 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod gui_support;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gui_support::{
+use crate::gui_support::{
     TIMEOUT, click, harness, is_disabled, open_tab, set_field, shows, step_until, wait_for_row,
     wait_for_text,
 };

@@ -4,13 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::time::Duration;
 
-use common::{TIMEOUT, bound_addr, connected, wait};
+use crate::common::{TIMEOUT, bound_addr, connected, wait};
 use socketlab::engine::autoreply::{AutoReply, MatchKind, Rule};
 use socketlab::engine::{
     self, EventKind, TcpServerCommand, TcpServerConfig, UdpCommand, UdpServerConfig, noop_waker,

@@ -1,12 +1,11 @@
 //! The TCP tabs in a headless window, against real loopback sockets.
 
-mod gui_support;
 
 use std::net::{Ipv4Addr, TcpListener};
 
 use egui_kittest::kittest::Queryable as _;
 
-use gui_support::{
+use crate::gui_support::{
     click, field_value, harness, is_disabled, open_tab, set_field, shows, step_until,
     type_and_enter, wait_for_row, wait_for_text,
 };

@@ -4,14 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TIMEOUT, bound_addr, collect_until, connected, wait};
+use crate::common::{TIMEOUT, bound_addr, collect_until, connected, wait};
 use socketlab::engine::file_send::{PROGRESS_INTERVAL, UDP_FILE_LIMIT};
 use socketlab::engine::{
     self, CaptureConfig, EngineError, Event, EventKind, FileSendEvent, FileStage, Session,
@@ -99,7 +98,7 @@ fn tcp_client_sends_10_mb_that_the_servers_capture_holds_byte_for_byte() {
         .unwrap();
     // A message queued behind the file goes out after it, in order.
     client
-        .send(TcpClientCommand::Send(common::bytes(b"END")))
+        .send(TcpClientCommand::Send(crate::common::bytes(b"END")))
         .unwrap();
     let (events, last) = until_file_end(&client);
     assert_eq!(last.stage, FileStage::Finished);
@@ -234,7 +233,7 @@ fn cancel_stops_a_send_to_a_peer_that_does_not_read_and_the_session_goes_on() {
 
     // The connection is still usable: what follows the cancelled part arrives after it.
     client
-        .send(TcpClientCommand::Send(common::bytes(b"after")))
+        .send(TcpClientCommand::Send(crate::common::bytes(b"after")))
         .unwrap();
     peer.set_read_timeout(Some(TIMEOUT)).unwrap();
     let mut got = vec![0; usize::try_from(last.sent).unwrap() + 5];
@@ -365,9 +364,9 @@ fn missing_folder_and_unreadable_files_are_refused_with_the_path() {
     assert_names(&error, &unreadable, "");
     // The connection survived every refusal.
     client
-        .send(TcpClientCommand::Send(common::bytes(b"still here")))
+        .send(TcpClientCommand::Send(crate::common::bytes(b"still here")))
         .unwrap();
-    common::receive_bytes(&server, 10);
+    crate::common::receive_bytes(&server, 10);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

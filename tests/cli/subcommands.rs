@@ -3,7 +3,6 @@
 //! bounded; every child process is killed if a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
@@ -675,7 +674,7 @@ fn exit_code_1_for_network_failures() {
     );
 
     // Timeout: a listener whose accept queue is full drops the handshake.
-    let (_listener, silent, _fillers) = common::unanswering_listener();
+    let (_listener, silent, _fillers) = crate::common::unanswering_listener();
     let timeout = run(&[
         "tcp-connect",
         "127.0.0.1",

@@ -1,7 +1,6 @@
 //! Safe defaults in the window: who can reach a server, the client limit, the log's memory budget.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
 
 use std::net::TcpStream;
 
@@ -12,7 +11,7 @@ use socketlab::gui::activity::queue_budget;
 
 const MIB: usize = 1024 * 1024;
 
-use gui_support::{
+use crate::gui_support::{
     click, field_value, harness, open_tab, set_field, shows, step_until, wait_for_text,
 };
 

@@ -2,13 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod common;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     TIMEOUT, bound_addr, bytes, collect_until, connected, receive_bytes, unanswering_listener, wait,
 };
 use socketlab::engine::{

@@ -4,7 +4,6 @@
 //! opens nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod gui_support;
 
 use std::io::Write as _;
 use std::net::{TcpStream, UdpSocket};
@@ -13,7 +12,7 @@ use egui::OutputCommand;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use gui_support::{
+use crate::gui_support::{
     click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, texts, wait_for_row,
 };
 use socketlab::gui::SocketLabApp;

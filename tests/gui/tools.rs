@@ -3,13 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod gui_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use gui_support::{
+use crate::gui_support::{
     TIMEOUT, click, harness, harness_allowing_missing_glyphs, open_tab, set_field, shows,
     step_until, type_and_enter, wait_for_text,
 };
@@ -170,7 +169,7 @@ fn message_encodings_send_the_right_bytes_and_refuse_what_they_cannot_write() {
         shows(&h, "'你' at position 4 cannot be written in Latin-1"),
         "the unmappable character is named with its position"
     );
-    assert!(gui_support::is_disabled(&h, "Send"));
+    assert!(crate::gui_support::is_disabled(&h, "Send"));
 }
 
 #[test]
@@ -209,7 +208,7 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
     click(&mut h, "Saved messages (0)");
     set_field(&mut h, "Message", "status?\\r\\n");
     click(&mut h, "Escapes");
-    assert!(gui_support::is_disabled(&h, "Save message"), "needs a name");
+    assert!(crate::gui_support::is_disabled(&h, "Save message"), "needs a name");
     set_field(&mut h, "Name", "status");
     click(&mut h, "Save message");
     assert!(shows(&h, "Saved messages (1)"));
@@ -255,7 +254,7 @@ fn the_log_filters_and_exports_what_it_shows() {
     set_field(&mut h, "Port", &addr.port().to_string());
     type_and_enter(&mut h, "Message", "apple");
     type_and_enter(&mut h, "Message", "banana");
-    gui_support::wait_for_row(&mut h, &["▶ out", "banana"]);
+    crate::gui_support::wait_for_row(&mut h, &["▶ out", "banana"]);
     set_field(&mut h, "Find", "BAN");
     wait_for_text(&mut h, "1 of ");
     assert!(!shows(&h, "apple"), "the filter hides the other row");
@@ -341,9 +340,9 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
         !h.state().tcp_server.is_running()
     });
     assert!(shows(&h, "already exists"));
-    assert!(gui_support::is_disabled(&h, "Listen"));
+    assert!(crate::gui_support::is_disabled(&h, "Listen"));
     click(&mut h, "Replace existing files");
-    assert!(!gui_support::is_disabled(&h, "Listen"));
+    assert!(!crate::gui_support::is_disabled(&h, "Listen"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -362,7 +361,7 @@ fn the_log_decodes_received_text_in_the_chosen_encoding() {
     client
         .send_to(&[0xc4, 0xe3, 0xba, 0xc3, b'\n'], addr)
         .unwrap();
-    gui_support::wait_for_row(&mut h, &["◀ in", "5 B"]);
+    crate::gui_support::wait_for_row(&mut h, &["◀ in", "5 B"]);
     assert!(
         !shows(&h, "你好"),
         "not UTF-8: not shown as these characters"
@@ -370,5 +369,5 @@ fn the_log_decodes_received_text_in_the_chosen_encoding() {
     click(&mut h, "Decode as");
     click(&mut h, "GBK");
     // The newline shows as a small LF mark.
-    gui_support::wait_for_row(&mut h, &["◀ in", "你好 LF"]);
+    crate::gui_support::wait_for_row(&mut h, &["◀ in", "你好 LF"]);
 }

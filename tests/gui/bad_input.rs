@@ -5,14 +5,13 @@
 //! value back removes the sentence (so the sentence belongs to that input).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-mod gui_support;
 
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use gui_support::{
+use crate::gui_support::{
     click, field_value, harness_allowing_missing_glyphs, is_disabled, open_tab, set_field,
     step_until, wait_for_row,
 };
@@ -329,7 +328,7 @@ fn gui_empty_udp_send_is_a_zero_length_datagram_and_euro_fits_windows_1252() {
         Some(vec![0x80])
     );
     let peer = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    peer.set_read_timeout(Some(gui_support::TIMEOUT))
+    peer.set_read_timeout(Some(crate::gui_support::TIMEOUT))
         .expect("timeout");
     let mut h = harness_allowing_missing_glyphs();
     open_tab(&mut h, "UDP client");

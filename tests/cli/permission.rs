@@ -4,9 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
-mod normal_user;
 
-use normal_user::NormalUser;
+use crate::normal_user::NormalUser;
 
 /// The lowest port a normal user may bind (Linux sysctl; 1024 unless changed).
 fn unprivileged_port_start() -> u16 {

@@ -1,0 +1,5 @@
+//! Property tests: the log store, payload parsing and the inert rendering of any bytes.
+
+mod log;
+mod payload;
+mod render;
