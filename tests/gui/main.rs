@@ -16,3 +16,4 @@ mod tcp;
 mod teach;
 mod tools;
 mod udp;
+mod workspace_files;
