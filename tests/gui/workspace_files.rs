@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use socketlab::gui::tabs::udp_server::UdpServerSettings;
 use socketlab::gui::workspace::legacy::{self, LegacyTab};
 use socketlab::gui::workspace::store::SETTINGS_FILE;
 use socketlab::gui::workspace::{
@@ -23,7 +24,7 @@ fn sample_workspace() -> Workspace {
     let mut workspace = Workspace::default();
     workspace.sessions[0].name = Some("Device under test".to_owned());
     if let SessionSettings::TcpClient(client) = &mut workspace.sessions[0].settings {
-        client.port = "5020".to_owned();
+        "5020".clone_into(&mut client.port);
     }
     workspace.layout = Some(serde_json::json!({"root": 7}));
     workspace
@@ -61,7 +62,7 @@ fn saving_over_a_workspace_replaces_it_whole() {
     for id in 5..200 {
         big.sessions.push(SessionRecord::new(
             id,
-            SessionSettings::UdpServer(Default::default()),
+            SessionSettings::UdpServer(UdpServerSettings::default()),
         ));
     }
     write_workspace(&path, &big).unwrap();
@@ -225,9 +226,11 @@ fn settings_round_trip_through_the_store() {
     let dir = scratch();
     let mut store = SettingsStore::in_folder(dir.path().join("new-folder"));
     assert_eq!(store.load().state, AppState::default());
-    let mut state = AppState::default();
-    state.workspace = sample_workspace();
-    state.recent = vec![PathBuf::from("/tmp/a.socketlab")];
+    let mut state = AppState {
+        workspace: sample_workspace(),
+        recent: vec![PathBuf::from("/tmp/a.socketlab")],
+        ..AppState::default()
+    };
     state.view.zoom_percent = 150;
     store.save(&state).unwrap();
     assert_eq!(
