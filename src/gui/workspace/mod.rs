@@ -8,6 +8,7 @@
 pub mod dialog;
 pub mod ending;
 pub mod file;
+pub mod files;
 pub mod legacy;
 pub mod store;
 
