@@ -8,6 +8,7 @@ mod common;
 
 mod autoreply;
 mod capture;
+mod framing;
 mod faults;
 mod file_send;
 mod lookup;

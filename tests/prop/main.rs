@@ -1,5 +1,6 @@
 //! Property tests: the log store, payload parsing and the inert rendering of any bytes.
 
+mod framing;
 mod log;
 mod payload;
 mod render;
