@@ -48,7 +48,7 @@ fn server(framing: FramingConfig, auto_reply: AutoReply) -> (TcpServer, TcpStrea
 /// pieces the framer made until `want` of them have come.
 fn send_in_reads(server: &TcpServer, client: &mut TcpStream, pieces: &[&[u8]], want: usize) -> Vec<Seen> {
     let mut seen = Vec::new();
-    let mut take = |batch: &engine::MessageBatch, seen: &mut Vec<Seen>| {
+    let take = |batch: &engine::MessageBatch, seen: &mut Vec<Seen>| {
         for m in batch.iter() {
             seen.push((m.piece, m.bytes.to_vec(), m.reads, m.overflow.is_some()));
         }
@@ -300,7 +300,7 @@ fn rules_see_messages_reply_with_groups_and_a_checksum_and_can_silence_echo() {
     .unwrap();
     let modbus = ReplyRule::new(
         vec![
-            Condition::HexPattern(HexPattern::parse("01 03 ?? ?? 00 0A").unwrap()),
+            Condition::HexPattern(HexPattern::parse("01 03 ?? ?? 00 0B").unwrap()),
             Condition::Length { min: 6, max: 6 },
         ],
         Combine::All,
@@ -320,9 +320,9 @@ fn rules_see_messages_reply_with_groups_and_a_checksum_and_can_silence_echo() {
     // "quiet…" and "…!" get nothing; the next echo proves nothing came before it.
     client.write_all(b"quiet please\nstop!\necho me\n").unwrap();
     assert_eq!(read_exact(&mut client, 8), b"echo me\n", "echo sends the whole message");
-    client.write_all(b"\x01\x03\x00\x00\x00\x0a\n").unwrap();
+    client.write_all(b"\x01\x03\x00\x00\x00\x0b\n").unwrap();
     assert_eq!(read_exact(&mut client, 5), [0x01, 0x03, 0x00, 0x20, 0xf0]);
-    assert_eq!(server.next_template_seq(), 3, "replies count with the session's {{seq}}");
+    assert_eq!(server.next_template_seq(), 4, "every reply took a {{seq}}");
 }
 
 #[test]
