@@ -140,9 +140,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     } else {
         format!("{} MiB", total >> 20)
     };
-    eprintln!(
-        "  lf framing: unframed {plain:.1} Gbit/s, framed {framed:.1} Gbit/s ({ratio:.2}×)"
-    );
+    eprintln!("  lf framing: unframed {plain:.1} Gbit/s, framed {framed:.1} Gbit/s ({ratio:.2}×)");
     Row {
         item: 8,
         what: format!(

@@ -70,7 +70,11 @@ pub(crate) fn sources(
         if let Some(checksum) = text.append_checksum {
             checksum.append(&mut bytes);
         }
-        ordered.push((at, 1, Source::Message(Outgoing::Bytes(Payload::from(bytes)))));
+        ordered.push((
+            at,
+            1,
+            Source::Message(Outgoing::Bytes(Payload::from(bytes))),
+        ));
     }
     for (path, at) in args.file.iter().zip(positions("file", args.file.len())) {
         ordered.push((at, 2, Source::File(path.clone(), open(path)?)));

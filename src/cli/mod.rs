@@ -23,9 +23,7 @@ use crate::engine::autoreply::{
     AutoReply, ByteRegex, Combine, Condition, HexPattern, ReplyAction, ReplyRule,
 };
 use crate::engine::checksum::Checksum;
-use crate::engine::framing::{
-    DEFAULT_MAX_MESSAGE, Framing, FramingConfig, LengthPrefix, Oversize,
-};
+use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, LengthPrefix, Oversize};
 use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
@@ -180,8 +178,7 @@ fn parse_framing(text: &str) -> Result<Framing, String> {
     };
     match kind {
         "bytes" => {
-            let bytes = payload::parse_hex(value)
-                .map_err(|e| bad(&format!(" ({e})")))?;
+            let bytes = payload::parse_hex(value).map_err(|e| bad(&format!(" ({e})")))?;
             if bytes.is_empty() {
                 return Err(bad(" (bytes: needs at least one hex byte, e.g. bytes:03)"));
             }
@@ -210,7 +207,9 @@ fn parse_framing(text: &str) -> Result<Framing, String> {
             }))
         }
         "fixed" => Ok(Framing::Fixed(number(value)?)),
-        "gap" => Ok(Framing::IdleGap(Duration::from_millis(number(value)? as u64))),
+        "gap" => Ok(Framing::IdleGap(Duration::from_millis(
+            number(value)? as u64
+        ))),
         _ => Err(bad("")),
     }
 }
@@ -625,7 +624,9 @@ fn condition(text: &str, texts: &TextArgs) -> Result<Condition, Failure> {
         "length" => {
             let number = |n: &str| {
                 n.trim().parse::<usize>().map_err(|_| {
-                    bad(format!("\"{n}\" is not a number of bytes (write length=8 or length=4-16)"))
+                    bad(format!(
+                        "\"{n}\" is not a number of bytes (write length=8 or length=4-16)"
+                    ))
                 })
             };
             let (min, max) = match value.split_once('-') {

@@ -162,10 +162,14 @@ pub enum PatternError {
         found: String,
     },
     /// A hex pattern with nothing in it.
-    #[error("The hex pattern is empty: write bytes such as 01 03 ?? ?? (?? is any byte, * at the end allows more).")]
+    #[error(
+        "The hex pattern is empty: write bytes such as 01 03 ?? ?? (?? is any byte, * at the end allows more)."
+    )]
     EmptyHexPattern,
     /// A length range whose end is below its start.
-    #[error("The length range {min}..{max} is empty: the first number must not be larger than the second.")]
+    #[error(
+        "The length range {min}..{max} is empty: the first number must not be larger than the second."
+    )]
     LengthRange {
         /// The shortest length.
         min: usize,
@@ -200,7 +204,9 @@ impl ByteRegex {
             .parse(source);
         if let Err(e) = checked {
             let (offset, message) = match &e {
-                regex_syntax::Error::Parse(p) => (Some(p.span().start.offset), p.kind().to_string()),
+                regex_syntax::Error::Parse(p) => {
+                    (Some(p.span().start.offset), p.kind().to_string())
+                }
                 regex_syntax::Error::Translate(t) => {
                     (Some(t.span().start.offset), t.kind().to_string())
                 }
@@ -619,7 +625,9 @@ mod reply_rule_tests {
         ReplyRule::new(
             conditions,
             combine,
-            ReplyAction::Reply(Template::parse_reply(reply, groups).unwrap_or_else(|e| panic!("{e}"))),
+            ReplyAction::Reply(
+                Template::parse_reply(reply, groups).unwrap_or_else(|e| panic!("{e}")),
+            ),
         )
         .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -627,16 +635,24 @@ mod reply_rule_tests {
     #[test]
     fn every_condition_matches_what_it_says() {
         let regex = |r: &str| Condition::Regex(ByteRegex::new(r).unwrap_or_else(|e| panic!("{e}")));
-        let hex = |h: &str| Condition::HexPattern(HexPattern::parse(h).unwrap_or_else(|e| panic!("{e}")));
+        let hex =
+            |h: &str| Condition::HexPattern(HexPattern::parse(h).unwrap_or_else(|e| panic!("{e}")));
         assert!(Condition::EndsWith(b"\r\n".to_vec()).matches(b"OK\r\n"));
         assert!(!Condition::EndsWith(b"\r\n".to_vec()).matches(b"OK\n"));
         assert!(regex(r"^\$GP[A-Z]{3},").matches(b"$GPGGA,123"));
-        assert!(regex(r"(?-u)\xff\x00").matches(b"a\xff\x00b"), "bytes, not text");
+        assert!(
+            regex(r"(?-u)\xff\x00").matches(b"a\xff\x00b"),
+            "bytes, not text"
+        );
         assert!(hex("01 03 ?? ?? 00 0A").matches(&[1, 3, 9, 9, 0, 10]));
         assert!(!hex("01 03 ?? ?? 00 0A").matches(&[1, 3, 9, 9, 0, 10, 0]));
         assert!(hex("01 03 *").matches(&[1, 3, 9, 9]));
         assert!(!hex("01 03 *").matches(&[1]));
-        assert!(Condition::length(4, 4).unwrap_or_else(|e| panic!("{e}")).matches(b"abcd"));
+        assert!(
+            Condition::length(4, 4)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .matches(b"abcd")
+        );
         let range = Condition::length(2, 3).unwrap_or_else(|e| panic!("{e}"));
         assert!(range.matches(b"ab") && range.matches(b"abc") && !range.matches(b"abcd"));
         assert!(Condition::length(5, 2).is_err());
@@ -685,7 +701,8 @@ mod reply_rule_tests {
         let state = TemplateState::default();
         let r = rule(
             vec![Condition::Regex(
-                ByteRegex::new(r"^GET (\S+) (?P<ver>HTTP/1\.[01])").unwrap_or_else(|e| panic!("{e}")),
+                ByteRegex::new(r"^GET (\S+) (?P<ver>HTTP/1\.[01])")
+                    .unwrap_or_else(|e| panic!("{e}")),
             )],
             Combine::All,
             r"{ver} 200 OK\r\nX-Path: {1}\r\nX-Seq: {seq}\r\n",
@@ -694,7 +711,9 @@ mod reply_rule_tests {
             rules: vec![r],
             otherwise_echo: false,
         };
-        let got = auto.reply_for(b"GET /index HTTP/1.1\r\n", &state).map(Cow::into_owned);
+        let got = auto
+            .reply_for(b"GET /index HTTP/1.1\r\n", &state)
+            .map(Cow::into_owned);
         assert_eq!(
             got,
             Some(b"HTTP/1.1 200 OK\r\nX-Path: /index\r\nX-Seq: 1\r\n".to_vec())
@@ -718,13 +737,20 @@ mod reply_rule_tests {
         );
         assert_eq!(HexPattern::parse(" "), Err(PatternError::EmptyHexPattern));
         let no_group = ReplyRule::new(
-            vec![Condition::Regex(ByteRegex::new("(a)").unwrap_or_else(|e| panic!("{e}")))],
+            vec![Condition::Regex(
+                ByteRegex::new("(a)").unwrap_or_else(|e| panic!("{e}")),
+            )],
             Combine::All,
-            ReplyAction::Reply(Template::parse_reply("{2}", true).unwrap_or_else(|e| panic!("{e}"))),
+            ReplyAction::Reply(
+                Template::parse_reply("{2}", true).unwrap_or_else(|e| panic!("{e}")),
+            ),
         );
         assert!(matches!(
             no_group,
-            Err(PatternError::Reply(TemplateError::NoSuchGroup { position: 0, .. }))
+            Err(PatternError::Reply(TemplateError::NoSuchGroup {
+                position: 0,
+                ..
+            }))
         ));
     }
 
@@ -743,7 +769,9 @@ mod reply_rule_tests {
         );
         let new = AutoReply::ReplyRules {
             rules: vec![rule(
-                vec![Condition::Regex(ByteRegex::new("^(x)").unwrap_or_else(|e| panic!("{e}")))],
+                vec![Condition::Regex(
+                    ByteRegex::new("^(x)").unwrap_or_else(|e| panic!("{e}")),
+                )],
                 Combine::Any,
                 "{1}{seq}",
             )],
@@ -752,6 +780,9 @@ mod reply_rule_tests {
         let text = serde_json::to_string(&new).unwrap_or_else(|e| panic!("{e}"));
         let back: AutoReply = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, new);
-        assert!(serde_json::from_str::<ByteRegex>("\"(\"").is_err(), "a bad regex does not load");
+        assert!(
+            serde_json::from_str::<ByteRegex>("\"(\"").is_err(),
+            "a bad regex does not load"
+        );
     }
 }

@@ -126,6 +126,9 @@ mod tests {
         }
         assert_eq!(Checksum::from_name("CRC32"), Ok(Checksum::Crc32));
         let error = Checksum::from_name("md5").unwrap_err();
-        assert!(error.contains("crc16-modbus") && error.contains("\"md5\""), "{error}");
+        assert!(
+            error.contains("crc16-modbus") && error.contains("\"md5\""),
+            "{error}"
+        );
     }
 }

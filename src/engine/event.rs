@@ -166,9 +166,9 @@ impl EventKind {
         match self {
             EventKind::Call(call) => Some(call.to_string()),
             EventKind::Received { data, .. } => Some(format!("recv() → {} bytes", data.len())),
-            EventKind::Messages { batch, .. } => batch
-                .read_len()
-                .map(|n| format!("recv() → {n} bytes")),
+            EventKind::Messages { batch, .. } => {
+                batch.read_len().map(|n| format!("recv() → {n} bytes"))
+            }
             EventKind::Sent { data, .. } => {
                 Some(format!("send({} bytes) → {}", data.len(), data.len()))
             }

@@ -225,7 +225,11 @@ pub struct Message<'a> {
 impl<'a> Message<'a> {
     /// The message without its length header and delimiter: what reply rules look at.
     pub fn body(&self) -> &'a [u8] {
-        let end = self.bytes.len().saturating_sub(self.trailer).max(self.header);
+        let end = self
+            .bytes
+            .len()
+            .saturating_sub(self.trailer)
+            .max(self.header);
         &self.bytes[self.header.min(self.bytes.len())..end]
     }
 }
@@ -353,10 +357,7 @@ impl MessageBatch {
 
     /// The first overflow of this batch with `stopped` set, if the framer stopped here.
     pub fn stop(&self) -> Option<Overflow> {
-        self.overflows
-            .iter()
-            .map(|(_, o)| *o)
-            .find(|o| o.stopped)
+        self.overflows.iter().map(|(_, o)| *o).find(|o| o.stopped)
     }
 
     /// Makes the batch carry its share of the session's received-data budget until dropped.
@@ -409,6 +410,10 @@ enum End {
 pub struct Framer {
     config: FramingConfig,
     finder: Option<memmem::Finder<'static>>,
+    /// The delimiter when it is one byte (`\n`, ETX): lines are then found in one pass.
+    single_byte: Option<u8>,
+    /// Pieces of the last batch, to size the next one.
+    last_count: usize,
     /// The unfinished message so far (never more than the maximum).
     pending: Vec<u8>,
     pending_reads: u32,
@@ -439,9 +444,15 @@ impl Framer {
             }
             _ => None,
         };
+        let single_byte = match &config.framing {
+            Framing::Delimiter(d) if d.len() == 1 => Some(d[0]),
+            _ => None,
+        };
         Framer {
             config,
             finder,
+            single_byte,
+            last_count: 0,
             pending: Vec::new(),
             pending_reads: 0,
             discard: Vec::new(),
@@ -470,7 +481,10 @@ impl Framer {
     /// Frames one read: the batch holds `chunk` and the messages it completed.
     pub fn push_chunk(&mut self, chunk: Chunk) -> MessageBatch {
         let mut batch = MessageBatch::default();
+        // Reads of a steady stream hold about as many messages as the one before.
+        batch.items.reserve(self.last_count);
         self.push(&chunk, &mut batch);
+        self.last_count = batch.items.len();
         batch.set_read(chunk);
         batch
     }
@@ -486,6 +500,14 @@ impl Framer {
             if self.resyncing {
                 pos += self.skip(&read[pos..], out);
                 continue;
+            }
+            if self.pending.is_empty()
+                && let Some(byte) = self.single_byte
+            {
+                pos = self.lines_in_read(byte, read, pos, out);
+                if pos == read.len() {
+                    break;
+                }
             }
             let rest = &read[pos..];
             match self.find_end(rest) {
@@ -554,6 +576,32 @@ impl Framer {
         self.flush_discard(out);
         out.waiting = self.pending.len();
         out.waiting_reads = self.pending_reads;
+    }
+
+    /// The common case of line framing, in one pass: every whole line of `read` from `pos` on
+    /// that lies within the read, as pieces of it. Returns where the first line that is not
+    /// whole (or too long) starts, for the general path.
+    fn lines_in_read(
+        &mut self,
+        byte: u8,
+        read: &[u8],
+        pos: usize,
+        out: &mut MessageBatch,
+    ) -> usize {
+        let limit = self.limit();
+        let mut start = pos;
+        for at in memchr::memchr_iter(byte, &read[pos..]) {
+            let end = pos + at + 1;
+            if end - start > limit {
+                break;
+            }
+            out.push_read(Piece::Message, start, end - start, (0, 1));
+            start = end;
+        }
+        if start > pos {
+            self.quiet = false;
+        }
+        start
     }
 
     /// Nothing arrived for the idle gap: the waiting bytes are a message (idle-gap framing), and
@@ -646,7 +694,9 @@ impl Framer {
                 }
                 let field = &header[..width];
                 let declared = if p.big_endian {
-                    field.iter().fold(0_u64, |acc, b| (acc << 8) | u64::from(*b))
+                    field
+                        .iter()
+                        .fold(0_u64, |acc, b| (acc << 8) | u64::from(*b))
                 } else {
                     field
                         .iter()
@@ -756,13 +806,18 @@ impl Framer {
     fn add_discard(&mut self, bytes: &[u8], out: &mut MessageBatch) {
         if let Framing::Delimiter(d) = &self.config.framing {
             let keep = d.len() - 1;
-            self.recent.extend_from_slice(&bytes[bytes.len().saturating_sub(keep)..]);
+            self.recent
+                .extend_from_slice(&bytes[bytes.len().saturating_sub(keep)..]);
             let excess = self.recent.len().saturating_sub(keep);
             self.recent.drain(..excess);
         }
         let mut bytes = bytes;
         while !bytes.is_empty() {
-            let room = self.config.max_message.saturating_sub(self.discard.len()).max(1);
+            let room = self
+                .config
+                .max_message
+                .saturating_sub(self.discard.len())
+                .max(1);
             let take = room.min(bytes.len());
             self.discard.extend_from_slice(&bytes[..take]);
             bytes = &bytes[take..];
@@ -823,7 +878,10 @@ mod tests {
 
     #[test]
     fn lines_across_reads_say_how_many_reads_they_took() {
-        let got = frame(FramingConfig::new(Framing::lf()), &[b"ab", b"c\nd", b"e\n\nf"]);
+        let got = frame(
+            FramingConfig::new(Framing::lf()),
+            &[b"ab", b"c\nd", b"e\n\nf"],
+        );
         assert_eq!(
             got,
             vec![
@@ -909,7 +967,10 @@ mod tests {
             on_oversize: Oversize::Stop,
         };
         let mut framer = Framer::new(config.clone());
-        assert_eq!(framer.push_chunk(Chunk::from_vec(b"abcd".to_vec())).len(), 2);
+        assert_eq!(
+            framer.push_chunk(Chunk::from_vec(b"abcd".to_vec())).len(),
+            2
+        );
         let config = FramingConfig {
             framing: Framing::LengthPrefix(LengthPrefix {
                 width: 1,
@@ -931,10 +992,14 @@ mod tests {
 
     #[test]
     fn idle_gap_ends_a_message() {
-        let mut framer = Framer::new(FramingConfig::new(Framing::IdleGap(
-            Duration::from_millis(5),
-        )));
-        assert!(framer.push_chunk(Chunk::from_vec(b"ab".to_vec())).is_empty());
+        let mut framer = Framer::new(FramingConfig::new(Framing::IdleGap(Duration::from_millis(
+            5,
+        ))));
+        assert!(
+            framer
+                .push_chunk(Chunk::from_vec(b"ab".to_vec()))
+                .is_empty()
+        );
         assert!(framer.push_chunk(Chunk::from_vec(b"c".to_vec())).is_empty());
         assert_eq!(framer.waiting(), 3);
         let batch = framer.idle();
@@ -946,8 +1011,16 @@ mod tests {
     #[test]
     fn limits_are_checked() {
         assert!(FramingConfig::new(Framing::Fixed(0)).check().is_err());
-        assert!(FramingConfig::new(Framing::Delimiter(vec![])).check().is_err());
-        assert!(FramingConfig::new(Framing::IdleGap(Duration::ZERO)).check().is_err());
+        assert!(
+            FramingConfig::new(Framing::Delimiter(vec![]))
+                .check()
+                .is_err()
+        );
+        assert!(
+            FramingConfig::new(Framing::IdleGap(Duration::ZERO))
+                .check()
+                .is_err()
+        );
         assert!(FramingConfig::new(Framing::lf()).check().is_ok());
         assert_eq!(Framing::crlf().to_string(), "crlf");
     }

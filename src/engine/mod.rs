@@ -30,16 +30,16 @@ pub mod udp;
 
 pub use capture::CaptureConfig;
 pub use checksum::Checksum;
-pub use framing::{Framing, FramingConfig, MessageBatch};
-pub use template::Template;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,
     StopReason,
 };
 pub use file_send::{FileSendEvent, FileStage};
+pub use framing::{Framing, FramingConfig, MessageBatch};
 pub use options::TcpOptions;
 pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, noop_waker};
 pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};
 pub use tcp_server::{TcpServer, TcpServerCommand, TcpServerConfig};
+pub use template::Template;
 pub use udp::{UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession};

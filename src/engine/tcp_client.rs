@@ -12,13 +12,13 @@ use super::error::{EngineError, ErrorClass, Op};
 use super::event::{CloseReason, EventKind, Payload, StopReason};
 use super::file_send::{CancelToken, FileSource};
 use super::framing::FramingConfig;
-use super::template::Template;
 use super::lookup::resolve;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
 };
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::template::Template;
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;

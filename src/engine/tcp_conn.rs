@@ -19,10 +19,10 @@ use super::autoreply::AutoReplyView;
 use super::capture::CaptureWriter;
 use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
-use super::framing::{Framer, FramingConfig, MessageBatch, Piece};
 use super::file_send::{
     CancelToken, FILE_CHUNK, FileSource, FileStage, Progress, SEND_WAIT, file_error,
 };
+use super::framing::{Framer, FramingConfig, MessageBatch, Piece};
 use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
@@ -556,7 +556,10 @@ fn read_loop(
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
     let mut auto_reply = AutoReplyView::default();
-    let mut framer = framing.framing.is_on().then(|| Framer::new(framing.clone()));
+    let mut framer = framing
+        .framing
+        .is_on()
+        .then(|| Framer::new(framing.clone()));
     let gap = framing.framing.gap();
     // An idle gap is timed by the receive itself (SO_RCVTIMEO), and only while part of a message
     // waits: an idle connection still blocks without a timeout and costs nothing.
@@ -574,7 +577,9 @@ fn read_loop(
             Err(e) if timed && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if let Some(f) = framer.as_mut() {
                     let batch = f.idle();
-                    if let Some(end) = deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing) {
+                    if let Some(end) =
+                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                    {
                         return end;
                     }
                 }
@@ -604,7 +609,8 @@ fn read_loop(
             if let Some(f) = framer.as_mut() {
                 let batch = f.finish();
                 if !batch.is_empty()
-                    && let Some(end) = deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                    && let Some(end) =
+                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
                 {
                     return end;
                 }

@@ -19,7 +19,6 @@ use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
 use super::file_send::{CancelToken, FileSource};
 use super::framing::FramingConfig;
-use super::template::Template;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address, self_address,
     set_option,
@@ -28,6 +27,7 @@ use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::template::Template;
 
 /// How to listen.
 #[derive(Debug, Clone)]

@@ -205,7 +205,8 @@ impl Template {
             if literal.is_empty() {
                 return Ok(());
             }
-            let bytes = parse_escapes(literal).map_err(|e| TemplateError::Escape(shift(e, start)))?;
+            let bytes =
+                parse_escapes(literal).map_err(|e| TemplateError::Escape(shift(e, start)))?;
             literal.clear();
             match parts.last_mut() {
                 Some(Part::Literal(prev)) => prev.extend_from_slice(&bytes),
@@ -274,7 +275,10 @@ impl Template {
                 Part::Seq => out.extend_from_slice(seq.to_string().as_bytes()),
                 Part::Time => out.extend_from_slice(iso_time(now).as_bytes()),
                 Part::UnixMs => {
-                    let ms = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+                    let ms = now
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .as_millis();
                     out.extend_from_slice(ms.to_string().as_bytes());
                 }
                 Part::Random(n) => {
@@ -480,7 +484,10 @@ mod tests {
             Template::parse("ab{seq"),
             Err(TemplateError::Unclosed { position: 2 })
         );
-        assert_eq!(Template::parse("{sequence}").map_err(|e| e.position()), Err(0));
+        assert_eq!(
+            Template::parse("{sequence}").map_err(|e| e.position()),
+            Err(0)
+        );
         assert!(matches!(
             Template::parse("x{rand:0}"),
             Err(TemplateError::RandomCount { position: 1, .. })
@@ -499,7 +506,8 @@ mod tests {
     #[test]
     fn a_checksum_goes_last() {
         let state = TemplateState::default();
-        let t = Template::literal(&[1, 3, 0, 0, 0, 0x0a]).with_checksum(Some(Checksum::Crc16Modbus));
+        let t =
+            Template::literal(&[1, 3, 0, 0, 0, 0x0a]).with_checksum(Some(Checksum::Crc16Modbus));
         assert_eq!(state.render(&t), [1, 3, 0, 0, 0, 0x0a, 0xc5, 0xcd]);
     }
 }

@@ -24,13 +24,13 @@ use super::file_send::{
     CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_piece_size,
 };
 use super::lookup::resolve;
-use super::template::Template;
 use super::options::{
     apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
 };
 use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
+use super::template::Template;
 
 /// Largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).
 pub const MAX_PAYLOAD_V4: usize = 65_507;

@@ -16,9 +16,7 @@ use socketlab::engine::autoreply::{
     AutoReply, ByteRegex, Combine, Condition, HexPattern, ReplyAction, ReplyRule,
 };
 use socketlab::engine::checksum::Checksum;
-use socketlab::engine::framing::{
-    Framing, FramingConfig, LengthPrefix, Oversize, Piece,
-};
+use socketlab::engine::framing::{Framing, FramingConfig, LengthPrefix, Oversize, Piece};
 use socketlab::engine::template::Template;
 use socketlab::engine::{
     self, CloseReason, EngineError, EventKind, TcpClientCommand, TcpClientConfig, TcpServer,
@@ -46,7 +44,12 @@ fn server(framing: FramingConfig, auto_reply: AutoReply) -> (TcpServer, TcpStrea
 
 /// Writes each piece once the server has reported the read of the one before, and collects the
 /// pieces the framer made until `want` of them have come.
-fn send_in_reads(server: &TcpServer, client: &mut TcpStream, pieces: &[&[u8]], want: usize) -> Vec<Seen> {
+fn send_in_reads(
+    server: &TcpServer,
+    client: &mut TcpStream,
+    pieces: &[&[u8]],
+    want: usize,
+) -> Vec<Seen> {
     let mut seen = Vec::new();
     let take = |batch: &engine::MessageBatch, seen: &mut Vec<Seen>| {
         for m in batch.iter() {
@@ -55,15 +58,21 @@ fn send_in_reads(server: &TcpServer, client: &mut TcpStream, pieces: &[&[u8]], w
     };
     for piece in pieces {
         client.write_all(piece).unwrap();
-        let event = wait(server, "the read of one piece", |e| {
-            matches!(&e.kind, EventKind::Messages { batch, .. } if batch.read_len().is_some())
-        });
-        let EventKind::Messages { batch, .. } = &event.kind else { unreachable!() };
+        let event = wait(
+            server,
+            "the read of one piece",
+            |e| matches!(&e.kind, EventKind::Messages { batch, .. } if batch.read_len().is_some()),
+        );
+        let EventKind::Messages { batch, .. } = &event.kind else {
+            unreachable!()
+        };
         assert_eq!(batch.read_len(), Some(piece.len()), "one write, one read");
         take(batch, &mut seen);
     }
     while seen.len() < want {
-        let event = wait(server, "more messages", |e| matches!(e.kind, EventKind::Messages { .. }));
+        let event = wait(server, "more messages", |e| {
+            matches!(e.kind, EventKind::Messages { .. })
+        });
         if let EventKind::Messages { batch, .. } = &event.kind {
             take(batch, &mut seen);
         }
@@ -85,7 +94,11 @@ fn lines_end_at_lf_and_say_how_many_reads_they_took() {
     let seen = send_in_reads(&server, &mut client, &[b"he", b"llo", b"\nworld\n\n"], 3);
     assert_eq!(
         seen,
-        vec![message(b"hello\n", 3), message(b"world\n", 1), message(b"\n", 1)]
+        vec![
+            message(b"hello\n", 3),
+            message(b"world\n", 1),
+            message(b"\n", 1)
+        ]
     );
     assert_eq!(server.counters().reads, 3, "every read is counted");
     assert_eq!(server.counters().bytes_in, 13, "every byte is counted");
@@ -95,7 +108,10 @@ fn lines_end_at_lf_and_say_how_many_reads_they_took() {
 fn crlf_split_between_two_reads_ends_the_message() {
     let (server, mut client) = server(framed(Framing::crlf()), AutoReply::Off);
     let seen = send_in_reads(&server, &mut client, &[b"OK\r", b"\nbare\nline\r\n"], 2);
-    assert_eq!(seen, vec![message(b"OK\r\n", 2), message(b"bare\nline\r\n", 1)]);
+    assert_eq!(
+        seen,
+        vec![message(b"OK\r\n", 2), message(b"bare\nline\r\n", 1)]
+    );
 }
 
 #[test]
@@ -103,7 +119,10 @@ fn any_byte_string_ends_a_message() {
     // STX … ETX frames end at ETX (0x03).
     let (server, mut client) = server(framed(Framing::Delimiter(vec![0x03])), AutoReply::Off);
     let seen = send_in_reads(&server, &mut client, &[b"\x02ab\x03\x02c", b"d\x03"], 2);
-    assert_eq!(seen, vec![message(b"\x02ab\x03", 1), message(b"\x02cd\x03", 2)]);
+    assert_eq!(
+        seen,
+        vec![message(b"\x02ab\x03", 1), message(b"\x02cd\x03", 2)]
+    );
 }
 
 #[test]
@@ -138,10 +157,18 @@ fn a_little_endian_length_that_counts_its_header() {
         includes_header: true,
     };
     let (server, mut client) = server(framed(Framing::LengthPrefix(prefix)), AutoReply::Off);
-    let seen = send_in_reads(&server, &mut client, &[b"\x06\x00\x00\x00hi\x04\x00", b"\x00\x00"], 2);
+    let seen = send_in_reads(
+        &server,
+        &mut client,
+        &[b"\x06\x00\x00\x00hi\x04\x00", b"\x00\x00"],
+        2,
+    );
     assert_eq!(
         seen,
-        vec![message(b"\x06\x00\x00\x00hi", 1), message(b"\x04\x00\x00\x00", 2)]
+        vec![
+            message(b"\x06\x00\x00\x00hi", 1),
+            message(b"\x04\x00\x00\x00", 2)
+        ]
     );
 }
 
@@ -217,7 +244,9 @@ fn an_oversized_length_can_stop_the_connection_with_the_reason() {
     });
     assert_eq!(pieces[0], (Piece::Message, b"\x02ok".to_vec()));
     assert_eq!(pieces[1], (Piece::Discarded, b"\x40garbage".to_vec()));
-    let EventKind::Disconnected { reason, .. } = end.kind else { unreachable!() };
+    let EventKind::Disconnected { reason, .. } = end.kind else {
+        unreachable!()
+    };
     let CloseReason::Failed(EngineError::Oversize { declared, max, .. }) = &reason else {
         panic!("closed for another reason: {reason}");
     };
@@ -242,8 +271,17 @@ fn a_line_longer_than_the_maximum_is_discarded_to_its_end_and_the_next_line_arri
         on_oversize: Oversize::Resync,
     };
     let (server, mut client) = server(config, AutoReply::Off);
-    let seen = send_in_reads(&server, &mut client, &[b"1234567\n", b"0123456789", b"abc\nok\n"], 3);
-    assert_eq!(seen[0], message(b"1234567\n", 1), "eight bytes: the maximum");
+    let seen = send_in_reads(
+        &server,
+        &mut client,
+        &[b"1234567\n", b"0123456789", b"abc\nok\n"],
+        3,
+    );
+    assert_eq!(
+        seen[0],
+        message(b"1234567\n", 1),
+        "eight bytes: the maximum"
+    );
     let discarded: Vec<u8> = seen
         .iter()
         .filter(|s| s.0 == Piece::Discarded)
@@ -284,7 +322,9 @@ fn read_exact(stream: &mut TcpStream, len: usize) -> Vec<u8> {
 #[test]
 fn rules_see_messages_reply_with_groups_and_a_checksum_and_can_silence_echo() {
     let get = ReplyRule::new(
-        vec![Condition::Regex(ByteRegex::new(r"^GET (?P<path>\S+)$").unwrap())],
+        vec![Condition::Regex(
+            ByteRegex::new(r"^GET (?P<path>\S+)$").unwrap(),
+        )],
         Combine::All,
         ReplyAction::Reply(Template::parse_reply("{seq} {path}\\n", true).unwrap()),
     )
@@ -319,7 +359,11 @@ fn rules_see_messages_reply_with_groups_and_a_checksum_and_can_silence_echo() {
     assert_eq!(read_exact(&mut client, 10), b"1 /a\n2 /b\n");
     // "quiet…" and "…!" get nothing; the next echo proves nothing came before it.
     client.write_all(b"quiet please\nstop!\necho me\n").unwrap();
-    assert_eq!(read_exact(&mut client, 8), b"echo me\n", "echo sends the whole message");
+    assert_eq!(
+        read_exact(&mut client, 8),
+        b"echo me\n",
+        "echo sends the whole message"
+    );
     client.write_all(b"\x01\x03\x00\x00\x00\x0b\n").unwrap();
     assert_eq!(read_exact(&mut client, 5), [0x01, 0x03, 0x00, 0x20, 0xf0]);
     assert_eq!(server.next_template_seq(), 4, "every reply took a {{seq}}");
@@ -342,7 +386,9 @@ fn template_sends_number_themselves_and_the_preview_is_what_goes_out() {
     client
         .send(TcpClientCommand::SendTemplate(Arc::clone(&template)))
         .unwrap();
-    client.send(TcpClientCommand::SendTemplate(template)).unwrap();
+    client
+        .send(TcpClientCommand::SendTemplate(template))
+        .unwrap();
     let first = read_exact(&mut peer, preview.len());
     assert_eq!(first, preview);
     assert!(first.starts_with(b"#1 "));

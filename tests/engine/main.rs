@@ -8,9 +8,9 @@ mod common;
 
 mod autoreply;
 mod capture;
-mod framing;
 mod faults;
 mod file_send;
+mod framing;
 mod lookup;
 mod periodic;
 mod tcp;
