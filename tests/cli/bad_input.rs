@@ -14,6 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]
+
 #[cfg(unix)]
 use crate::normal_user::NormalUser;
 

@@ -1,9 +1,10 @@
 //! The log at scale, and the settings that persist between runs.
 
+
 use std::time::SystemTime;
 
-use crate::gui_support::{harness, shows, step_until};
 use egui_kittest::kittest::Queryable as _;
+use crate::gui_support::{harness, shows, step_until};
 use socketlab::engine::log_store::{DEFAULT_MAX_ENTRIES, Direction};
 use socketlab::engine::payload::InputMode;
 use socketlab::gui::{Settings, SocketLabApp, TabId};
