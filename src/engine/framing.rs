@@ -154,30 +154,27 @@ impl FramingConfig {
                 self.max_message
             ));
         }
-        match &self.framing {
-            Framing::None => Ok(()),
-            Framing::Delimiter(d) if d.is_empty() || d.len() > MAX_DELIMITER => Err(format!(
+        let problem = match &self.framing {
+            Framing::Delimiter(d) if d.is_empty() || d.len() > MAX_DELIMITER => Some(format!(
                 "A delimiter must be 1 to {MAX_DELIMITER} bytes, not {}.",
                 d.len()
             )),
-            Framing::Delimiter(_) => Ok(()),
-            Framing::LengthPrefix(p) if !matches!(p.width, 1 | 2 | 4) => Err(format!(
+            Framing::LengthPrefix(p) if !matches!(p.width, 1 | 2 | 4) => Some(format!(
                 "A length prefix is 1, 2 or 4 bytes wide, not {}.",
                 p.width
             )),
-            Framing::LengthPrefix(_) => Ok(()),
-            Framing::Fixed(n) if *n == 0 || *n > self.max_message => Err(format!(
+            Framing::Fixed(n) if *n == 0 || *n > self.max_message => Some(format!(
                 "A fixed message size must be 1 to {} bytes (the maximum message size), not {n}.",
                 self.max_message
             )),
-            Framing::Fixed(_) => Ok(()),
-            Framing::IdleGap(gap) if gap.is_zero() || *gap > MAX_GAP => Err(format!(
+            Framing::IdleGap(gap) if gap.is_zero() || *gap > MAX_GAP => Some(format!(
                 "An idle gap must be 1 ms to {} s, not {} ms.",
                 MAX_GAP.as_secs(),
                 gap.as_millis()
             )),
-            Framing::IdleGap(_) => Ok(()),
-        }
+            _ => None,
+        };
+        problem.map_or(Ok(()), Err)
     }
 }
 

@@ -11,6 +11,7 @@
 //! clock moves on: `{time}` and `{unix_ms}` are read when the message goes out).
 
 use std::fmt::Write as _;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -392,7 +393,6 @@ fn random_bytes(buf: &mut [u8]) {
     if getrandom::fill(buf).is_ok() {
         return;
     }
-    use std::hash::{BuildHasher, Hasher};
     let state = std::collections::hash_map::RandomState::new();
     for (i, chunk) in buf.chunks_mut(8).enumerate() {
         let mut h = state.build_hasher();
