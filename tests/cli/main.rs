@@ -8,5 +8,6 @@ mod common;
 mod normal_user;
 
 mod bad_input;
+mod framing;
 mod permission;
 mod subcommands;
