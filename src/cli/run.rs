@@ -11,10 +11,12 @@ use crossbeam_channel::{Receiver, bounded, never, select};
 
 use super::console::{Console, Role};
 use super::data::{self, Framing, STREAM_CHUNK};
+use super::traffic::print_sequence_report;
 use super::{
     Failure, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs, bind_address,
     host, port, reply,
 };
+use crate::engine::generator::{SequenceCheck, StreamSequenceCheck};
 use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
@@ -41,7 +43,7 @@ type Input = Receiver<Result<Payload, Failure>>;
 
 /// Ctrl-C (and, on Unix, SIGTERM / SIGHUP) as a channel the event loop can wait on. A second one
 /// exits at once, for a run that does not stop by itself.
-fn interrupts() -> Receiver<()> {
+pub(super) fn interrupts() -> Receiver<()> {
     let (tx, rx) = bounded(1);
     let mut presses = 0_u32;
     let installed = ctrlc::set_handler(move || {
@@ -425,6 +427,8 @@ impl Broadcast {
 }
 
 struct TcpListen {
+    /// `--sequence`: every received byte goes through the stream check.
+    sequence: Option<StreamSequenceCheck>,
     reply: Option<Payload>,
     once: bool,
     stop_asked: bool,
@@ -436,6 +440,15 @@ impl Driver for TcpListen {
     type Command = TcpServerCommand;
 
     fn on_event(&mut self, event: &Event, session: &Session<TcpServerCommand>, c: &mut Console) {
+        if let Some(check) = self.sequence.as_mut() {
+            match &event.kind {
+                EventKind::Received { conn, peer, data } => {
+                    check.observe(*conn, *peer, data, event.at);
+                }
+                EventKind::Disconnected { conn, .. } => check.closed(*conn),
+                _ => {}
+            }
+        }
         match &event.kind {
             EventKind::Connected { .. } => self.clients += 1,
             EventKind::Received { conn, .. } => {
@@ -541,6 +554,7 @@ pub(crate) fn tcp_listen(
         input_ended: false,
     });
     let mut driver = TcpListen {
+        sequence: server.sequence.then(StreamSequenceCheck::new),
         reply: tcp_reply,
         once: args.once,
         stop_asked: false,
@@ -549,7 +563,11 @@ pub(crate) fn tcp_listen(
     };
     let mut console = Console::new(&server.common, Role::TcpServer);
     let session = engine::tcp_server::start(config, engine::noop_waker());
-    drive(&session, &mut driver, &mut console)
+    let result = drive(&session, &mut driver, &mut console);
+    if let Some(check) = &driver.sequence {
+        print_sequence_report(&check.summary(), &server.common, check.skipped_bytes());
+    }
+    result
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,11 +732,13 @@ impl Driver for UdpListen {
 /// `udp-listen PORT`.
 pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     let server = &args.server;
+    let sequence = server.sequence.then(SequenceCheck::new);
     let config = UdpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Udp, PortUse::Bind)?,
         echo: server.echo,
         capture: check_capture(server, false)?,
+        sequence_check: sequence.clone(),
         ..UdpServerConfig::default()
     };
     let mut driver = UdpListen {
@@ -731,5 +751,9 @@ pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     };
     let mut console = Console::new(&server.common, Role::UdpServer);
     let session = engine::udp::start_server(config, engine::noop_waker());
-    drive(&session, &mut driver, &mut console)
+    let result = drive(&session, &mut driver, &mut console);
+    if let Some(check) = &sequence {
+        print_sequence_report(&check.summary(), &server.common, 0);
+    }
+    result
 }
