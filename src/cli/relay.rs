@@ -38,19 +38,44 @@ pub struct RelayArgs {
     #[arg(long)]
     pub udp: bool,
     /// Delay added to everything, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub delay: f64,
     /// Each delay varies by up to this many milliseconds either way.
-    #[arg(long, value_name = "MS", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub jitter: f64,
     /// UDP: percentage of datagrams dropped (0 to 100).
-    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub loss: f64,
     /// UDP: percentage of datagrams sent twice.
-    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub duplicate: f64,
     /// UDP: percentage of datagrams held back until the next one has gone first.
-    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub reorder: f64,
     /// Bandwidth limit per direction, in bytes per second (`100000`, `64kB/s`, `8Mbit/s`).
     #[arg(long, value_name = "BYTES_PER_S")]

@@ -378,7 +378,13 @@ struct Messages {
 impl Messages {
     fn new(plan: &TrafficPlan) -> Self {
         const FILLER: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
-        let buf = FILLER.iter().copied().cycle().take(plan.size).collect();
+        // Doubling copies: a message of many megabytes is filled in a few dozen steps.
+        let mut buf = Vec::with_capacity(plan.size);
+        buf.extend_from_slice(&FILLER[..plan.size.min(FILLER.len())]);
+        while buf.len() < plan.size {
+            let n = buf.len().min(plan.size - buf.len());
+            buf.extend_from_within(..n);
+        }
         let total = plan.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(0);
         let header = plan.sequence.then(|| SequenceHeader {
             length: plan.size as u32,

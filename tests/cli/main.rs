@@ -6,5 +6,8 @@ mod common;
 mod normal_user;
 
 mod bad_input;
+mod child;
 mod permission;
+mod relay;
 mod subcommands;
+mod traffic;
