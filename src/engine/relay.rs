@@ -552,6 +552,8 @@ struct UdpPath {
     scheduler: Sender<Held>,
     queue_limit: u64,
     order: AtomicU64,
+    /// Signalled by the scheduler whenever nothing towards the target is held any more.
+    drained: (Sender<()>, Receiver<()>),
 }
 
 impl UdpPath {
@@ -695,6 +697,9 @@ fn schedule(items: &Receiver<Held>, halt: &Receiver<()>, path: &UdpPath) {
                 item.exit.send(&path.stats, &item.data, item.index);
             }
         }
+        if path.stats.to_target.in_flight.load(Ordering::Acquire) == 0 {
+            let _ = path.drained.0.try_send(());
+        }
         let timer = next.map_or_else(never, |at| crossbeam_channel::at(at));
         select! {
             recv(items) -> item => match item {
@@ -786,6 +791,7 @@ fn run_udp(
         scheduler: item_tx,
         queue_limit: config.queue_limit as u64,
         order: AtomicU64::new(0),
+        drained: bounded(1),
     });
     let scheduler = {
         let path = Arc::clone(&path);
@@ -961,7 +967,7 @@ fn udp_inbound(
                     for c in clients.values_mut() {
                         path.release_waiting(&mut c.shaper);
                     }
-                    wait_until_settled(shared, &path.stats.to_target);
+                    wait_until_settled(shared, path);
                     break;
                 }
             }
@@ -1008,16 +1014,16 @@ fn udp_inbound(
     result
 }
 
-/// With `stop_after`, the relay ends once every datagram taken has gone out or been dropped.
-fn wait_until_settled(shared: &SessionShared, stats: &DirectionStats) {
-    // Bounded: the longest a datagram can be held is its delay plus the queue's drain time; the
-    // check runs every few milliseconds only in this last moment of a counted run.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while stats.in_flight.load(Ordering::Acquire) > 0
+/// With `stop_after`, the relay ends once every datagram taken has gone out or been dropped:
+/// the scheduler says when its queue towards the target is empty. A Stop meanwhile is seen
+/// within 100 ms; a queue that never drains (a delay of hours) is given up after 10 minutes.
+fn wait_until_settled(shared: &SessionShared, path: &UdpPath) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while path.stats.to_target.in_flight.load(Ordering::Acquire) > 0
         && !shared.is_stopping()
         && Instant::now() < deadline
     {
-        std::thread::sleep(Duration::from_millis(2));
+        let _ = path.drained.1.recv_timeout(Duration::from_millis(100));
     }
 }
 
