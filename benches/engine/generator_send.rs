@@ -51,7 +51,7 @@ fn engine(to: SocketAddr, count: u64, sequence: bool) -> Result<f64, String> {
     );
     let end = session
         .wait_for(
-            Duration::from_secs(120),
+            Duration::from_mins(2),
             |e| {
                 matches!(&e.kind, EventKind::Generator(g) if matches!(**g, GeneratorEvent::Finished { .. }))
                     || matches!(e.kind, EventKind::Stopped { .. })

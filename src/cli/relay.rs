@@ -273,7 +273,9 @@ pub(crate) fn relay_status(event: &RelayEvent) {
             upstream,
         } => eprintln!("client {id} {client}: forwarding from {upstream}"),
         RelayEvent::ClientRefused { client, limit } => {
-            eprintln!("{client} turned away: the relay already has {limit} clients (--max-clients)")
+            eprintln!(
+                "{client} turned away: the relay already has {limit} clients (--max-clients)"
+            );
         }
         RelayEvent::ClientEnded {
             id,

@@ -3,6 +3,7 @@
 //! `--send` texts; `udp-listen --sequence` and `tcp-listen --sequence` print the sequence check's
 //! report at the end.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use clap::Args;
@@ -347,21 +348,25 @@ fn flow_line(f: &FlowReport) -> String {
         f.peer, f.run, f.received, f.lost, f.duplicated, f.out_of_order
     );
     if f.too_late_to_check > 0 {
-        line.push_str(&format!(
+        let _ = write!(
+            line,
             " ({} too late to tell from duplicates)",
             f.too_late_to_check
-        ));
+        );
     }
     match &f.delay {
-        Some(d) => line.push_str(&format!(
-            "\n  one-way delay (both ends on this machine): min {}, median {}, 90% {}, 99% {}, max {} over {} messages",
+        Some(d) => {
+            let _ = write!(
+                line,
+                "\n  one-way delay (both ends on this machine): min {}, median {}, 90% {}, 99% {}, max {} over {} messages",
             micros(d.min),
             micros(d.p50),
             micros(d.p90),
             micros(d.p99),
             micros(d.max),
             d.samples
-        )),
+            );
+        }
         None => line.push_str(
             "\n  one-way delay not measured: the sender is not on this machine, so its clock may differ",
         ),

@@ -458,7 +458,7 @@ impl Pacer {
                 return Step::Done(GeneratorEnd::Completed);
             }
             // A run at full speed looks at the clock every 64 messages (a few microseconds).
-            if self.interval.is_none() && self.end.is_none() && sent % 64 != 0 {
+            if self.interval.is_none() && self.end.is_none() && !sent.is_multiple_of(64) {
                 return Step::Send;
             }
             let now = Instant::now();

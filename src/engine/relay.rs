@@ -458,16 +458,16 @@ struct Fate {
 /// Draws the same four numbers for every datagram, whatever the knobs, so a change of one knob
 /// does not shift the fates the others give.
 fn decide(rng: &mut fastrand::Rng, knobs: &Impairments) -> Fate {
-    let loss = rng.f64() * 100.0;
-    let duplicate = rng.f64() * 100.0;
-    let reorder = rng.f64() * 100.0;
+    let loss_draw = rng.f64() * 100.0;
+    let duplicate_draw = rng.f64() * 100.0;
+    let reorder_draw = rng.f64() * 100.0;
     let jitter = rng.f64() * 2.0 - 1.0;
-    let lost = loss < knobs.loss_percent;
+    let lost = loss_draw < knobs.loss_percent;
     let delay = knobs.delay.as_secs_f64() + jitter * knobs.jitter.as_secs_f64();
     Fate {
         lost,
-        duplicate: !lost && duplicate < knobs.duplicate_percent,
-        reorder: !lost && reorder < knobs.reorder_percent,
+        duplicate: !lost && duplicate_draw < knobs.duplicate_percent,
+        reorder: !lost && reorder_draw < knobs.reorder_percent,
         delay: Duration::try_from_secs_f64(delay.max(0.0)).unwrap_or_default(),
     }
 }
@@ -700,7 +700,7 @@ fn schedule(items: &Receiver<Held>, halt: &Receiver<()>, path: &UdpPath) {
         if path.stats.to_target.in_flight.load(Ordering::Acquire) == 0 {
             let _ = path.drained.0.try_send(());
         }
-        let timer = next.map_or_else(never, |at| crossbeam_channel::at(at));
+        let timer = next.map_or_else(never, crossbeam_channel::at);
         select! {
             recv(items) -> item => match item {
                 Ok(item) => {
@@ -1018,7 +1018,7 @@ fn udp_inbound(
 /// the scheduler says when its queue towards the target is empty. A Stop meanwhile is seen
 /// within 100 ms; a queue that never drains (a delay of hours) is given up after 10 minutes.
 fn wait_until_settled(shared: &SessionShared, path: &UdpPath) {
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let deadline = Instant::now() + Duration::from_mins(10);
     while path.stats.to_target.in_flight.load(Ordering::Acquire) > 0
         && !shared.is_stopping()
         && Instant::now() < deadline
