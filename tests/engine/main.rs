@@ -3,6 +3,8 @@
 //! own threads or file descriptors live in binaries of their own (`engine_lifecycle`,
 //! `engine_leaks`): other tests running beside them would change the counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
+
 #[path = "../support/common.rs"]
 mod common;
 

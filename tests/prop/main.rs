@@ -1,5 +1,7 @@
 //! Property tests: the log store, payload parsing and the inert rendering of any bytes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
+
 mod log;
 mod payload;
 mod render;

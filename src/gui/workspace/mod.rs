@@ -5,6 +5,13 @@
 //! The window owns the live sessions; this module only describes them as data
 //! ([`SessionRecord`]) so that they can be saved, opened and migrated without a window.
 
+pub mod dialog;
+pub mod ending;
+pub mod file;
+pub mod files;
+pub mod legacy;
+pub mod store;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +22,9 @@ use crate::gui::tabs::tcp_client::TcpClientSettings;
 use crate::gui::tabs::tcp_server::TcpServerSettings;
 use crate::gui::tabs::udp_client::UdpClientSettings;
 use crate::gui::tabs::udp_server::UdpServerSettings;
+
+pub use file::{WorkspaceError, read_workspace, write_workspace};
+pub use store::{Loaded, SettingsStore};
 
 /// The workspace format this build writes. A file with a higher number was written by a newer
 /// Socket Lab and is refused rather than half-read.
