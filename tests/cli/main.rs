@@ -9,5 +9,8 @@ mod normal_user;
 
 mod bad_input;
 mod framing;
+mod child;
 mod permission;
+mod relay;
 mod subcommands;
+mod traffic;
