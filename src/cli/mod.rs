@@ -231,9 +231,10 @@ pub struct TextArgs {
     /// Read `\n \r \t \0 \xNN \\` in `--send` and `--reply` texts as the bytes they stand for.
     #[arg(long)]
     pub escapes: bool,
-    /// Read `--send` and `--reply` texts as templates: escapes as with --escapes, and {seq}
-    /// (1, 2, 3 … per session), {time} (ISO 8601, UTC), {unix_ms}, {rand:N} (N random bytes as
-    /// hex), {{ for a literal brace, and in a --match regex reply the groups {1}, {name}.
+    /// Read `--send` and `--reply` texts as templates: escapes as with --escapes, and `{seq}`
+    /// (1, 2, 3 … per session), `{time}` (ISO 8601, UTC), `{unix_ms}`, `{rand:N}` (N random
+    /// bytes as hex), `{{` for a literal brace, and in a --match regex reply the groups `{1}`,
+    /// `{name}`.
     #[arg(long)]
     pub template: bool,
     /// Append this checksum to each --send, --hex and --reply message: crc16-modbus (low byte
@@ -647,12 +648,11 @@ fn condition(text: &str, texts: &TextArgs) -> Result<Condition, Failure> {
                     ))
                 })
             };
-            let (min, max) = match value.split_once('-') {
-                Some((a, b)) => (number(a)?, number(b)?),
-                None => {
-                    let n = number(value)?;
-                    (n, n)
-                }
+            let (min, max) = if let Some((a, b)) = value.split_once('-') {
+                (number(a)?, number(b)?)
+            } else {
+                let n = number(value)?;
+                (n, n)
             };
             Condition::length(min, max).map_err(|e| bad(e.to_string()))?
         }

@@ -91,8 +91,8 @@ pub enum EventKind {
         conn: ConnId,
         /// Who sent them.
         peer: SocketAddr,
-        /// The read and its messages.
-        batch: super::framing::MessageBatch,
+        /// The read and its messages (boxed: events stay small).
+        batch: Box<super::framing::MessageBatch>,
     },
     /// Bytes were written to a TCP connection (all of them: `send` is repeated until done).
     Sent {

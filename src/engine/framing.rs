@@ -28,7 +28,7 @@ pub const MAX_MESSAGE_LIMIT: usize = 16 * 1024 * 1024;
 /// The longest delimiter (in bytes) a framer accepts.
 pub const MAX_DELIMITER: usize = 64;
 /// The longest idle gap that ends a message.
-pub const MAX_GAP: Duration = Duration::from_secs(60);
+pub const MAX_GAP: Duration = Duration::from_mins(1);
 
 /// How the width and byte order of a length prefix are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -558,12 +558,12 @@ impl Framer {
                         let pending = std::mem::take(&mut self.pending);
                         self.pending_reads = 0;
                         self.add_discard(&pending[..1], out);
-                        if !self.stopped {
+                        if self.stopped {
+                            self.add_discard(&pending[1..], out);
+                        } else {
                             let mut again = MessageBatch::default();
                             self.push(&pending[1..], &mut again);
                             Self::append_owned(out, again, &pending[1..]);
-                        } else {
-                            self.add_discard(&pending[1..], out);
                         }
                     }
                 }
@@ -743,17 +743,14 @@ impl Framer {
                     (None, Some(at)) => Some(at + k),
                     (None, None) => None,
                 };
-                match end {
-                    Some(end) => {
-                        self.add_discard(&rest[..end], out);
-                        self.flush_discard(out);
-                        self.resyncing = false;
-                        end
-                    }
-                    None => {
-                        self.add_discard(rest, out);
-                        rest.len()
-                    }
+                if let Some(end) = end {
+                    self.add_discard(&rest[..end], out);
+                    self.flush_discard(out);
+                    self.resyncing = false;
+                    end
+                } else {
+                    self.add_discard(rest, out);
+                    rest.len()
                 }
             }
             Framing::LengthPrefix(_) => {

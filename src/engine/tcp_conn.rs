@@ -747,7 +747,7 @@ fn deliver_batch(
     if !ctx.sink.emit(EventKind::Messages {
         conn: ctx.id,
         peer: ctx.peer,
-        batch,
+        batch: Box::new(batch),
     }) {
         return Some(CloseReason::YouClosed);
     }

@@ -207,7 +207,7 @@ impl Template {
                 return Ok(());
             }
             let bytes =
-                parse_escapes(literal).map_err(|e| TemplateError::Escape(shift(e, start)))?;
+                parse_escapes(literal).map_err(|e| TemplateError::Escape(shift(&e, start)))?;
             literal.clear();
             match parts.last_mut() {
                 Some(Part::Literal(prev)) => prev.extend_from_slice(&bytes),
@@ -310,8 +310,8 @@ impl Template {
 }
 
 /// Moves an escape error's position from the start of a run of text to the whole template.
-fn shift(e: PayloadError, by: usize) -> PayloadError {
-    match e {
+fn shift(e: &PayloadError, by: usize) -> PayloadError {
+    match *e {
         PayloadError::NotHex { position, found } => PayloadError::NotHex {
             position: position + by,
             found,
