@@ -1,6 +1,5 @@
 //! The traffic generator against real loopback receivers: exact accounting (sent = received +
 //! lost), pacing by deadlines, Stop within 100 ms at any rate, and the TCP stream check.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 
