@@ -1,4 +1,4 @@
-//! Item 8: the traffic generator's send rate of 64-byte datagrams, against a raw `send_to` loop
+//! Item 9: the traffic generator's send rate of 64-byte datagrams, against a raw `send_to` loop
 //! in the same run. Nobody reads the receiving socket: what does not fit its buffer is dropped
 //! by the kernel, which does not slow the sender, so both sides measure sending alone.
 
@@ -75,7 +75,7 @@ fn engine(to: SocketAddr, count: u64, sequence: bool) -> Result<f64, String> {
     Ok(count as f64 / progress.elapsed.as_secs_f64())
 }
 
-/// Runs item 8 and emits its rows.
+/// Runs item 9 and emits its rows.
 pub fn run(mode: Mode) -> Result<(), String> {
     let count: u64 = if mode.full { 1_000_000 } else { 20_000 };
     let reps = if mode.full { 5 } else { 1 };
@@ -104,7 +104,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
             engine_rate / 1e3
         );
         Row {
-            item: 8,
+            item: 9,
             what: format!(
                 "Generator send rate, {count} × 64 B datagrams as fast as possible, {what} (median of {reps})"
             ),

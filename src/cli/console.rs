@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use super::{CommonArgs, EXIT_NETWORK, Failure, OutputMode};
+use crate::engine::framing::{Message, MessageBatch, Piece};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::engine::{
     CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason,
@@ -52,6 +53,18 @@ pub(crate) struct Console {
     /// The socket got as far as listening, being ready or connected; before that there are no
     /// counters worth printing, only the error that stopped it.
     started: bool,
+    /// What framing made of the received data (only counted when framing is on).
+    framed: FramedTotals,
+}
+
+/// Totals of a framed run, for the final line.
+#[derive(Debug, Default, Clone, Copy)]
+struct FramedTotals {
+    on: bool,
+    messages: u64,
+    unfinished: u64,
+    discarded_bytes: u64,
+    oversize_reports: u64,
 }
 
 impl Console {
@@ -66,6 +79,10 @@ impl Console {
             last_failure: None,
             stdout_closed: false,
             started: false,
+            framed: FramedTotals {
+                on: common.framing.is_on(),
+                ..FramedTotals::default()
+            },
         }
     }
 
@@ -269,6 +286,7 @@ impl Console {
                     );
                 }
             }
+            EventKind::Messages { peer, batch, .. } => self.count_messages(*peer, batch),
             EventKind::Generator(g) => super::traffic::generator_status(g),
             EventKind::Relay(r) => super::relay::relay_status(r),
             EventKind::Call(_)
@@ -280,9 +298,42 @@ impl Console {
         }
     }
 
+    /// Counts a framed batch's pieces and says on standard error what an oversized message
+    /// did (the offending bytes themselves go to standard output with the rest).
+    fn count_messages(&mut self, peer: SocketAddr, batch: &MessageBatch) {
+        for m in batch.iter() {
+            match m.piece {
+                Piece::Message => self.framed.messages += 1,
+                Piece::Unfinished => self.framed.unfinished += 1,
+                Piece::Discarded => self.framed.discarded_bytes += m.bytes.len() as u64,
+            }
+            if let Some(overflow) = m.overflow {
+                self.framed.oversize_reports += 1;
+                let size = overflow.declared.map_or_else(
+                    || format!("did not end within {} bytes", overflow.max),
+                    |d| format!("announced {d} bytes"),
+                );
+                let then = if overflow.stopped {
+                    "the connection is closed (--on-oversize stop)"
+                } else {
+                    "its bytes are skipped until the next valid message (--on-oversize resync)"
+                };
+                eprintln!(
+                    "a message from {peer} {size}, more than --max-message {}: {then}",
+                    overflow.max
+                );
+            }
+        }
+    }
+
     /// Received data on standard output, in text, hex or raw form.
     fn data(&mut self, event: &Event, mode: OutputMode) {
         match &event.kind {
+            EventKind::Messages { peer, batch, .. } => {
+                for m in batch.iter() {
+                    self.message(event.at, *peer, &m, mode);
+                }
+            }
             EventKind::Received { peer, data, .. } => self.received(event.at, *peer, data, mode),
             EventKind::Datagrams(batch) => {
                 for d in batch.iter() {
@@ -310,6 +361,38 @@ impl Console {
             }
             OutputMode::Raw => self.stdout_bytes(data),
             OutputMode::Json | OutputMode::None => {}
+        }
+    }
+
+    /// One framed message: as a receive, with what framing says about it.
+    fn message(&mut self, at: SystemTime, peer: SocketAddr, m: &Message<'_>, mode: OutputMode) {
+        if mode == OutputMode::Raw {
+            self.stdout_bytes(m.bytes);
+            return;
+        }
+        let what = match m.piece {
+            Piece::Message => format!("1 message from {}", plural(u64::from(m.reads), "read")),
+            Piece::Unfinished => format!(
+                "an unfinished message from {}: the stream ended first",
+                plural(u64::from(m.reads), "read")
+            ),
+            Piece::Discarded => "discarded: larger than the maximum".to_owned(),
+        };
+        let head = format!(
+            "{} from {peer} {} ({what})",
+            clock(at),
+            plural(m.bytes.len() as u64, "byte")
+        );
+        match mode {
+            OutputMode::Text => {
+                let line = format!("{head}: {}", to_visible_text(m.bytes, usize::MAX));
+                self.stdout_line(&line);
+            }
+            OutputMode::Hex => {
+                let dump = hex_dump(m.bytes);
+                self.stdout_line(&format!("{head}:\n{}", dump.trim_end_matches('\n')));
+            }
+            OutputMode::Raw | OutputMode::Json | OutputMode::None => {}
         }
     }
 
@@ -363,6 +446,21 @@ impl Console {
                 plural(c.connections_accepted, "client"),
                 c.connections_rejected
             );
+        }
+        let f = self.framed;
+        if f.on {
+            let _ = write!(s, "; {}", plural(f.messages, "message"));
+            if f.unfinished > 0 {
+                let _ = write!(s, " and {} unfinished", f.unfinished);
+            }
+            if f.oversize_reports > 0 {
+                let _ = write!(
+                    s,
+                    "; {} larger than the maximum ({} discarded)",
+                    plural(f.oversize_reports, "message"),
+                    plural(f.discarded_bytes, "byte")
+                );
+            }
         }
         if c.not_shown_datagrams > 0 {
             let _ = write!(
@@ -484,6 +582,49 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
             let mut v = json!({"event": "received", "conn": conn, "peer": peer.to_string()});
             data_fields(&mut v, data);
             v
+        }
+        EventKind::Messages { conn, peer, batch } => {
+            let mut values: Vec<Value> = batch
+                .iter()
+                .map(|m| {
+                    let mut v = json!({
+                        "event": "message",
+                        "time": time,
+                        "conn": conn,
+                        "peer": peer.to_string(),
+                        "piece": match m.piece {
+                            Piece::Message => "message",
+                            Piece::Unfinished => "unfinished",
+                            Piece::Discarded => "discarded",
+                        },
+                        "reads": m.reads,
+                        "header": m.header,
+                        "trailer": m.trailer,
+                        "body_hex": to_hex(m.body()),
+                    });
+                    data_fields(&mut v, m.bytes);
+                    if let Some(o) = m.overflow {
+                        v["oversize"] = json!({
+                            "declared": o.declared,
+                            "max": o.max,
+                            "stopped": o.stopped,
+                        });
+                    }
+                    v
+                })
+                .collect();
+            // The read itself, with what waits after it: an unfinished message is visible.
+            values.push(json!({
+                "event": "read",
+                "time": time,
+                "conn": conn,
+                "peer": peer.to_string(),
+                "len": batch.read_len(),
+                "messages": batch.message_count(),
+                "waiting": batch.waiting(),
+                "waiting_reads": batch.waiting_reads(),
+            }));
+            return values;
         }
         EventKind::Sent {
             conn,

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use clap::ArgMatches;
 use crossbeam_channel::{Receiver, bounded};
 
-use super::{DataArgs, Failure, TextArgs};
+use super::{DataArgs, Failure, Outgoing, TextArgs};
 use crate::engine::Payload;
 use crate::engine::error::file_reason;
 use crate::engine::payload::{EMPTY_STREAM_SEND, parse_hex};
+use crate::engine::template::TemplateState;
 use crate::engine::udp::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, too_big_for_any_datagram};
 
 /// Bytes per chunk when streaming a file or standard input over TCP: large enough to keep the
@@ -23,8 +24,8 @@ const READ_AHEAD: usize = 4;
 
 /// One thing to send.
 pub(crate) enum Source {
-    /// Bytes known up front (`--send TEXT`, `--hex HEX`).
-    Bytes(Payload),
+    /// A message known up front (`--send TEXT`, `--hex HEX`): bytes, or a template.
+    Message(Outgoing),
     /// A file, opened while checking the arguments.
     File(PathBuf, File),
     /// Standard input, until it ends (`--send -`).
@@ -59,14 +60,21 @@ pub(crate) fn sources(
         let source = if typed == "-" {
             Source::Stdin
         } else {
-            Source::Bytes(Payload::from(text.encode(typed)?))
+            Source::Message(text.message(typed, "--send", false)?)
         };
         ordered.push((at, 0, source));
     }
     for (hex, at) in args.hex.iter().zip(positions("hex", args.hex.len())) {
-        let bytes =
+        let mut bytes =
             parse_hex(hex).map_err(|e| Failure::usage(format!("In --hex \"{hex}\": {e}")))?;
-        ordered.push((at, 1, Source::Bytes(Payload::from(bytes))));
+        if let Some(checksum) = text.append_checksum {
+            checksum.append(&mut bytes);
+        }
+        ordered.push((
+            at,
+            1,
+            Source::Message(Outgoing::Bytes(Payload::from(bytes))),
+        ));
     }
     for (path, at) in args.file.iter().zip(positions("file", args.file.len())) {
         ordered.push((at, 2, Source::File(path.clone(), open(path)?)));
@@ -78,10 +86,14 @@ pub(crate) fn sources(
 /// Refuses an empty `--send`/`--hex` over TCP: it would send nothing, silently. (Over UDP an
 /// empty datagram is real and is sent; an empty file is simply nothing to stream.)
 pub(crate) fn refuse_empty_stream_sends(sources: &[Source]) -> Result<(), Failure> {
-    if sources
-        .iter()
-        .any(|s| matches!(s, Source::Bytes(bytes) if bytes.is_empty()))
-    {
+    let empty = |s: &Source| match s {
+        Source::Message(Outgoing::Bytes(bytes)) => bytes.is_empty(),
+        Source::Message(Outgoing::Template(t)) => {
+            t.is_constant() && TemplateState::default().preview(t).is_empty()
+        }
+        _ => false,
+    };
+    if sources.iter().any(empty) {
         return Err(Failure::usage(EMPTY_STREAM_SEND));
     }
     Ok(())
@@ -119,19 +131,21 @@ fn open(path: &PathBuf) -> Result<File, Failure> {
 pub(crate) fn spawn_reader(
     sources: Vec<Source>,
     framing: Framing,
-) -> Receiver<Result<Payload, Failure>> {
+) -> Receiver<Result<Outgoing, Failure>> {
     let (tx, rx) = bounded(READ_AHEAD);
     let body = move || {
         for source in sources {
             let result = match source {
-                Source::Bytes(bytes) => tx.send(Ok(bytes)).map_err(|_| None),
+                Source::Message(message) => tx.send(Ok(message)).map_err(|_| None),
                 Source::File(path, file) => {
                     let cut = match framing {
                         Framing::Stream => Cut::Chunks,
                         Framing::Datagrams => Cut::Whole,
                     };
                     let name = path.display().to_string();
-                    read_all(file, cut, &name, &mut |m| tx.send(m).is_ok())
+                    read_all(file, cut, &name, &mut |m| {
+                        tx.send(m.map(Outgoing::Bytes)).is_ok()
+                    })
                 }
                 Source::Stdin => {
                     let cut = match framing {
@@ -139,7 +153,7 @@ pub(crate) fn spawn_reader(
                         Framing::Datagrams => Cut::Lines,
                     };
                     read_all(std::io::stdin().lock(), cut, "standard input", &mut |m| {
-                        tx.send(m).is_ok()
+                        tx.send(m.map(Outgoing::Bytes)).is_ok()
                     })
                 }
             };

@@ -22,9 +22,17 @@ use std::time::Duration;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use std::sync::Arc;
+
+use crate::engine::autoreply::{
+    AutoReply, ByteRegex, Combine, Condition, HexPattern, ReplyAction, ReplyRule,
+};
+use crate::engine::checksum::Checksum;
+use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, LengthPrefix, Oversize};
 use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
+use crate::engine::template::Template;
 use crate::engine::{EngineError, ErrorClass, Payload};
 
 /// Socket Lab: click through real TCP and UDP sockets and see what they do.
@@ -96,6 +104,15 @@ impl EndingArg {
     }
 }
 
+/// What a framer does with a message larger than `--max-message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OversizeArg {
+    /// Report it once with its bytes, skip them, and go on with the next valid message.
+    Resync,
+    /// Report it with the rest of the data and close the connection.
+    Stop,
+}
+
 /// Options every network subcommand has.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
@@ -105,6 +122,104 @@ pub struct CommonArgs {
     /// Print every socket call (the transcript) on standard error as it happens.
     #[arg(long)]
     pub explain: bool,
+    /// How received TCP data is cut into messages: none (each read as it came), lf, crlf,
+    /// bytes:HEX (any delimiter, e.g. bytes:03), len:N[be|le][+hdr] (an N-byte length prefix,
+    /// 1, 2 or 4; +hdr when it counts itself), fixed:N, or gap:MS (a message ends after MS
+    /// milliseconds of silence). UDP keeps each datagram as one message.
+    #[arg(long, value_name = "FRAMING", default_value = "none", value_parser = parse_framing)]
+    pub framing: Framing,
+    /// The largest message the framing accepts, in bytes (the body, for a length prefix).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
+    pub max_message: usize,
+    /// What to do with a larger message.
+    #[arg(long, value_enum, default_value_t = OversizeArg::Resync, value_name = "WHAT")]
+    pub on_oversize: OversizeArg,
+}
+
+impl CommonArgs {
+    /// The framing asked for, checked (bad limits are bad input).
+    fn framing(&self) -> Result<FramingConfig, Failure> {
+        let config = FramingConfig {
+            framing: self.framing.clone(),
+            max_message: self.max_message,
+            on_oversize: match self.on_oversize {
+                OversizeArg::Resync => Oversize::Resync,
+                OversizeArg::Stop => Oversize::Stop,
+            },
+        };
+        config
+            .check()
+            .map_err(|e| Failure::usage(format!("--framing {}: {e}", self.framing)))?;
+        Ok(config)
+    }
+
+    /// UDP keeps message boundaries itself: a framing there would be a promise not kept.
+    fn refuse_framing_for_udp(&self) -> Result<(), Failure> {
+        if self.framing.is_on() {
+            return Err(Failure::usage(format!(
+                "--framing {} applies to TCP: over UDP every datagram already is one message, exactly as it was sent.",
+                self.framing
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `--framing`.
+fn parse_framing(text: &str) -> Result<Framing, String> {
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    let bad = |why: &str| {
+        format!(
+            "\"{text}\" is not a framing{why}: use none, lf, crlf, bytes:HEX, len:N[be|le][+hdr], fixed:N or gap:MS"
+        )
+    };
+    let number = |digits: &str| digits.trim().parse::<usize>().map_err(|_| bad(""));
+    match lower.as_str() {
+        "none" => return Ok(Framing::None),
+        "lf" => return Ok(Framing::lf()),
+        "crlf" => return Ok(Framing::crlf()),
+        _ => {}
+    }
+    let Some((kind, value)) = lower.split_once(':') else {
+        return Err(bad(""));
+    };
+    match kind {
+        "bytes" => {
+            let bytes = payload::parse_hex(value).map_err(|e| bad(&format!(" ({e})")))?;
+            if bytes.is_empty() {
+                return Err(bad(" (bytes: needs at least one hex byte, e.g. bytes:03)"));
+            }
+            Ok(Framing::Delimiter(bytes))
+        }
+        "len" => {
+            let (value, includes_header) = match value.strip_suffix("+hdr") {
+                Some(v) => (v, true),
+                None => (value, false),
+            };
+            let (digits, big_endian) = if let Some(d) = value.strip_suffix("le") {
+                (d, false)
+            } else if let Some(d) = value.strip_suffix("be") {
+                (d, true)
+            } else {
+                (value, true)
+            };
+            let width = number(digits)?;
+            if !matches!(width, 1 | 2 | 4) {
+                return Err(bad(" (a length prefix is 1, 2 or 4 bytes wide)"));
+            }
+            Ok(Framing::LengthPrefix(LengthPrefix {
+                width: width as u8,
+                big_endian,
+                includes_header,
+            }))
+        }
+        "fixed" => Ok(Framing::Fixed(number(value)?)),
+        "gap" => Ok(Framing::IdleGap(Duration::from_millis(
+            number(value)? as u64
+        ))),
+        _ => Err(bad("")),
+    }
 }
 
 /// How texts typed on the command line become bytes.
@@ -116,9 +231,46 @@ pub struct TextArgs {
     /// Read `\n \r \t \0 \xNN \\` in `--send` and `--reply` texts as the bytes they stand for.
     #[arg(long)]
     pub escapes: bool,
+    /// Read `--send` and `--reply` texts as templates: escapes as with --escapes, and {seq}
+    /// (1, 2, 3 … per session), {time} (ISO 8601, UTC), {unix_ms}, {rand:N} (N random bytes as
+    /// hex), {{ for a literal brace, and in a --match regex reply the groups {1}, {name}.
+    #[arg(long)]
+    pub template: bool,
+    /// Append this checksum to each --send, --hex and --reply message: crc16-modbus (low byte
+    /// first), crc16-ccitt, crc16-xmodem, crc32, xor8 or sum8. Streamed files and standard
+    /// input are sent as they are.
+    #[arg(long, value_name = "CHECKSUM", value_parser = Checksum::from_name)]
+    pub append_checksum: Option<Checksum>,
+}
+
+/// A message to send as the command line gave it: fixed bytes, or a template filled in when it
+/// goes out.
+#[derive(Debug, Clone)]
+pub(crate) enum Outgoing {
+    /// The same bytes every time.
+    Bytes(Payload),
+    /// Filled in at each send (`{seq}` …).
+    Template(Arc<Template>),
 }
 
 impl TextArgs {
+    /// One typed text as it will be sent: a template with `--template`, bytes otherwise; the
+    /// checksum appended either way. `what` names the option in error sentences.
+    fn message(&self, text: &str, what: &str, groups: bool) -> Result<Outgoing, Failure> {
+        if self.template {
+            let template = Template::parse_reply(text, groups)
+                .map_err(|e| Failure::usage(format!("In {what} \"{text}\": {e}")))?
+                .with_suffix(self.line_ending.ending().bytes())
+                .with_checksum(self.append_checksum);
+            return Ok(Outgoing::Template(Arc::new(template)));
+        }
+        let mut bytes = self.encode(text)?;
+        if let Some(checksum) = self.append_checksum {
+            checksum.append(&mut bytes);
+        }
+        Ok(Outgoing::Bytes(Payload::from(bytes)))
+    }
+
     /// Encodes one typed text with the shared payload codec.
     fn encode(&self, text: &str) -> Result<Vec<u8>, Failure> {
         let mode = if self.escapes {
@@ -197,9 +349,22 @@ pub struct ServerArgs {
     /// Send everything received straight back to its sender.
     #[arg(long)]
     pub echo: bool,
-    /// Answer every receive with this text.
+    /// Answer every receive (every message, with --framing) with this text; with --match, only
+    /// the messages that match.
     #[arg(long, value_name = "TEXT")]
     pub reply: Option<String>,
+    /// A condition of the reply rule, KIND=VALUE: equals, contains, starts-with, ends-with (text
+    /// read as --send texts are), regex (over bytes), hex (01 03 ?? ?? 00 0A; ?? any byte, a
+    /// final * allows more) or length (N or MIN-MAX). Repeat it for more conditions; all must
+    /// hold unless --match-any.
+    #[arg(long = "match", value_name = "KIND=VALUE")]
+    pub matches: Vec<String>,
+    /// One condition of --match is enough.
+    #[arg(long, requires = "matches")]
+    pub match_any: bool,
+    /// Send nothing to a message that matches (with --echo: echo everything else).
+    #[arg(long, requires = "matches", conflicts_with = "reply")]
+    pub no_reply: bool,
     /// Write every received byte to this file (TCP: one file per client, `dump.bin` →
     /// `dump-1.bin`, `dump-2.bin`, ...).
     #[arg(long, value_name = "FILE")]
@@ -378,13 +543,125 @@ fn bind_address(text: &str) -> Result<IpAddr, Failure> {
     parse_bind_address(text).map_err(Failure::usage)
 }
 
-/// The reply text of a server, encoded once.
+/// The reply text of a server, encoded once, for the command line's own reply to each receive
+/// (`--reply` alone, without framing, templates or conditions).
 fn reply(server: &ServerArgs) -> Result<Option<Payload>, Failure> {
+    if engine_rule_needed(server) {
+        return Ok(None);
+    }
     server
         .reply
         .as_deref()
-        .map(|text| server.text.encode(text).map(Payload::from))
+        .map(|text| match server.text.message(text, "--reply", false)? {
+            Outgoing::Bytes(bytes) => Ok(bytes),
+            Outgoing::Template(_) => Err(Failure::usage("--reply: a template needs a rule")),
+        })
         .transpose()
+}
+
+/// True when the reply is the engine's rule (it sees messages, fills templates in and answers
+/// from the receiving thread) rather than the command line's reply to each receive.
+fn engine_rule_needed(server: &ServerArgs) -> bool {
+    !server.matches.is_empty() || server.text.template || server.common.framing.is_on()
+}
+
+/// The server's auto-reply: echo, the engine rule built from --match / --reply / --no-reply, or
+/// nothing (the plain `--reply` is answered by the command line itself).
+fn auto_reply(server: &ServerArgs) -> Result<AutoReply, Failure> {
+    let plain = if server.echo {
+        AutoReply::Echo
+    } else {
+        AutoReply::Off
+    };
+    if !engine_rule_needed(server) {
+        return Ok(plain);
+    }
+    let mut conditions = server
+        .matches
+        .iter()
+        .map(|m| condition(m, &server.text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_regex = conditions.iter().any(|c| matches!(c, Condition::Regex(_)));
+    let action = if server.no_reply {
+        ReplyAction::NoReply
+    } else if let Some(text) = &server.reply {
+        ReplyAction::Reply(match server.text.message(text, "--reply", has_regex)? {
+            Outgoing::Template(t) => Arc::unwrap_or_clone(t),
+            Outgoing::Bytes(bytes) => Template::literal(&bytes),
+        })
+    } else if conditions.is_empty() {
+        return Ok(plain);
+    } else {
+        return Err(Failure::usage(
+            "--match needs --reply TEXT (what to answer) or --no-reply (answer nothing).",
+        ));
+    };
+    if conditions.is_empty() {
+        // A reply to every message.
+        conditions.push(Condition::Length {
+            min: 0,
+            max: usize::MAX,
+        });
+    }
+    let combine = if server.match_any {
+        Combine::Any
+    } else {
+        Combine::All
+    };
+    let rule = ReplyRule::new(conditions, combine, action)
+        .map_err(|e| Failure::usage(format!("--match: {e}")))?;
+    Ok(AutoReply::ReplyRules {
+        rules: vec![rule],
+        otherwise_echo: server.echo,
+    })
+}
+
+/// Parses one `--match KIND=VALUE`.
+fn condition(text: &str, texts: &TextArgs) -> Result<Condition, Failure> {
+    let bad = |why: String| Failure::usage(format!("--match \"{text}\": {why}"));
+    let Some((kind, value)) = text.split_once('=') else {
+        return Err(bad(
+            "write it as KIND=VALUE, e.g. starts-with=GET or regex=^PING (kinds: equals, contains, starts-with, ends-with, regex, hex, length)".to_owned(),
+        ));
+    };
+    let bytes = || {
+        let mode = if texts.escapes || texts.template {
+            InputMode::Escapes
+        } else {
+            InputMode::Text
+        };
+        payload::encode(value, mode, LineEnding::None).map_err(|e| bad(e.to_string()))
+    };
+    Ok(match kind.trim().to_ascii_lowercase().as_str() {
+        "equals" => Condition::Equals(bytes()?),
+        "contains" => Condition::Contains(bytes()?),
+        "starts-with" => Condition::StartsWith(bytes()?),
+        "ends-with" => Condition::EndsWith(bytes()?),
+        "regex" => Condition::Regex(ByteRegex::new(value).map_err(|e| bad(e.to_string()))?),
+        "hex" => Condition::HexPattern(HexPattern::parse(value).map_err(|e| bad(e.to_string()))?),
+        "length" => {
+            let number = |n: &str| {
+                n.trim().parse::<usize>().map_err(|_| {
+                    bad(format!(
+                        "\"{n}\" is not a number of bytes (write length=8 or length=4-16)"
+                    ))
+                })
+            };
+            let (min, max) = match value.split_once('-') {
+                Some((a, b)) => (number(a)?, number(b)?),
+                None => {
+                    let n = number(value)?;
+                    (n, n)
+                }
+            };
+            Condition::length(min, max).map_err(|e| bad(e.to_string()))?
+        }
+        other => {
+            return Err(bad(format!(
+                "\"{other}\" is not a kind of condition: use equals, contains, starts-with, ends-with, regex, hex or length"
+            )));
+        }
+    })
 }
 
 /// Runs the program: parses arguments, opens the window or runs a subcommand.

@@ -13,8 +13,8 @@ use super::console::{Console, Role};
 use super::data::{self, Framing, STREAM_CHUNK};
 use super::traffic::print_sequence_report;
 use super::{
-    Failure, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs, bind_address,
-    host, port, reply,
+    Failure, Outgoing, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs,
+    auto_reply, bind_address, host, port, reply,
 };
 use crate::engine::generator::{SequenceCheck, StreamSequenceCheck};
 use crate::engine::payload::EMPTY_STREAM_SEND;
@@ -39,7 +39,16 @@ const EXIT_FORCED: i32 = 130;
 /// event (see [`Broadcast`]).
 const RECHECK: Duration = Duration::from_millis(10);
 
-type Input = Receiver<Result<Payload, Failure>>;
+type Input = Receiver<Result<Outgoing, Failure>>;
+
+/// The bytes of one message as it goes out now: a template is filled in with the session's next
+/// `{seq}` (the engine's replies count on the same numbers).
+fn fill<C: Send + 'static>(message: Outgoing, session: &Session<C>) -> Payload {
+    match message {
+        Outgoing::Bytes(bytes) => bytes,
+        Outgoing::Template(template) => Payload::from(session.render_template(&template)),
+    }
+}
 
 /// Ctrl-C (and, on Unix, SIGTERM / SIGHUP) as a channel the event loop can wait on. A second one
 /// exits at once, for a run that does not stop by itself.
@@ -75,7 +84,7 @@ trait Driver {
     /// One message from [`Driver::input`], or `None` when the input has ended.
     fn on_input(
         &mut self,
-        _message: Option<Result<Payload, Failure>>,
+        _message: Option<Result<Outgoing, Failure>>,
         _session: &Session<Self::Command>,
         _console: &mut Console,
     ) {
@@ -199,13 +208,14 @@ impl<C: Send + 'static> Outbox<C> {
     /// Takes one message from the input (or its end).
     fn take(
         &mut self,
-        message: Option<Result<Payload, Failure>>,
+        message: Option<Result<Outgoing, Failure>>,
         session: &Session<C>,
         console: &mut Console,
     ) {
         match message {
             None => self.input_ended = true,
-            Some(Ok(payload)) => {
+            Some(Ok(message)) => {
+                let payload = fill(message, session);
                 if let Err(e) = self.offer(payload, session) {
                     self.input_ended = true;
                     console.fail(&Failure::engine(&e));
@@ -306,7 +316,7 @@ impl Driver for TcpConnect {
 
     fn on_input(
         &mut self,
-        message: Option<Result<Payload, Failure>>,
+        message: Option<Result<Outgoing, Failure>>,
         session: &Session<TcpClientCommand>,
         console: &mut Console,
     ) {
@@ -337,6 +347,7 @@ pub(crate) fn tcp_connect(
     data::refuse_empty_stream_sends(&sources)?;
     let mut config = TcpClientConfig::new(host, port);
     config.local = args.local;
+    config.framing = args.common.framing()?;
     if let Some(timeout) = args.timeout {
         if timeout.is_zero() {
             return Err(Failure::usage(
@@ -487,7 +498,7 @@ impl Driver for TcpListen {
 
     fn on_input(
         &mut self,
-        message: Option<Result<Payload, Failure>>,
+        message: Option<Result<Outgoing, Failure>>,
         session: &Session<TcpServerCommand>,
         console: &mut Console,
     ) {
@@ -496,7 +507,8 @@ impl Driver for TcpListen {
         };
         match message {
             None => broadcast.input_ended = true,
-            Some(Ok(payload)) => {
+            Some(Ok(message)) => {
+                let payload = fill(message, session);
                 if let Err(e) = broadcast.offer(payload, session) {
                     broadcast.input_ended = true;
                     eprintln!("{}", e.plain_sentence());
@@ -534,16 +546,20 @@ pub(crate) fn tcp_listen(
     let sources = data::sources(&args.data, &server.text, matches)?;
     data::refuse_empty_stream_sends(&sources)?;
     let tcp_reply = reply(server)?;
-    if tcp_reply.as_ref().is_some_and(|r| r.is_empty()) {
+    let empty_reply = server.reply.as_deref() == Some("")
+        && server.text.line_ending.ending().bytes().is_empty()
+        && server.text.append_checksum.is_none();
+    if empty_reply || tcp_reply.as_ref().is_some_and(|r| r.is_empty()) {
         return Err(Failure::usage(format!("--reply: {EMPTY_STREAM_SEND}")));
     }
     let config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,
         max_clients: args.max_clients as usize,
-        echo: server.echo,
+        auto_reply: auto_reply(server)?,
         close_when_client_finishes: false,
         capture: check_capture(server, true)?,
+        framing: server.common.framing()?,
         ..TcpServerConfig::default()
     };
     let broadcast = (!sources.is_empty()).then(|| Broadcast {
@@ -623,7 +639,7 @@ impl Driver for UdpSend {
 
     fn on_input(
         &mut self,
-        message: Option<Result<Payload, Failure>>,
+        message: Option<Result<Outgoing, Failure>>,
         session: &Session<UdpCommand>,
         console: &mut Console,
     ) {
@@ -645,6 +661,7 @@ impl Driver for UdpSend {
 
 /// `udp-send HOST PORT`.
 pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Result<(), Failure> {
+    args.common.refuse_framing_for_udp()?;
     let host = host(&args.host)?;
     let port = port(&args.port, Protocol::Udp, PortUse::Connect)?;
     let sources = data::sources(&args.data, &args.text, matches)?;
@@ -732,11 +749,12 @@ impl Driver for UdpListen {
 /// `udp-listen PORT`.
 pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     let server = &args.server;
+    server.common.refuse_framing_for_udp()?;
     let sequence = server.sequence.then(SequenceCheck::new);
     let config = UdpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Udp, PortUse::Bind)?,
-        echo: server.echo,
+        auto_reply: auto_reply(server)?,
         capture: check_capture(server, false)?,
         sequence_check: sequence.clone(),
         ..UdpServerConfig::default()

@@ -208,6 +208,19 @@ pub enum EngineError {
         /// True when the file already exists and overwriting was not allowed.
         exists: bool,
     },
+    /// A framed connection sent a message larger than the maximum, and the framing was set to
+    /// stop (see [`crate::engine::framing::Oversize`]): the connection was closed.
+    #[error("a message from {peer} is larger than the {max}-byte maximum (framing {framing})")]
+    Oversize {
+        /// Who sent it.
+        peer: String,
+        /// The framing in force, as the command line writes it.
+        framing: String,
+        /// The body length a length prefix announced, if it did.
+        declared: Option<u64>,
+        /// The maximum.
+        max: usize,
+    },
     /// A worker thread could not start, or ended by panicking; the session reports it instead of
     /// taking the program down.
     #[error("internal error in thread {thread}: {message}")]
@@ -266,6 +279,7 @@ impl EngineError {
             | EngineError::SessionEnded
             | EngineError::NotNow { .. }
             | EngineError::Capture { exists: false, .. }
+            | EngineError::Oversize { .. }
             | EngineError::WorkerFailed { .. } => ErrorClass::Other,
         }
     }
@@ -323,6 +337,20 @@ impl EngineError {
             EngineError::Capture { path, message, .. } => format!(
                 "Could not write the capture file {path} ({message}). Check that the folder exists, that you may write there, and that the disk has room."
             ),
+            EngineError::Oversize {
+                peer,
+                framing,
+                declared,
+                max,
+            } => {
+                let size = declared.map_or_else(
+                    || format!("did not end within {max} bytes"),
+                    |d| format!("announced {d} bytes"),
+                );
+                format!(
+                    "A message from {peer} {size}, more than the {max}-byte maximum of the framing {framing}, so the connection was closed (framing set to stop). Raise the maximum, or let the framing resynchronise."
+                )
+            }
             other => {
                 let mut s = other.to_string();
                 if let Some(first) = s.get_mut(0..1) {

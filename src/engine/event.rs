@@ -82,6 +82,18 @@ pub enum EventKind {
         /// The bytes, exactly as one `recv` returned them.
         data: Chunk,
     },
+    /// With framing on, one `recv` (or an idle gap, or the end of the stream) on a TCP
+    /// connection, cut into messages: the batch holds the read's bytes and says which messages
+    /// it completed, how many reads each took, and what is still waiting. It stands for the
+    /// `recv` as [`EventKind::Received`] does without framing.
+    Messages {
+        /// The connection.
+        conn: ConnId,
+        /// Who sent them.
+        peer: SocketAddr,
+        /// The read and its messages.
+        batch: super::framing::MessageBatch,
+    },
     /// Bytes were written to a TCP connection (all of them: `send` is repeated until done).
     Sent {
         /// The connection.
@@ -159,6 +171,9 @@ impl EventKind {
         match self {
             EventKind::Call(call) => Some(call.to_string()),
             EventKind::Received { data, .. } => Some(format!("recv() → {} bytes", data.len())),
+            EventKind::Messages { batch, .. } => {
+                batch.read_len().map(|n| format!("recv() → {n} bytes"))
+            }
             EventKind::Sent { data, .. } => {
                 Some(format!("send({} bytes) → {}", data.len(), data.len()))
             }

@@ -109,6 +109,9 @@ pub fn explain_event(kind: &EventKind) -> Option<String> {
         EventKind::Received { .. } => {
             "recv returned what had arrived — a stream has no message boundaries, so this may be part of a message, or several".to_owned()
         }
+        EventKind::Messages { batch, .. } if batch.read_len().is_some() => {
+            "recv returned what had arrived; the framing cut it into messages — one message may take several reads, and one read may finish several".to_owned()
+        }
         EventKind::Sent { .. } => explain_call(&data_call(Op::Send)),
         EventKind::PeerFinished { .. } => {
             "recv returned 0: the peer sent FIN — it will send nothing more (it may still read)".to_owned()

@@ -8,11 +8,13 @@
 
 pub mod autoreply;
 pub mod capture;
+pub mod checksum;
 pub mod encoding;
 pub mod error;
 pub mod event;
 pub mod explain;
 pub mod file_send;
+pub mod framing;
 pub mod generator;
 pub mod log_store;
 pub mod lookup;
@@ -25,17 +27,21 @@ pub mod session;
 pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;
+pub mod template;
 pub mod udp;
 
 pub use capture::CaptureConfig;
+pub use checksum::Checksum;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,
     StopReason,
 };
 pub use file_send::{FileSendEvent, FileStage};
+pub use framing::{Framing, FramingConfig, MessageBatch};
 pub use options::TcpOptions;
 pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, noop_waker};
 pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};
 pub use tcp_server::{TcpServer, TcpServerCommand, TcpServerConfig};
+pub use template::Template;
 pub use udp::{UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession};

@@ -181,6 +181,8 @@ pub(crate) struct SessionShared {
     /// Raised by every Cancel of file sends; a send is cancelled once it differs from the value
     /// it started with (see [`super::file_send::CancelToken`]).
     pub file_cancel: AtomicU64,
+    /// Numbers the session's template sends (`{seq}`) and keeps the next one's random bytes.
+    pub templates: super::template::TemplateState,
     /// Wakes a worker that is blocked in a call the supervisor cannot interrupt by itself
     /// (a TCP client's `connect`). Set while such a call runs.
     pub interrupt: Mutex<Option<Box<dyn Fn() + Send + Sync>>>,
@@ -575,6 +577,24 @@ impl<C: Send + 'static> Session<C> {
     /// cancelled send ends with a `FileSend` event of stage `Cancelled`.
     pub fn cancel_file_sends(&self) {
         self.shared.file_cancel.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The exact bytes the next send of `template` on this session will carry: the next `{seq}`,
+    /// the random bytes kept for that send; only `{time}` and `{unix_ms}` are read again when it
+    /// goes out. Cheap, so an editor may call it every frame.
+    pub fn preview_template(&self, template: &super::template::Template) -> Vec<u8> {
+        self.shared.templates.preview(template)
+    }
+
+    /// Fills `template` in as this session's next send (taking its `{seq}`), for an owner that
+    /// sends the bytes itself.
+    pub fn render_template(&self, template: &super::template::Template) -> Vec<u8> {
+        self.shared.templates.render(template)
+    }
+
+    /// The `{seq}` the next template send (or templated reply) of this session will carry.
+    pub fn next_template_seq(&self) -> u64 {
+        self.shared.templates.next_seq()
     }
 
     /// Takes up to `max` waiting events, oldest first, without blocking. Returns true if more are

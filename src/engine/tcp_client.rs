@@ -11,12 +11,14 @@ use socket2::{Socket, Type};
 use super::error::{EngineError, ErrorClass, Op};
 use super::event::{CloseReason, EventKind, Payload, StopReason};
 use super::file_send::{CancelToken, FileSource};
+use super::framing::FramingConfig;
 use super::lookup::resolve;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
 };
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::template::Template;
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;
@@ -36,6 +38,8 @@ pub struct TcpClientConfig {
     pub options: TcpOptions,
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
+    /// How received data is cut into messages (none by default: one event per `recv`).
+    pub framing: FramingConfig,
 }
 
 impl TcpClientConfig {
@@ -48,6 +52,7 @@ impl TcpClientConfig {
             connect_timeout: Duration::from_secs(5),
             options: TcpOptions::default(),
             queues: QueueSizes::tcp(),
+            framing: FramingConfig::default(),
         }
     }
 }
@@ -57,6 +62,8 @@ impl TcpClientConfig {
 pub enum TcpClientCommand {
     /// Send these bytes (all of them, in order with earlier sends).
     Send(Payload),
+    /// Fill the template in (the session's next `{seq}`, the time now …) and send it.
+    SendTemplate(Arc<Template>),
     /// Send a whole file, in chunks, in order with the other sends (see
     /// [`crate::engine::file_send`]).
     SendFile(PathBuf),
@@ -141,6 +148,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         close_on_peer_finished: false,
         thread_name: format!("tcp-client-read {peer}"),
         capture: None,
+        framing: config.framing.clone(),
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,
@@ -152,6 +160,12 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         select! {
             recv(ctx.commands) -> cmd => match cmd {
                 Ok(TcpClientCommand::Send(data)) => {
+                    if let Err(e) = conn.send(data) {
+                        sink.emit(EventKind::Error(e));
+                    }
+                }
+                Ok(TcpClientCommand::SendTemplate(template)) => {
+                    let data = Payload::from(ctx.shared.templates.render(&template));
                     if let Err(e) = conn.send(data) {
                         sink.emit(EventKind::Error(e));
                     }

@@ -22,6 +22,7 @@ use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::file_send::{
     CancelToken, FILE_CHUNK, FileSource, FileStage, Progress, SEND_WAIT, file_error,
 };
+use super::framing::{Framer, FramingConfig, MessageBatch, Piece};
 use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
@@ -220,6 +221,8 @@ pub(crate) struct ConnSetup {
     pub thread_name: String,
     /// Where the reader writes every received byte, if capturing.
     pub capture: Option<CaptureWriter>,
+    /// How the reader cuts the stream into messages.
+    pub framing: FramingConfig,
 }
 
 impl Connection {
@@ -239,6 +242,7 @@ impl Connection {
             close_on_peer_finished,
             thread_name,
             capture,
+            framing,
         } = setup;
         let control = stream
             .try_clone()
@@ -282,6 +286,7 @@ impl Connection {
                     &reader_notices,
                     &wake_rx,
                     &mut capture,
+                    &framing,
                 );
                 if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
                     reason = failed;
@@ -545,15 +550,41 @@ fn read_loop(
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
+    framing: &FramingConfig,
 ) -> CloseReason {
     let counters = &ctx.shared.counters;
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
     let mut auto_reply = AutoReplyView::default();
+    let mut framer = framing
+        .framing
+        .is_on()
+        .then(|| Framer::new(framing.clone()));
+    let gap = framing.framing.gap();
+    // An idle gap is timed by the receive itself (SO_RCVTIMEO), and only while part of a message
+    // waits: an idle connection still blocks without a timeout and costs nothing.
+    let mut timed = false;
     loop {
+        if let (Some(gap), Some(f)) = (gap, framer.as_ref())
+            && (f.waiting() > 0) != timed
+        {
+            timed = !timed;
+            let _ = stream.set_read_timeout(timed.then_some(gap));
+        }
         let n = match stream.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if timed && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if let Some(f) = framer.as_mut() {
+                    let batch = f.idle();
+                    if let Some(end) =
+                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                    {
+                        return end;
+                    }
+                }
+                continue;
+            }
             Err(e) => {
                 if let Some(reason) = ctx.state.closing() {
                     return reason;
@@ -573,6 +604,16 @@ fn read_loop(
             }
             if let Some(failed) = flush_capture(ctx, capture) {
                 return failed;
+            }
+            // What an unfinished message had gathered is handed over, never dropped.
+            if let Some(f) = framer.as_mut() {
+                let batch = f.finish();
+                if !batch.is_empty()
+                    && let Some(end) =
+                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                {
+                    return end;
+                }
             }
             ctx.stats.peer_finished.store(true, Ordering::Release);
             ctx.sink.emit(EventKind::PeerFinished {
@@ -618,13 +659,21 @@ fn read_loop(
             small_streak = 0;
         }
 
+        if let Some(f) = framer.as_mut() {
+            let batch = f.push_chunk(data);
+            if let Some(end) = deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing) {
+                return end;
+            }
+            continue;
+        }
+
         // Echo (or a rule's reply) first, so the peer's round trip does not wait for the event queue; the events
         // still come in order (`Received`, then `Sent`).
         let echo = auto_reply
             .get(&ctx.shared.auto_reply)
-            .and_then(|auto| auto.reply_for(&data))
+            .and_then(|auto| auto.reply_for(&data, &ctx.shared.templates))
             .map(|reply| {
-                let payload = Payload::from(reply);
+                let payload = Payload::from(reply.as_ref());
                 let result = ctx.write_patiently(&mut stream, &payload);
                 (payload, result)
             });
@@ -647,6 +696,77 @@ fn read_loop(
             return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
         }
     }
+}
+
+/// Answers the messages of a framed batch (echo, or the rules, per message body), queues the
+/// batch, then reports the replies. Returns why the connection ends, if it does: the owner is
+/// gone, a reply failed, or the framer stopped at an oversized message.
+fn deliver_batch(
+    ctx: &ConnCtx,
+    stream: &mut TcpStream,
+    auto_reply: &mut AutoReplyView,
+    mut batch: MessageBatch,
+    framing: &FramingConfig,
+) -> Option<CloseReason> {
+    let mut replies: Vec<(Payload, bool, std::io::Result<()>)> = Vec::new();
+    if let Some(auto) = auto_reply.get(&ctx.shared.auto_reply) {
+        if matches!(auto, super::autoreply::AutoReply::Echo) {
+            // Echo returns the stream as it came: every byte, whatever the framing made of it.
+            if let Some(read) = batch.read().filter(|r| !r.is_empty()) {
+                let payload = Payload::from(read);
+                let result = ctx.write_patiently(stream, &payload);
+                replies.push((payload, true, result));
+            }
+        } else {
+            for message in batch.iter().filter(|m| m.piece == Piece::Message) {
+                let body = message.body();
+                let echo = auto.echoes(body);
+                let reply = if echo {
+                    Some(Payload::from(message.bytes))
+                } else {
+                    auto.reply_for(body, &ctx.shared.templates)
+                        .map(|r| Payload::from(r.as_ref()))
+                };
+                if let Some(payload) = reply {
+                    let result = ctx.write_patiently(stream, &payload);
+                    let failed = result.is_err();
+                    replies.push((payload, echo, result));
+                    if failed {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let stop = batch.stop();
+    let held = batch.read_len().unwrap_or(0) + batch.owned_len();
+    if held > 0 {
+        let permit = ctx.sink.reserve_received(held)?;
+        batch.hold(permit);
+    }
+    if !ctx.sink.emit(EventKind::Messages {
+        conn: ctx.id,
+        peer: ctx.peer,
+        batch,
+    }) {
+        return Some(CloseReason::YouClosed);
+    }
+    for (payload, echo, result) in replies {
+        if !ctx.finish_write(payload, echo, result) {
+            return Some(ctx.state.closing().unwrap_or(CloseReason::PeerClosed));
+        }
+    }
+    if let Some(overflow) = stop {
+        let error = EngineError::Oversize {
+            peer: ctx.peer.to_string(),
+            framing: framing.framing.to_string(),
+            declared: overflow.declared,
+            max: overflow.max,
+        };
+        ctx.close_now(CloseReason::Failed(error.clone()));
+        return Some(CloseReason::Failed(error));
+    }
+    None
 }
 
 fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {

@@ -18,6 +18,7 @@ use super::capture::CaptureConfig;
 use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
 use super::file_send::{CancelToken, FileSource};
+use super::framing::FramingConfig;
 use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address, self_address,
     set_option,
@@ -26,6 +27,7 @@ use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::template::Template;
 
 /// How to listen.
 #[derive(Debug, Clone)]
@@ -57,6 +59,9 @@ pub struct TcpServerConfig {
     pub capture: Option<CaptureConfig>,
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
+    /// How each client's data is cut into messages (none by default: one event per `recv`).
+    /// Reply rules then see messages.
+    pub framing: FramingConfig,
 }
 
 impl Default for TcpServerConfig {
@@ -74,6 +79,7 @@ impl Default for TcpServerConfig {
             options: TcpOptions::default(),
             capture: None,
             queues: QueueSizes::tcp(),
+            framing: FramingConfig::default(),
         }
     }
 }
@@ -85,6 +91,10 @@ pub enum TcpServerCommand {
     SendTo(ConnId, Payload),
     /// Send the same bytes to every connected client.
     SendToAll(Payload),
+    /// Fill the template in (the session's next `{seq}` …) and send it to one client.
+    SendTemplateTo(ConnId, Arc<Template>),
+    /// Fill the template in once and send the result to every connected client.
+    SendTemplateToAll(Arc<Template>),
     /// Send a whole file to one client, in chunks, in order with its other sends.
     SendFileTo(ConnId, PathBuf),
     /// Send a whole file to every connected client (each reads the file for itself).
@@ -337,6 +347,19 @@ impl Supervisor<'_> {
                 }
                 Ok(())
             }
+            TcpServerCommand::SendTemplateTo(id, template) => {
+                let data = Payload::from(self.shared.templates.render(&template));
+                self.conn(id).and_then(|c| c.send(data))
+            }
+            TcpServerCommand::SendTemplateToAll(template) => {
+                let data: Payload = Payload::from(self.shared.templates.render(&template));
+                for conn in self.conns.values_mut() {
+                    if let Err(e) = conn.send(Arc::clone(&data)) {
+                        self.sink.emit(EventKind::Error(e));
+                    }
+                }
+                Ok(())
+            }
             TcpServerCommand::SendFileTo(id, path) => {
                 let token = CancelToken::now(&self.shared.file_cancel);
                 self.conn(id).and_then(|c| {
@@ -457,6 +480,7 @@ impl Supervisor<'_> {
             close_on_peer_finished: self.config.close_when_client_finishes,
             thread_name: format!("tcp-server-conn {id} {peer}"),
             capture,
+            framing: self.config.framing.clone(),
         };
         match Connection::start(setup, self.sink, self.shared, &self.pool, &self.notices) {
             Ok(conn) => {

@@ -31,6 +31,7 @@ use super::options::{
 use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
+use super::template::Template;
 
 /// Largest UDP payload over IPv4: 65,535 − 20 (IP header) − 8 (UDP header).
 pub const MAX_PAYLOAD_V4: usize = 65_507;
@@ -174,6 +175,10 @@ impl UdpClientConfig {
 pub enum UdpCommand {
     /// Client: send one datagram to the target.
     Send(Payload),
+    /// Client: fill the template in (the session's next `{seq}` …) and send it to the target.
+    SendTemplate(Arc<Template>),
+    /// Fill the template in and send it to this address.
+    SendTemplateTo(SocketAddr, Arc<Template>),
     /// Send one datagram to this address.
     SendTo(SocketAddr, Payload),
     /// Send one datagram to whoever sent the newest one.
@@ -420,6 +425,16 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         }),
                     },
                     UdpCommand::SendTo(to, data) => sender.send(to, &data),
+                    UdpCommand::SendTemplate(template) => match setup.target {
+                        Some(to) => sender.send(to, &Payload::from(ctx.shared.templates.render(&template))),
+                        None => Err(EngineError::NotNow {
+                            op: Op::SendTo,
+                            why: "a server has no fixed target; choose an address to send to".to_owned(),
+                        }),
+                    },
+                    UdpCommand::SendTemplateTo(to, template) => {
+                        sender.send(to, &Payload::from(ctx.shared.templates.render(&template)))
+                    }
                     UdpCommand::ReplyToLast(data) => match *lock(&last_sender) {
                         Some(to) => sender.send(to, &data),
                         None => Err(EngineError::NotNow {
@@ -694,14 +709,15 @@ impl Reader<'_> {
             None => return,
             Some(AutoReply::Echo) => {
                 self.batch.echoed = true;
-                (data, true)
+                (std::borrow::Cow::Borrowed(data), true)
             }
-            Some(auto) => match auto.reply_for(data) {
+            Some(auto) => match auto.reply_for(data, &self.shared.templates) {
                 Some(reply) => (reply, false),
                 None => return,
             },
         };
         {
+            let reply: &[u8] = &reply;
             match retry_would_block(&self.shared.stopping, || self.socket.send_to(reply, peer)) {
                 Ok(_) => {
                     add(&counters.datagrams_out, 1);

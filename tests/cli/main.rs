@@ -8,6 +8,7 @@ mod common;
 mod normal_user;
 
 mod bad_input;
+mod framing;
 mod child;
 mod permission;
 mod relay;

@@ -12,6 +12,7 @@ mod autoreply;
 mod capture;
 mod faults;
 mod file_send;
+mod framing;
 mod generator;
 mod lookup;
 mod periodic;
