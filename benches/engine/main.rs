@@ -53,8 +53,7 @@ mod suite {
     use super::report::{self, Row};
     use super::{
         Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, startup, sys,
-        tcp_receive,
-        udp_receive,
+        tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;

@@ -411,5 +411,6 @@ fn print_counters(c: &RelayCounters, transport: Transport, common: &CommonArgs) 
         "back to clients: {}",
         direction_words(&c.to_client, transport)
     );
-    eprintln!("{} clients, {} turned away", c.clients, c.clients_refused);
+    let clients = if c.clients == 1 { "client" } else { "clients" };
+    eprintln!("{} {clients}, {} turned away", c.clients, c.clients_refused);
 }

@@ -135,7 +135,7 @@ pub(crate) fn parse_rate(text: &str, plain_number: Unit) -> Result<Rate, String>
 fn rate_words(rate: Rate, unit: &str) -> String {
     match rate {
         Rate::Max => "as fast as possible".to_owned(),
-        Rate::MessagesPerSecond(n) => format!("{n} {unit}/s"),
+        Rate::MessagesPerSecond(n) => format!("{n} {unit}s/s"),
         Rate::BytesPerSecond(b) => format!("{b} bytes/s"),
     }
 }
@@ -328,8 +328,8 @@ pub(crate) fn generator_json(event: &GeneratorEvent) -> Value {
 
 fn micros(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
-    if us >= 10_000.0 {
-        format!("{:.1} ms", us / 1000.0)
+    if us >= 1_000.0 {
+        format!("{:.2} ms", us / 1000.0)
     } else {
         format!("{us:.0} µs")
     }

@@ -899,10 +899,13 @@ fn udp_inbound(
     let mut taken = 0_u64;
     let mut result = None;
     let mut read_timeout: Option<Duration> = None;
+    // Clients with a datagram held for reordering: only these are looked at between datagrams.
+    let mut holding: Vec<SocketAddr> = Vec::new();
     loop {
         // While a datagram waits for reordering, wake in time to release it.
-        let wait = clients
-            .values()
+        let wait = holding
+            .iter()
+            .filter_map(|a| clients.get(a))
             .filter_map(|c| c.shaper.waiting.as_ref().map(|(_, until)| *until))
             .min()
             .map(|until| {
@@ -961,6 +964,9 @@ fn udp_inbound(
                 }
                 if let Some(c) = clients.get_mut(&client) {
                     path.arrive(&mut c.shaper, &buf[..n]);
+                    if c.shaper.waiting.is_some() && !holding.contains(&client) {
+                        holding.push(client);
+                    }
                 }
                 taken += 1;
                 if stop_after.is_some_and(|limit| taken >= limit) {
@@ -994,9 +1000,12 @@ fn udp_inbound(
                 break;
             }
         }
-        for c in clients.values_mut() {
-            path.release_expired(&mut c.shaper);
-        }
+        holding.retain(|a| {
+            clients.get_mut(a).is_some_and(|c| {
+                path.release_expired(&mut c.shaper);
+                c.shaper.waiting.is_some()
+            })
+        });
     }
     shared.stopping.store(true, Ordering::Release);
     for c in clients.values_mut() {

@@ -1,7 +1,7 @@
 //! A running `socketlab` child for the relay and traffic tests: its standard error read line by
 //! line on a thread (so a full pipe never blocks it), killed when dropped so a failing test
 //! leaves nothing behind.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -8,8 +8,8 @@ mod common;
 mod normal_user;
 
 mod bad_input;
-mod framing;
 mod child;
+mod framing;
 mod permission;
 mod relay;
 mod subcommands;

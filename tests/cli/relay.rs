@@ -1,6 +1,5 @@
 //! `socketlab relay` as a user runs it: the real binary between real loopback peers, its
 //! counters at the end, the TCP note about loss, and bad input refused with exit 2.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};

@@ -1,6 +1,5 @@
 //! The traffic generator on the command line: `udp-send --rate --count --size --sequence` into
 //! `udp-listen --sequence` (directly and through a lossy relay), and the same over TCP.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::child::{Running, number_after};
 

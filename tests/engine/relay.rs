@@ -1,7 +1,6 @@
 //! The relay between real loopback peers: exact accounting at 20% loss for 10,000 datagrams,
 //! the same seed giving the same drops, replies back to each client, duplication, reordering,
 //! a bounded delay queue, and a TCP stream delivered whole and in order under delay and throttle.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
