@@ -69,9 +69,7 @@ fn desktop_value<'a>(entry: &'a str, key: &str) -> Option<&'a str> {
 /// The files an asset source names: itself, or for `dir/*.ext` every `*.ext` file in `dir`
 /// (the only pattern cargo-deb and cargo-generate-rpm are given here), sorted.
 fn expand_source(source: &str) -> Vec<String> {
-    let Some((dir, pattern)) = source.rsplit_once('/') else {
-        panic!("asset source {source} has no directory");
-    };
+    let (dir, pattern) = source.rsplit_once('/').unwrap_or((".", source));
     let Some(suffix) = pattern.strip_prefix('*') else {
         assert!(!pattern.contains('*'), "{source}: only `*.ext` patterns");
         return if root().join(source).is_file() {
@@ -127,7 +125,9 @@ fn deb_installed_paths(manifest: &toml::Table) -> BTreeSet<String> {
         .expect("deb assets is an array")
         .iter()
         .flat_map(|asset| {
-            let fields = asset.as_array().expect("asset is [source, destination, mode]");
+            let fields = asset
+                .as_array()
+                .expect("asset is [source, destination, mode]");
             let field = |i: usize| fields[i].as_str().expect("asset fields are strings");
             installed_paths(field(0), field(1))
         })
@@ -514,6 +514,7 @@ fn committed_man_pages_match_the_command_line() {
     // must come with regenerated pages.
     let fresh = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("man-pages-check");
     let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh).expect("a scratch directory for the man pages");
     clap_mangen::generate_to(socketlab::cli::Cli::command(), &fresh).expect("man pages render");
     let pages = |dir: &Path| -> BTreeSet<String> {
         std::fs::read_dir(dir)
@@ -576,8 +577,7 @@ fn rpm_installs_the_same_files_as_the_deb() {
         rpm_paths.is_superset(&licences),
         "the rpm lacks the licence texts"
     );
-    let rpm_without_licences: BTreeSet<String> =
-        rpm_paths.difference(&licences).cloned().collect();
+    let rpm_without_licences: BTreeSet<String> = rpm_paths.difference(&licences).cloned().collect();
     assert_eq!(
         rpm_without_licences,
         deb_installed_paths(&manifest),
@@ -616,7 +616,10 @@ fn rpm_requires_the_libraries_the_deb_depends_on() {
         ("libegl1", "libEGL.so.1"),
         ("libgl1", "libGL.so.1"),
     ] {
-        assert!(depends.contains(deb_package), "deb Depends lacks {deb_package}");
+        assert!(
+            depends.contains(deb_package),
+            "deb Depends lacks {deb_package}"
+        );
         assert!(
             requires.contains_key(&format!("{soname}()(64bit)")),
             "the rpm does not require {soname} (the .deb depends on {deb_package})"
@@ -648,7 +651,10 @@ fn workspace_files_open_with_socket_lab() {
     let metainfo = read_text(&format!("packaging/linux/{METAINFO_ID}.metainfo.xml"));
     assert!(metainfo.contains(&format!("<mediatype>{MIME_TYPE}</mediatype>")));
     let wanted = "/usr/share/mime/packages/socketlab.xml".to_owned();
-    assert!(deb_installed_paths(&manifest()).contains(&wanted), "the .deb lacks {wanted}");
+    assert!(
+        deb_installed_paths(&manifest()).contains(&wanted),
+        "the .deb lacks {wanted}"
+    );
     // Windows: the installer registers the same extension for socketlab.exe "%1", and declares the
     // same content type.
     let nsis = read_text("packaging/windows/socketlab.nsi");
@@ -748,7 +754,9 @@ fn nsis_installer_is_per_user_with_licence_icon_and_version() {
     // cargo-packager's configuration (the release workflow's MSVC installers).
     let packager = metadata(&manifest(), "packager");
     let publisher = packager["publisher"].as_str().expect("packager publisher");
-    let product = packager["productName"].as_str().expect("packager productName");
+    let product = packager["productName"]
+        .as_str()
+        .expect("packager productName");
     assert!(nsis.contains(&format!("!define PUBLISHER \"{publisher}\"")));
     assert!(nsis.contains(&format!("!define PRODUCT \"{product}\"")));
     let build_rs = read_text("build.rs");
