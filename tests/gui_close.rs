@@ -11,7 +11,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use gui_support::{TIMEOUT, harness, listen_tcp_server, step_until};
+use gui_support::{TIMEOUT, harness, listen_tcp_server, step_until, tcp_server};
 
 const GIB: u64 = 1 << 30;
 
@@ -40,7 +40,7 @@ fn closing_the_window_during_a_1_gib_transfer_returns_within_a_second() {
         sent
     });
     step_until(&mut h, "16 MiB of the transfer arrived", |h| {
-        h.state().tcp_server.activity.counters.bytes_in >= 16 << 20
+        tcp_server(&h).activity.counters.bytes_in >= 16 << 20
     });
 
     let closing = Instant::now();

@@ -12,6 +12,7 @@ mod inert;
 mod log;
 mod peers;
 mod safety;
+mod sessions;
 mod tcp;
 mod teach;
 mod tools;

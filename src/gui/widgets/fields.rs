@@ -217,3 +217,37 @@ pub fn optional_size_field(
 pub fn err_of<T>(result: &Result<T, String>) -> Option<String> {
     result.as_ref().err().cloned()
 }
+
+/// The address and port fields side by side, locked while a session runs. Their sentences are
+/// not drawn here: the session shows every invalid field's sentence in one reserved line, so
+/// nothing below moves when one appears.
+pub fn address_fields(
+    ui: &mut Ui,
+    locked: bool,
+    address: impl FnOnce(&mut Ui),
+    port: &mut String,
+    proto: Protocol,
+    usage: PortUse,
+) {
+    ui.add_enabled_ui(!locked, |ui| {
+        ui.horizontal(|ui| {
+            address(ui);
+            ui.add_space(6.0);
+            let _ = port_field(ui, port, proto, usage);
+        });
+    });
+}
+
+/// The host as [`host_field`] parses it, without drawing.
+pub fn parse_host(text: &str) -> Result<String, String> {
+    normalize_host(text)
+        .map(ToOwned::to_owned)
+        .map_err(|e| e.plain_sentence())
+}
+
+/// The port as [`port_field`] parses it, without drawing.
+pub fn parse_port_text(text: &str, proto: Protocol, usage: PortUse) -> Result<u16, String> {
+    parse_port(text, proto, usage)
+        .map(|spec| spec.port)
+        .map_err(|e| e.to_string())
+}

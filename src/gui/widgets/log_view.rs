@@ -155,14 +155,7 @@ pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
 }
 
 fn row_color(ui: &Ui, direction: Direction) -> Color32 {
-    let dark = ui.visuals().dark_mode;
-    match (direction, dark) {
-        (Direction::In, true) => Color32::from_rgb(120, 200, 255),
-        (Direction::In, false) => Color32::from_rgb(0, 90, 170),
-        (Direction::Out | Direction::Echo, true) => Color32::from_rgb(140, 220, 140),
-        (Direction::Out | Direction::Echo, false) => Color32::from_rgb(0, 120, 40),
-        (Direction::Note, _) => ui.visuals().weak_text_color(),
-    }
+    crate::gui::theme::direction_color(ui.visuals(), direction)
 }
 
 /// Draws the log with its header (display choice, Clear). `empty` is the guidance shown while
@@ -200,7 +193,7 @@ fn log_view_with(
     empty: &str,
     mut filter: Option<&mut LogFilter>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.strong(t::LOG);
         ui.separator();
         ui.selectable_value(hex, false, t::SHOW_TEXT)
@@ -227,9 +220,9 @@ fn log_view_with(
         {
             log.clear();
         }
+        ui.separator();
+        budget_ui(ui, log);
     });
-    // A row of its own: the header is as wide as the log's half of the tab already.
-    ui.horizontal_wrapped(|ui| budget_ui(ui, log));
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
@@ -257,7 +250,7 @@ fn log_view_with(
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let details_height = if selected.is_some() { 190.0 } else { 0.0 };
     let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
-    ScrollArea::both()
+    ScrollArea::vertical()
         .id_salt(id)
         .auto_shrink(false)
         .stick_to_bottom(true)
@@ -273,13 +266,16 @@ fn log_view_with(
                     let chip = ui.visuals().code_bg_color;
                     let job = row_job(&row_text_in(entry, *hex, encoding), color, chip);
                     let is_picked = picked == Some((entry.at, entry.len, entry.direction));
-                    // Notes are text already; data rows open their bytes in full.
+                    // A long row ends in an ellipsis: the whole row is its tooltip, and a
+                    // data row opens its bytes in full below. Notes are text already.
+                    let full = job.text.clone();
                     let row = if entry.direction == Direction::Note {
-                        ui.add(Label::new(job).extend())
+                        ui.add(Label::new(job).truncate())
                     } else {
-                        ui.add(Label::new(job).extend().sense(egui::Sense::click()))
+                        ui.add(Label::new(job).truncate().sense(egui::Sense::click()))
                             .on_hover_text(t::ROW_HINT)
                     };
+                    let row = row.on_hover_text(full);
                     if is_picked {
                         ui.painter().rect_stroke(
                             row.rect,

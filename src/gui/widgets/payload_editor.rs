@@ -7,8 +7,6 @@ use crate::engine::encoding::{TextEncoding, encode_input};
 use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
-use super::fields::error_line;
-
 /// What the editor remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -160,6 +158,8 @@ pub fn payload_editor(
             &mut settings.encoding,
         );
         ui.separator();
+        // The size, why Send is off, or what is wrong with the text: always this one place at
+        // the end of the row, so the row above (and its Send button) never moves.
         match (&encoded, blocked) {
             (Ok(bytes), None) => {
                 ui.weak(t::message_size(bytes.len()));
@@ -167,12 +167,12 @@ pub fn payload_editor(
             (Ok(_), Some(why)) => {
                 ui.weak(why);
             }
-            (Err(_), _) => {}
+            (Err(e), _) => {
+                let color = ui.visuals().error_fg_color;
+                ui.label(egui::RichText::new(e.to_string()).color(color));
+            }
         }
     });
-    if let Err(e) = &encoded {
-        error_line(ui, &e.to_string());
-    }
     if send {
         // The message goes into the history and the field empties, as in a chat box.
         settings.remember();
