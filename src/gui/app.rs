@@ -212,30 +212,24 @@ impl SocketLabApp {
     fn add_pane(&mut self, pane: Pane) {
         let tile = self.tree.tiles.insert_pane(pane);
         let target = self.active_stack().or(self.tree.root);
-        match target.and_then(|id| self.tree.tiles.get_mut(id)) {
-            Some(egui_tiles::Tile::Container(container)) => container.add_child(tile),
-            _ => {
-                let mut children: Vec<_> = self.tree.root.into_iter().collect();
-                children.push(tile);
-                self.tree.root = Some(self.tree.tiles.insert_tab_tile(children));
-            }
+        if let Some(egui_tiles::Tile::Container(container)) =
+            target.and_then(|id| self.tree.tiles.get_mut(id))
+        {
+            container.add_child(tile);
+        } else {
+            let mut children: Vec<_> = self.tree.root.into_iter().collect();
+            children.push(tile);
+            self.tree.root = Some(self.tree.tiles.insert_tab_tile(children));
         }
         self.focus(pane);
     }
 
     /// The tab container whose active tab is the visible session the user last worked in.
     fn active_stack(&self) -> Option<egui_tiles::TileId> {
-        self.tree
-            .active_tiles()
-            .into_iter()
-            .find_map(|id| match self.tree.tiles.get(id) {
-                Some(egui_tiles::Tile::Container(c))
-                    if c.kind() == egui_tiles::ContainerKind::Tabs =>
-                {
-                    Some(id)
-                }
-                _ => None,
-            })
+        self.tree.active_tiles().into_iter().find(|id| {
+            matches!(self.tree.tiles.get(*id), Some(egui_tiles::Tile::Container(c))
+                if c.kind() == egui_tiles::ContainerKind::Tabs)
+        })
     }
 
     /// Shows `pane` (makes it the active tab of its stack).
@@ -426,7 +420,7 @@ impl SocketLabApp {
     fn remember_shown(&mut self) {
         for tile in self.tree.active_tiles() {
             if let Some(Pane::Session(id)) = self.tree.tiles.get_pane(&tile)
-                && let Some(kind) = self.session(*id).map(|s| s.kind())
+                && let Some(kind) = self.session(*id).map(Tab::kind)
             {
                 self.last_shown.insert(kind, *id);
             }
@@ -442,7 +436,7 @@ impl SocketLabApp {
     }
 
     fn active_kind(&self) -> Option<SessionKind> {
-        self.active_session().map(|s| s.kind())
+        self.active_session().map(Tab::kind)
     }
 
     fn answer(&mut self, ask: Ask, waker: &Waker) {
@@ -452,7 +446,7 @@ impl SocketLabApp {
             }
             Ask::Close(id) => self.request_close(id),
             Ask::Rename(id) => {
-                let name = self.session(id).map(|s| s.title()).unwrap_or_default();
+                let name = self.session(id).map(Tab::title).unwrap_or_default();
                 self.renaming = Some((id, name));
             }
             Ask::Duplicate(id) => {

@@ -28,6 +28,11 @@ pub const TAB_UDP_CLIENT_HINT: &str = "Send UDP datagrams to an address and see 
 pub const TAB_UDP_SERVER_HINT: &str = "Bind a UDP port and see every datagram that arrives.";
 /// Shown on a tab whose session is running.
 pub const TAB_ACTIVE_MARK: &str = " •";
+/// Toggle above the log.
+pub const LOG_TOOLS: &str = "Find, export, memory";
+/// Tooltip.
+pub const LOG_TOOLS_HINT: &str =
+    "Search and filter the log, export it to a file, and see or change how much memory it may use.";
 /// Toggle: the tools drawer beside the log.
 pub const TOOLS: &str = "Tools";
 /// Tooltip.

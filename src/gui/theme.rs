@@ -73,14 +73,44 @@ pub fn text_colors(visuals: &Visuals) -> Vec<(&'static str, Color32)> {
     ]
 }
 
-/// The backgrounds text is drawn on.
+/// The backgrounds text is drawn on (a translucent one as it looks over the panel).
 pub fn backgrounds(visuals: &Visuals) -> Vec<(&'static str, Color32)> {
+    let panel = visuals.panel_fill;
     vec![
-        ("panel", visuals.panel_fill),
-        ("window", visuals.window_fill),
-        ("text field", visuals.extreme_bg_color),
-        ("striped row", visuals.faint_bg_color),
+        ("panel", panel),
+        ("window", over(visuals.window_fill, panel)),
+        ("text field", over(visuals.extreme_bg_color, panel)),
+        ("striped row", over(visuals.faint_bg_color, panel)),
     ]
+}
+
+/// The log rows' colours on the chips that mark control characters inside a row.
+pub fn chip_pairs(visuals: &Visuals) -> Vec<(&'static str, Color32, Color32)> {
+    let chip = over(visuals.code_bg_color, visuals.panel_fill);
+    [Direction::In, Direction::Out]
+        .into_iter()
+        .map(|d| {
+            (
+                "log row on a control-character chip",
+                direction_color(visuals, d),
+                chip,
+            )
+        })
+        .collect()
+}
+
+/// `top` (premultiplied, maybe translucent) painted over the opaque `base`.
+fn over(top: Color32, base: Color32) -> Color32 {
+    let keep = 255 - u16::from(top.a());
+    let mix = |t: u8, b: u8| {
+        let v = u16::from(t) + u16::from(b) * keep / 255;
+        u8::try_from(v.min(255)).unwrap_or(u8::MAX)
+    };
+    Color32::from_rgb(
+        mix(top.r(), base.r()),
+        mix(top.g(), base.g()),
+        mix(top.b(), base.b()),
+    )
 }
 
 /// The WCAG contrast ratio of two opaque colours (1 to 21).
@@ -106,6 +136,32 @@ fn luminance(c: Color32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_text_colour_is_readable_on_every_background_in_both_themes() {
+        for dark in [true, false] {
+            let v = visuals(dark);
+            let mut pairs = Vec::new();
+            for (text, fg) in text_colors(&v) {
+                for (background, bg) in backgrounds(&v) {
+                    pairs.push((text, fg, background, bg));
+                }
+            }
+            for (text, fg, bg) in chip_pairs(&v) {
+                pairs.push((text, fg, "chip", bg));
+            }
+            {
+                for (text, fg, background, bg) in pairs {
+                    let ratio = contrast(fg, bg);
+                    assert!(
+                        ratio >= MIN_CONTRAST,
+                        "{} theme: {text} {fg:?} on {background} {bg:?} is {ratio:.2}:1",
+                        if dark { "dark" } else { "light" }
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn contrast_matches_known_values() {

@@ -163,7 +163,7 @@ fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &mut Peers) {
             set_field(h, "Port", &port.to_string());
             click(h, "Connect");
             step_until(h, "the client connects", |h| {
-                tcp_client(&h).role.local.is_some()
+                tcp_client(h).role.local.is_some()
             });
             // The connection waits in the listener's queue: accept returns at once.
             let (mut stream, _) = peers.tcp.accept().expect("accept");
@@ -182,7 +182,7 @@ fn go_live(h: &mut Harness<'_, SocketLabApp>, tab: &str, peers: &mut Peers) {
             set_field(h, "Port", "0");
             click(h, "Bind");
             step_until(h, "the server binds", |h| {
-                udp_server(&h).role.bound.is_some()
+                udp_server(h).role.bound.is_some()
             });
             let target = format!("[::1]:{}", peers.udp6.local_addr().expect("addr").port());
             set_field(h, "Reply to", &target);

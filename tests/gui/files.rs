@@ -29,7 +29,7 @@ fn connect(h: &mut egui_kittest::Harness<'_, SocketLabApp>, addr: SocketAddr) {
     set_field(h, "Port", &addr.port().to_string());
     click(h, "Connect");
     step_until(h, "the client connects", |h| {
-        tcp_client(&h).role.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
 }
 
@@ -127,7 +127,7 @@ fn udp_datagram_size_is_checked_next_to_the_field_and_splits_the_file() {
     assert!(is_disabled(&h, "Send file"), "the socket is not open yet");
     click(&mut h, "Open socket");
     step_until(&mut h, "the socket opens", |h| {
-        udp_client(&h).phase == socketlab::gui::session::Phase::Running
+        udp_client(h).phase == socketlab::gui::session::Phase::Running
     });
     // One over the IPv4 limit (IPv6 would take it): the sentence names this socket's limit.
     set_field(&mut h, "Datagram size (bytes)", "65508");

@@ -55,7 +55,7 @@ fn gui_ten_megabytes_without_a_newline_are_shortened_in_the_log_and_whole_in_cap
     set_field(&mut h, "Capture file", &pattern.to_string_lossy());
     click(&mut h, "Listen");
     step_until(&mut h, started, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let addr = tcp_server(&h).role.listening.expect("listening");
 
@@ -78,7 +78,7 @@ fn gui_ten_megabytes_without_a_newline_are_shortened_in_the_log_and_whole_in_cap
         started,
         "10 MiB arrive and the client is gone",
         |h| {
-            let tab = &tcp_server(&h);
+            let tab = &tcp_server(h);
             tab.activity.counters.bytes_in == SIZE as u64 && tab.role.clients.is_empty()
         },
     );
@@ -186,7 +186,7 @@ fn gui_a_million_one_byte_datagrams_are_counted_exactly_and_the_log_stays_in_bud
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, started, "the server binds", |h| {
-        udp_server(&h).role.bound.is_some()
+        udp_server(h).role.bound.is_some()
     });
     let to = udp_server(&h).role.bound.expect("bound");
     let sender = UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -211,7 +211,7 @@ fn gui_a_million_one_byte_datagrams_are_counted_exactly_and_the_log_stays_in_bud
         );
     }
     step_until(&mut h, started, "every datagram is read and drained", |h| {
-        let a = &udp_server(&h).activity;
+        let a = &udp_server(h).activity;
         a.counters.datagrams_in >= SENT && a.log.totals().pieces_in >= SENT
     });
     let drops = kernel_udp_drops()

@@ -69,7 +69,7 @@ fn gui_received_escapes_links_and_bidi_overrides_render_as_inert_text() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let addr = tcp_server(&h).role.listening.expect("listening");
     let mut client = TcpStream::connect(addr).expect("connect");
@@ -103,7 +103,7 @@ fn gui_received_escapes_links_and_bidi_overrides_render_as_inert_text() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        udp_server(&h).role.bound.is_some()
+        udp_server(h).role.bound.is_some()
     });
     let to = udp_server(&h).role.bound.expect("bound");
     sender.send_to(HOSTILE, to).expect("send");

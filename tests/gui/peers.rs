@@ -63,7 +63,7 @@ fn tcp_client_tab_against_a_plain_listener() {
     );
     wait_for_text(&mut h, "Peer finished sending");
     click(&mut h, "Close");
-    step_until(&mut h, "the tab closes", |h| !tcp_client(&h).is_running());
+    step_until(&mut h, "the tab closes", |h| !tcp_client(h).is_running());
     assert_eq!(peer.join().unwrap(), b"ping!");
     assert!(shows(&h, "closed"));
 }
@@ -90,7 +90,7 @@ fn tcp_client_abort_resets_the_peer() {
     h.step();
     wait_for_text(&mut h, "connected");
     click(&mut h, "Abort");
-    step_until(&mut h, "the tab closes", |h| !tcp_client(&h).is_running());
+    step_until(&mut h, "the tab closes", |h| !tcp_client(h).is_running());
     assert_eq!(peer.join().unwrap(), Err(ErrorKind::ConnectionReset));
     assert!(shows(&h, "you aborted the connection"));
 }
@@ -102,7 +102,7 @@ fn tcp_server_tab_against_a_plain_client() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "listening", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let server = tcp_server(&h).role.listening.unwrap();
 
@@ -112,7 +112,7 @@ fn tcp_server_tab_against_a_plain_client() {
     let a_addr = a.local_addr().unwrap().to_string();
     wait_for_row(&mut h, &["◀ in", &a_addr, "from a"]);
     step_until(&mut h, "two clients in the table", |h| {
-        tcp_server(&h).role.clients.len() == 2
+        tcp_server(h).role.clients.len() == 2
     });
 
     // Pick client 1 in the table and send to it alone.
@@ -132,7 +132,7 @@ fn tcp_server_tab_against_a_plain_client() {
     h.step();
     assert_eq!(read_some(&mut a, 1), b"");
     step_until(&mut h, "one client left", |h| {
-        tcp_server(&h).role.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     wait_for_text(&mut h, "client 1 (");
 }
@@ -143,7 +143,7 @@ fn udp_server_tab_against_a_plain_socket() {
     open_tab(&mut h, "UDP server");
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
-    step_until(&mut h, "bound", |h| udp_server(&h).role.bound.is_some());
+    step_until(&mut h, "bound", |h| udp_server(h).role.bound.is_some());
     let server = udp_server(&h).role.bound.unwrap();
 
     let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();

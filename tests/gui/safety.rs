@@ -47,12 +47,12 @@ fn client_limit_is_visible_and_changes_while_listening() {
     set_field(&mut h, "Client limit", "1");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let addr = tcp_server(&h).role.listening.unwrap();
     let _first = TcpStream::connect(addr).unwrap();
     step_until(&mut h, "one client", |h| {
-        tcp_server(&h).role.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     let _second = TcpStream::connect(addr).unwrap();
     wait_for_text(&mut h, "1 turned away by the limit");
@@ -67,8 +67,8 @@ fn client_limit_is_visible_and_changes_while_listening() {
         later_clients.push(TcpStream::connect(addr).unwrap());
         let turned_away = tcp_server(&h).activity.counters.connections_rejected;
         step_until(&mut h, "the client is taken in or turned away", |h| {
-            tcp_server(&h).role.clients.len() == 2
-                || tcp_server(&h).activity.counters.connections_rejected > turned_away
+            tcp_server(h).role.clients.len() == 2
+                || tcp_server(h).activity.counters.connections_rejected > turned_away
         });
         if tcp_server(&h).role.clients.len() == 2 {
             break;
@@ -91,6 +91,7 @@ fn client_limit_is_visible_and_changes_while_listening() {
 fn log_memory_and_its_budget_are_shown_and_set_the_queue() {
     let mut h = harness();
     open_tab(&mut h, "TCP client");
+    crate::gui_support::click(&mut h, "Find, export, memory");
     wait_for_text(&mut h, "Log memory 0.0 MiB of");
     let log = &tcp_client(&h).activity.log;
     assert_eq!(log.max_bytes(), DEFAULT_MAX_BYTES);

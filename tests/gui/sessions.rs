@@ -152,7 +152,10 @@ fn sessions_are_created_renamed_duplicated_and_closed() {
         before + 1,
         "Ctrl+T opened a session"
     );
-    let id = h.state().active_session().map(|s| s.id()).unwrap_or(0);
+    let id = h
+        .state()
+        .active_session()
+        .map_or(0, socketlab::gui::session::Tab::id);
     set_field(&mut h, "Port", "7777");
     assert!(
         shows(&h, "TCP client → 127.0.0.1:7777"),

@@ -24,7 +24,7 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let listening = tcp_server(&h).role.listening.map(|a| a.port());
     assert_ne!(listening, Some(0), "the real port is shown, not 0");
@@ -39,7 +39,7 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
 
     click(&mut h, "Connect");
     step_until(&mut h, "the client connects", |h| {
-        tcp_client(&h).role.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
     wait_for_text(&mut h, "connected");
     let client_addr = tcp_client(&h).role.local.map(|a| a.to_string());
@@ -87,7 +87,7 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
 
     open_tab(&mut h, "TCP server");
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| !tcp_server(&h).is_running());
+    step_until(&mut h, "the server stops", |h| !tcp_server(h).is_running());
     wait_for_text(&mut h, "idle");
     assert!(!is_disabled(&h, "Listen"), "Listen is available again");
 }

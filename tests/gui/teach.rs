@@ -129,7 +129,7 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     h.step();
     // create socket, set options, bind, listen happened; accept waits for a client.
@@ -154,7 +154,7 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     });
     // Let the layout settle (the new client's row moves the transcript down) before clicking.
     step_until(&mut h, "the client is listed", |h| {
-        tcp_server(&h).role.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     for _ in 0..3 {
         h.step();
@@ -329,20 +329,20 @@ fn sequence_diagram_draws_the_real_connection() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     click(&mut h, "Open a client to this server");
     click(&mut h, "Sequence diagram");
     assert!(shows(&h, "No connection yet"));
     click(&mut h, "Connect");
     step_until(&mut h, "the client connects", |h| {
-        tcp_client(&h).role.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
     crate::gui_support::type_and_enter(&mut h, "Message", "hello");
     click(&mut h, "Shut down sending");
     // The server closes when the client finishes (its default): the client sees FIN back.
     step_until(&mut h, "the close is drawn", |h| {
-        let log = tcp_client(&h).activity.sequence.as_ref();
+        let log = tcp_client(h).activity.sequence.as_ref();
         let arrows: Vec<(bool, ArrowKind, String)> = log
             .and_then(|l| {
                 l.newest().map(|c| {
@@ -394,13 +394,13 @@ fn tcp_data_as_chunks_or_lines_with_the_unfinished_line_waiting() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let port = tcp_server(&h).role.listening.map_or(0, |a| a.port());
     let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the tab");
     client.write_all(b"hello\nwor").expect("write");
     let state = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>| {
-        let lines = tcp_server(&h).activity.lines.as_ref();
+        let lines = tcp_server(h).activity.lines.as_ref();
         let complete: Vec<Vec<u8>> = lines
             .map(|l| l.lines().map(|line| line.bytes.clone()).collect())
             .unwrap_or_default();

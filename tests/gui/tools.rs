@@ -56,7 +56,7 @@ fn tcp_server_replies_by_rules_and_takes_new_rules_while_running() {
     set_field(&mut h, "reply 1", "PONG");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let addr = tcp_server(&h).role.listening.unwrap();
 
@@ -100,7 +100,7 @@ fn udp_client_repeats_a_message_exactly_count_times() {
     // The first Send opens the socket; repeating needs it open.
     type_and_enter(&mut h, "Message", "open");
     step_until(&mut h, "the socket is ready", |h| {
-        udp_client(&h).is_running()
+        udp_client(h).is_running()
     });
     set_field(&mut h, "Message", "tick");
     set_field(&mut h, "Repeat every (ms)", "2");
@@ -314,7 +314,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
     set_field(&mut h, "Capture file", &pattern.to_string_lossy());
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        tcp_server(&h).role.listening.is_some()
+        tcp_server(h).role.listening.is_some()
     });
     let addr = tcp_server(&h).role.listening.unwrap();
 
@@ -332,7 +332,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
         let _ = client.read_to_end(&mut rest);
     });
     step_until(&mut h, "all bytes arrive and the client is gone", |h| {
-        let tab = &tcp_server(&h);
+        let tab = &tcp_server(h);
         tab.activity.counters.bytes_in == SIZE as u64 && tab.role.clients.is_empty()
     });
     sender.join().unwrap();
@@ -343,7 +343,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
 
     // Listening again would replace dump-1.bin: refused until Replace is ticked.
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| !tcp_server(&h).is_running());
+    step_until(&mut h, "the server stops", |h| !tcp_server(h).is_running());
     assert!(shows(&h, "already exists"));
     assert!(crate::gui_support::is_disabled(&h, "Listen"));
     click(&mut h, "Replace existing files");
@@ -358,7 +358,7 @@ fn the_log_decodes_received_text_in_the_chosen_encoding() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        crate::gui_support::udp_server(&h).role.bound.is_some()
+        crate::gui_support::udp_server(h).role.bound.is_some()
     });
     let addr = crate::gui_support::udp_server(&h).role.bound.unwrap();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -20,7 +20,7 @@ fn udp_server_and_client_tabs_exchange_datagrams() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        udp_server(&h).role.bound.is_some()
+        udp_server(h).role.bound.is_some()
     });
     let server = udp_server(&h).role.bound.map(|a| a.to_string());
     let server = server.unwrap_or_default();
@@ -33,7 +33,7 @@ fn udp_server_and_client_tabs_exchange_datagrams() {
     // Send opens the socket by itself: UDP needs no connection.
     type_and_enter(&mut h, "Message", "hello");
     step_until(&mut h, "the client socket is ready", |h| {
-        udp_client(&h).is_running()
+        udp_client(h).is_running()
     });
     wait_for_row(&mut h, &["▶ out", &server, "hello"]);
     wait_for_text(&mut h, "sendto(5 bytes");
@@ -53,12 +53,10 @@ fn udp_server_and_client_tabs_exchange_datagrams() {
     wait_for_row(&mut h, &["◀ in", &server, "pong"]);
 
     click(&mut h, "Close");
-    step_until(&mut h, "the client closes", |h| {
-        !udp_client(&h).is_running()
-    });
+    step_until(&mut h, "the client closes", |h| !udp_client(h).is_running());
     open_tab(&mut h, "UDP server");
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| !udp_server(&h).is_running());
+    step_until(&mut h, "the server stops", |h| !udp_server(h).is_running());
     wait_for_text(&mut h, "idle");
 }
 
@@ -70,7 +68,7 @@ fn udp_echo_sends_every_datagram_back() {
     click(&mut h, "Echo");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        udp_server(&h).role.bound.is_some()
+        udp_server(h).role.bound.is_some()
     });
     click(&mut h, "Open a client to this server");
     type_and_enter(&mut h, "Message", "again");

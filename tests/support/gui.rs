@@ -81,7 +81,10 @@ pub fn udp_server<'a>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<
 
 /// The kind of the session shown in front.
 pub fn shown_kind(harness: &Harness<'_, SocketLabApp>) -> Option<SessionKind> {
-    harness.state().active_session().map(|s| s.kind())
+    harness
+        .state()
+        .active_session()
+        .map(socketlab::gui::session::Tab::kind)
 }
 
 /// Opens the tools drawer of the session shown (socket options, saved messages, repeat, file).
@@ -136,6 +139,10 @@ pub fn shows(harness: &Harness<'_, SocketLabApp>, text: &str) -> bool {
 pub fn reveal(harness: &mut Harness<'_, SocketLabApp>, label: &str) {
     if harness.query_by_label(label).is_none() && harness.query_by_label("Tools").is_some() {
         open_tools(harness);
+    }
+    let log_tools = "Find, export, memory";
+    if harness.query_by_label(label).is_none() && harness.query_by_label(log_tools).is_some() {
+        click(harness, log_tools);
     }
 }
 

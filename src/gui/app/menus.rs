@@ -7,7 +7,7 @@ use super::{Pane, SocketLabApp};
 use crate::gui::demos::DemoId;
 use crate::gui::presentation;
 use crate::gui::roles::{TcpClient, TcpServer};
-use crate::gui::session::{SessionKind, SessionTab};
+use crate::gui::session::{SessionKind, SessionTab, Tab};
 use crate::gui::text as t;
 
 /// Ctrl+T (Cmd+T): a new session.
@@ -192,7 +192,7 @@ impl SocketLabApp {
     pub fn apply_layout(&mut self, layout: Layout) {
         match layout {
             Layout::OneAtATime => {
-                let shown = self.active_session().map(|s| s.id());
+                let shown = self.active_session().map(Tab::id);
                 self.tree = self.stacked_tree();
                 if let Some(id) = shown {
                     self.focus(Pane::Session(id));
@@ -211,7 +211,7 @@ impl SocketLabApp {
         let shown = self
             .active_session()
             .filter(|s| s.kind() == SessionKind::TcpServer)
-            .map(|s| s.id());
+            .map(Tab::id);
         let server = shown
             .or_else(|| self.sessions_of::<TcpServer>().next().map(|s| s.id))
             .unwrap_or_else(|| self.new_session(SessionKind::TcpServer));

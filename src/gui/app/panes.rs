@@ -15,6 +15,7 @@ use crate::gui::text as t;
 use crate::gui::text_teach as tt;
 
 /// What a pane or a tab asked of the window during a frame.
+#[derive(Debug, Clone, Copy)]
 pub enum Ask {
     /// A session's request.
     App(AppRequest),
@@ -82,7 +83,7 @@ impl egui_tiles::Behavior<Pane> for Panes<'_> {
 
     fn tab_title_for_pane(&mut self, pane: &Pane) -> WidgetText {
         match *pane {
-            Pane::Session(id) => self.find(id).map(|s| s.title()).unwrap_or_default(),
+            Pane::Session(id) => self.find(id).map(Tab::title).unwrap_or_default(),
             Pane::Lookup => tt::TAB_LOOKUP.to_owned(),
             Pane::Learn if self.learn.is_running() => {
                 format!("{}{}", tt::TAB_LEARN, t::TAB_ACTIVE_MARK)
@@ -104,7 +105,7 @@ impl egui_tiles::Behavior<Pane> for Panes<'_> {
             Some(Pane::Session(sid)) => Some(*sid),
             _ => None,
         };
-        let dot = session.and_then(|sid| self.find(sid)).map(|s| s.dot());
+        let dot = session.and_then(|sid| self.find(sid)).map(Tab::dot);
         let text = self.tab_title_for_tile(tiles, tile);
         let font = egui::TextStyle::Button.resolve(ui.style());
         let galley = text.into_galley(ui, Some(egui::TextWrapMode::Extend), f32::INFINITY, font);
@@ -124,9 +125,14 @@ impl egui_tiles::Behavior<Pane> for Panes<'_> {
         let width = galley.size().x + 2.0 * margin + close_room + dot_room;
         let (_, rect) = ui.allocate_space(egui::vec2(width, ui.available_height()));
         let response = ui.interact(rect, id, egui::Sense::click_and_drag());
-        let title = galley.text().to_owned();
+        let tab_title = galley.text().to_owned();
         response.widget_info(|| {
-            egui::WidgetInfo::selected(egui::Role::Button, ui.is_enabled(), state.active, &title)
+            egui::WidgetInfo::selected(
+                egui::Role::Button,
+                ui.is_enabled(),
+                state.active,
+                &tab_title,
+            )
         });
         if ui.is_rect_visible(rect) && !state.is_being_dragged {
             let fill = self.tab_bg_color(ui.visuals(), tiles, tile, state);
@@ -157,7 +163,7 @@ impl egui_tiles::Behavior<Pane> for Panes<'_> {
             // Named after the session: "Close" alone is the socket's button.
             let close = ui.interact(close_rect, id.with("close"), egui::Sense::click());
             close.widget_info(|| {
-                let label = t::close_session_button(&title);
+                let label = t::close_session_button(&tab_title);
                 egui::WidgetInfo::labeled(egui::Role::Button, ui.is_enabled(), label)
             });
             let visuals = ui.style().interact(&close);

@@ -58,20 +58,23 @@ pub fn server_buttons(
 ) -> ServerButtons {
     // Enter in an address or port field does what the main button does.
     let submitted = take_submit(ui);
-    let mut asked = ServerButtons::default();
-    asked.start = ui
+    let start = ui
         .add_enabled(!running && valid, egui::Button::new(start_label))
         .clicked()
         || (submitted && !running && valid);
-    asked.stop = ui
+    let stop = ui
         .add_enabled(running && !stopping, egui::Button::new(t::STOP))
         .clicked();
-    asked.echo_changed = ui
+    let echo_changed = ui
         .checkbox(echo, t::ECHO)
         .on_hover_text(echo_hint)
         .changed()
         && running;
-    asked
+    ServerButtons {
+        start,
+        stop,
+        echo_changed,
+    }
 }
 
 /// What a server's buttons ask for: start, stop, or new echo settings for the running server.

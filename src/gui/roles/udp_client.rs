@@ -265,7 +265,7 @@ impl Role for UdpClient {
             _ => None,
         };
         // Send opens the socket itself; repeating and files need it open (one Send opens it).
-        let blocked = (!(ready || (!running && config.is_some()))).then(|| t::SEND_NEEDS_SOCKET);
+        let blocked = (!(ready || (!running && config.is_some()))).then_some(t::SEND_NEEDS_SOCKET);
         let needs_open = (!ready).then(|| t::SEND_NEEDS_SOCKET.to_owned());
         // The socket's own family is the target's: it decides the datagram size limit.
         let family = self.local.filter(|_| *phase == Phase::Running);

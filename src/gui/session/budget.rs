@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn count_and_time_both_end_the_budget() {
-        let mut budget = FrameBudget::with(Duration::from_secs(60), 10);
+        let mut budget = FrameBudget::with(Duration::from_mins(1), 10);
         assert_eq!(budget.allowance(), 10);
         budget.spend(4);
         assert_eq!(budget.allowance(), 6);

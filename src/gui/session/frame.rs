@@ -88,29 +88,14 @@ fn bar<R: Role>(
             running,
             checked.as_ref().ok(),
         );
-        ui.separator();
-        ui.toggle_value(&mut tab.tools_open, t::TOOLS)
-            .on_hover_text(t::TOOLS_HINT);
     });
     let problems = checked.err().unwrap_or_default();
-    reserved_line(ui, |ui| {
-        if let Some(first) = problems.first() {
-            let all = problems.join("\n");
-            let color = ui.visuals().error_fg_color;
-            let text = if problems.len() > 1 {
-                t::more_problems(first, problems.len() - 1)
-            } else {
-                first.clone()
-            };
-            ui.add(egui::Label::new(RichText::new(text).color(color)).truncate())
-                .on_hover_text(all);
-        }
-    });
     let (state, tone) = tab.state_text();
     let (local, peer) = tab.role.addresses();
     let served = tab.role.served();
     let counters = tab.activity.counters;
     let mut open_client = None;
+    let tools_open = &mut tab.tools_open;
     status_line_with(ui, &state, tone, local, peer, |ui| {
         if let Some(addr) = served
             && server_address_ui(ui, addr)
@@ -131,8 +116,24 @@ fn bar<R: Role>(
             writes,
             R::DATAGRAMS,
         ));
+        ui.separator();
+        ui.toggle_value(tools_open, t::TOOLS)
+            .on_hover_text(t::TOOLS_HINT);
     });
+    // One reserved line: what is wrong with a field first, else the notes and the last error.
     reserved_line(ui, |ui| {
+        if let Some(first) = problems.first() {
+            let all = problems.join("\n");
+            let color = ui.visuals().error_fg_color;
+            let text = if problems.len() > 1 {
+                t::more_problems(first, problems.len() - 1)
+            } else {
+                first.clone()
+            };
+            ui.add(egui::Label::new(RichText::new(text).color(color)).truncate())
+                .on_hover_text(all);
+            return;
+        }
         tab.role.notes_ui(ui, &tab.phase, &counters);
         if let Some(error) = &tab.activity.error {
             let color = ui.visuals().error_fg_color;

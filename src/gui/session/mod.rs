@@ -76,11 +76,15 @@ impl SessionKind {
 
     /// A fresh session record of this kind with default settings.
     pub fn default_settings(self) -> SessionSettings {
+        use crate::gui::roles::tcp_client::TcpClientSettings;
+        use crate::gui::roles::tcp_server::TcpServerSettings;
+        use crate::gui::roles::udp_client::UdpClientSettings;
+        use crate::gui::roles::udp_server::UdpServerSettings;
         match self {
-            SessionKind::TcpClient => SessionSettings::TcpClient(Default::default()),
-            SessionKind::TcpServer => SessionSettings::TcpServer(Default::default()),
-            SessionKind::UdpClient => SessionSettings::UdpClient(Default::default()),
-            SessionKind::UdpServer => SessionSettings::UdpServer(Default::default()),
+            SessionKind::TcpClient => SessionSettings::TcpClient(TcpClientSettings::default()),
+            SessionKind::TcpServer => SessionSettings::TcpServer(TcpServerSettings::default()),
+            SessionKind::UdpClient => SessionSettings::UdpClient(UdpClientSettings::default()),
+            SessionKind::UdpServer => SessionSettings::UdpServer(UdpServerSettings::default()),
         }
     }
 }
@@ -161,7 +165,7 @@ impl Dot {
 }
 
 /// Something a session asks of the window (it cannot do it alone).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppRequest {
     /// Show a client session aimed at this server (reuse an idle one or open a new one).
     OpenClientTo(SessionKind, SocketAddr),

@@ -58,6 +58,8 @@ pub enum ExportFormat {
 /// The filter and export state of one log.
 #[derive(Debug, Default)]
 pub struct LogFilter {
+    /// The find, export and memory row is open (it also shows while a filter is active).
+    pub shown: bool,
     /// Text (or bytes) to look for, ASCII letters in any case.
     pub text: String,
     /// Which direction.

@@ -220,14 +220,26 @@ fn log_view_with(
         {
             log.clear();
         }
-        ui.separator();
-        budget_ui(ui, log);
+        if let Some(filter) = filter.as_deref_mut() {
+            ui.separator();
+            ui.toggle_value(&mut filter.shown, t::LOG_TOOLS)
+                .on_hover_text(t::LOG_TOOLS_HINT);
+        }
     });
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
-    if let Some(filter) = filter.as_deref_mut() {
-        log_filter_ui(ui, id, filter, log, *hex);
+    // Find, export and the memory budget take rows the log needs: they open on demand (and stay
+    // while a filter hides rows, so a filtered log always says so).
+    match filter.as_deref_mut() {
+        Some(filter) if filter.shown || filter.is_active() => {
+            ui.horizontal_wrapped(|ui| budget_ui(ui, log));
+            log_filter_ui(ui, id, filter, log, *hex);
+        }
+        Some(_) => {}
+        None => {
+            ui.horizontal_wrapped(|ui| budget_ui(ui, log));
+        }
     }
     if log.is_empty() {
         ui.add(Label::new(RichText::new(empty).italics()).wrap());

@@ -165,7 +165,9 @@ pub fn payload_editor(
                 ui.weak(t::message_size(bytes.len()));
             }
             (Ok(_), Some(why)) => {
-                ui.weak(why);
+                let why_text = egui::RichText::new(why).color(ui.visuals().weak_text_color());
+                ui.add(egui::Label::new(why_text).truncate())
+                    .on_hover_text(why);
             }
             (Err(e), _) => {
                 let color = ui.visuals().error_fg_color;
