@@ -33,6 +33,11 @@ pub const LOG_TOOLS: &str = "Find, export, memory";
 /// Tooltip.
 pub const LOG_TOOLS_HINT: &str =
     "Search and filter the log, export it to a file, and see or change how much memory it may use.";
+/// Toggle: the socket calls beside the log.
+pub const CALLS: &str = "Calls";
+/// Tooltip.
+pub const CALLS_HINT: &str =
+    "Show or hide the socket calls (the transcript) beside the log; a narrow tile starts without them.";
 /// Toggle: the tools drawer beside the log.
 pub const TOOLS: &str = "Tools";
 /// Tooltip.

@@ -30,6 +30,10 @@ pub fn session_ui<R: Role>(
     let mut asked: Option<Request<R>> = None;
     let mut app = None;
     ui.push_id(("session", tab.id), |ui| {
+        // Beside a log narrower than this the socket calls would leave no room for the data, so
+        // a narrow tile (two sessions side by side on a laptop) starts without them.
+        let calls = tab.calls_shown.unwrap_or(ui.available_width() >= WIDE_ENOUGH_FOR_CALLS);
+        tab.calls_visible = calls;
         egui::Panel::top("bar").show(ui, |ui| {
             let (request, open_client) = bar(tab, ui);
             asked = request.or(asked.take());
@@ -55,15 +59,17 @@ pub fn session_ui<R: Role>(
                     }
                 });
         }
-        let transcript_width = (ui.available_width() * 0.36).clamp(200.0, 560.0);
-        egui::Panel::right("transcript")
-            .resizable(true)
-            .default_size(transcript_width)
-            .size_range(160.0..=900.0)
-            .show(ui, |ui| {
-                let server = R::KIND == super::SessionKind::TcpServer;
-                tab.activity.transcript.ui(ui, "transcript-rows", server);
-            });
+        if calls {
+            let transcript_width = (ui.available_width() * 0.36).clamp(200.0, 560.0);
+            egui::Panel::right("transcript")
+                .resizable(true)
+                .default_size(transcript_width)
+                .size_range(160.0..=900.0)
+                .show(ui, |ui| {
+                    let server = R::KIND == super::SessionKind::TcpServer;
+                    tab.activity.transcript.ui(ui, "transcript-rows", server);
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| log(tab, ui));
     });
     if let Some(request) = asked {
@@ -96,6 +102,7 @@ fn bar<R: Role>(
     let counters = tab.activity.counters;
     let mut open_client = None;
     let tools_open = &mut tab.tools_open;
+    let mut calls = tab.calls_visible;
     status_line_with(ui, &state, tone, local, peer, |ui| {
         if let Some(addr) = served
             && server_address_ui(ui, addr)
@@ -119,6 +126,13 @@ fn bar<R: Role>(
         ui.separator();
         ui.toggle_value(tools_open, t::TOOLS)
             .on_hover_text(t::TOOLS_HINT);
+        if ui
+            .toggle_value(&mut calls, t::CALLS)
+            .on_hover_text(t::CALLS_HINT)
+            .changed()
+        {
+            tab.calls_shown = Some(calls);
+        }
     });
     // One reserved line: what is wrong with a field first, else the notes and the last error.
     reserved_line(ui, |ui| {
@@ -150,6 +164,9 @@ fn bar<R: Role>(
     ui.add_space(2.0);
     (asked, open_client)
 }
+
+/// The tile width from which the socket calls are shown beside the log unless the user chose.
+const WIDE_ENOUGH_FOR_CALLS: f32 = 900.0;
 
 /// One line of fixed height (a sentence that appears or goes does not move what is below);
 /// what does not fit is cut with an ellipsis and shown in full on hover.

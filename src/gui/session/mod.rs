@@ -221,6 +221,10 @@ pub struct SessionTab<R: Role> {
     pub activity: Activity,
     /// The tools drawer beside the log is open.
     pub tools_open: bool,
+    /// The socket-calls panel as the user set it (`None`: shown when the tile is wide enough).
+    pub calls_shown: Option<bool>,
+    /// Whether the socket-calls panel was shown in the last frame.
+    pub calls_visible: bool,
     session: Option<Session<R::Command>>,
 }
 
@@ -237,6 +241,8 @@ impl<R: Role> SessionTab<R> {
             phase: Phase::Idle,
             activity,
             tools_open: false,
+            calls_shown: None,
+            calls_visible: true,
             session: None,
         }
     }
