@@ -172,6 +172,10 @@ impl Window {
 }
 
 /// Runs the item.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a measurement (or a test) is one script from setup to check; split, it would read worse"
+)]
 pub fn run(mode: Mode) -> Result<(), String> {
     let sizes = Sizes::for_mode(mode);
     let mut window = Window::new()?;

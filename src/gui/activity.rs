@@ -20,17 +20,7 @@ const DRAIN_CHUNK: usize = 256;
 
 const MIB: usize = 1024 * 1024;
 
-/// A new tab's log budget in MiB (the log store's default), as the settings remember it.
-pub fn default_log_budget_mib() -> usize {
-    crate::engine::log_store::DEFAULT_MAX_BYTES / MIB
-}
-
-/// The memory a tab's next session may hold in the engine's queue (received data waiting for the
-/// window): a quarter of the log's budget, so one number — the log budget the user sets above
-/// the log — bounds the tab's whole memory (log + queue = 1.25 × the log budget).
-pub fn queue_budget(log: &LogStore) -> usize {
-    log.max_bytes() / 4
-}
+pub use crate::gui::memory::{default_log_budget_mib, queue_budget};
 
 /// Takes a session's waiting events within what is left of the frame's `budget` (shared by every
 /// session). Returns them and whether more wait.

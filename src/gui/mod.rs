@@ -15,11 +15,13 @@
 
 pub mod activity;
 pub mod app;
+pub mod clock;
 pub mod demo_id;
 pub mod demos;
 pub mod dialogs;
 pub mod guide;
 pub mod icon;
+pub mod memory;
 pub mod presentation;
 pub mod roles;
 pub mod session;

@@ -36,8 +36,7 @@ pub const LOG_TOOLS_HINT: &str =
 /// Toggle: the socket calls beside the log.
 pub const CALLS: &str = "Calls";
 /// Tooltip.
-pub const CALLS_HINT: &str =
-    "Show or hide the socket calls (the transcript) beside the log; a narrow tile starts without them.";
+pub const CALLS_HINT: &str = "Show or hide the socket calls (the transcript) beside the log; a narrow tile starts without them.";
 /// Toggle: the tools drawer beside the log.
 pub const TOOLS: &str = "Tools";
 /// Tooltip.

@@ -216,6 +216,10 @@ fn row_shows(h: &Harness<'_, SocketLabApp>, parts: &[&str]) -> bool {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a measurement (or a test) is one script from setup to check; split, it would read worse"
+)]
 fn gui_bad_input_table_sentence_next_to_the_field_and_nothing_lost() {
     let dir = std::env::temp_dir().join(format!("socketlab-gui-bad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -32,7 +32,9 @@ pub fn session_ui<R: Role>(
     ui.push_id(("session", tab.id), |ui| {
         // Beside a log narrower than this the socket calls would leave no room for the data, so
         // a narrow tile (two sessions side by side on a laptop) starts without them.
-        let calls = tab.calls_shown.unwrap_or(ui.available_width() >= WIDE_ENOUGH_FOR_CALLS);
+        let calls = tab
+            .calls_shown
+            .unwrap_or(ui.available_width() >= WIDE_ENOUGH_FOR_CALLS);
         tab.calls_visible = calls;
         egui::Panel::top("bar").show(ui, |ui| {
             let (request, open_client) = bar(tab, ui);

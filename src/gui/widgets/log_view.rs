@@ -1,8 +1,6 @@
 //! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
 //! (`show_rows`), so 1,000,000 entries scroll as smoothly as ten.
 
-use std::time::SystemTime;
-
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
@@ -21,12 +19,9 @@ const ROW_TEXT_CHARS: usize = 400;
 /// Bytes of a row's content shown in hex.
 const ROW_HEX_BYTES: usize = 160;
 
-/// A wall-clock time as the log shows it (local time, milliseconds).
-pub fn clock(at: SystemTime) -> String {
-    chrono::DateTime::<chrono::Local>::from(at)
-        .format("%H:%M:%S%.3f")
-        .to_string()
-}
+use std::time::SystemTime;
+
+use crate::gui::clock::clock;
 
 /// The text of one row.
 pub fn row_text(entry: &LogEntry, hex: bool) -> String {
@@ -273,32 +268,10 @@ fn log_view_with(
                     Some(f) => f.shown(log, index),
                     None => log.get(index),
                 };
-                if let Some(entry) = entry {
-                    let color = row_color(ui, entry.direction);
-                    let chip = ui.visuals().code_bg_color;
-                    let job = row_job(&row_text_in(entry, *hex, encoding), color, chip);
-                    let is_picked = picked == Some((entry.at, entry.len, entry.direction));
-                    // A long row ends in an ellipsis: the whole row is its tooltip, and a
-                    // data row opens its bytes in full below. Notes are text already.
-                    let full = job.text.clone();
-                    let row = if entry.direction == Direction::Note {
-                        ui.add(Label::new(job).truncate())
-                    } else {
-                        ui.add(Label::new(job).truncate().sense(egui::Sense::click()))
-                            .on_hover_text(t::ROW_HINT)
-                    };
-                    let row = row.on_hover_text(full);
-                    if is_picked {
-                        ui.painter().rect_stroke(
-                            row.rect,
-                            2.0,
-                            ui.visuals().selection.stroke,
-                            egui::StrokeKind::Outside,
-                        );
-                    }
-                    if row.clicked() && entry.direction != Direction::Note {
-                        *selected = Some(entry.clone());
-                    }
+                if let Some(entry) = entry
+                    && row_ui(ui, entry, (*hex, encoding), picked)
+                {
+                    *selected = Some(entry.clone());
                 }
             }
         });
@@ -307,6 +280,36 @@ fn log_view_with(
     {
         *selected = None;
     }
+}
+
+/// One log row; true when a data row was clicked (to open it in full). A long row ends in an
+/// ellipsis: the whole row is its tooltip. Notes are text already and do not open.
+fn row_ui(
+    ui: &mut Ui,
+    entry: &LogEntry,
+    (hex, encoding): (bool, TextEncoding),
+    picked: Option<(SystemTime, usize, Direction)>,
+) -> bool {
+    let color = row_color(ui, entry.direction);
+    let chip = ui.visuals().code_bg_color;
+    let job = row_job(&row_text_in(entry, hex, encoding), color, chip);
+    let full = job.text.clone();
+    let row = if entry.direction == Direction::Note {
+        ui.add(Label::new(job).truncate())
+    } else {
+        ui.add(Label::new(job).truncate().sense(egui::Sense::click()))
+            .on_hover_text(t::ROW_HINT)
+    };
+    let row = row.on_hover_text(full);
+    if picked == Some((entry.at, entry.len, entry.direction)) {
+        ui.painter().rect_stroke(
+            row.rect,
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Outside,
+        );
+    }
+    row.clicked() && entry.direction != Direction::Note
 }
 
 /// The picked entry in full: a hex dump of everything kept. Returns true when closed.
@@ -368,7 +371,7 @@ fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
     if changed {
         log.set_max_bytes(budget_mib.saturating_mul(MIB));
     }
-    ui.weak(t::queue_memory(crate::gui::activity::queue_budget(log)))
+    ui.weak(t::queue_memory(crate::gui::memory::queue_budget(log)))
         .on_hover_text(t::QUEUE_BUDGET_HINT);
 }
 

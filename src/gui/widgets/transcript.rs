@@ -12,7 +12,7 @@ use crate::gui::text_teach as tt;
 
 use super::checklist::checklist_row;
 
-use super::log_view::clock;
+use crate::gui::clock::clock;
 
 /// Lines kept; older ones are counted as hidden.
 const TRANSCRIPT_CAP: usize = 20_000;

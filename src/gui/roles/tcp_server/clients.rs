@@ -4,10 +4,10 @@ use egui::Ui;
 
 use super::{Action, MAX_CLIENTS_CEILING, Target, TcpServer};
 use crate::engine::ClientSnapshot;
+use crate::gui::clock::clock;
 use crate::gui::text as t;
 use crate::gui::widgets::fields::number_field;
 use crate::gui::widgets::guidance;
-use crate::gui::widgets::log_view::clock;
 
 /// Height of the client table before it scrolls: about four clients, so the log keeps most of
 /// the height however many connect.
