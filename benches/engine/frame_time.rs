@@ -17,8 +17,9 @@ use std::time::{Duration, Instant, SystemTime};
 use egui::{Pos2, RawInput, Rect, Vec2};
 use socketlab::engine::log_store::Direction;
 use socketlab::engine::{UdpServerConfig, Waker};
-use socketlab::gui::tabs::udp_server::{Action, Phase};
-use socketlab::gui::{Settings, SocketLabApp, TabId};
+use socketlab::gui::roles::UdpServer;
+use socketlab::gui::session::{Phase, Request, SessionTab};
+use socketlab::gui::{AppState, Pane, SocketLabApp};
 
 use crate::report::{Row, quantile};
 use crate::{Mode, sys};
@@ -115,18 +116,34 @@ struct Window {
     ctx: egui::Context,
     app: SocketLabApp,
     started: Instant,
+    /// The UDP server session the flood goes to.
+    server: u64,
 }
 
 impl Window {
-    fn new() -> Self {
-        let app = SocketLabApp::new(Settings {
-            tab: TabId::UdpServer,
-            ..Settings::default()
-        });
-        Window {
-            ctx: egui::Context::default(),
+    fn new() -> Result<Self, String> {
+        let mut app = SocketLabApp::new(AppState::default());
+        let server = app
+            .sessions_of::<UdpServer>()
+            .next()
+            .map(|s| s.id)
+            .ok_or("the default window has no UDP server session")?;
+        app.focus(Pane::Session(server));
+        let ctx = egui::Context::default();
+        SocketLabApp::setup_context(&ctx);
+        Ok(Window {
+            ctx,
             app,
             started: Instant::now(),
+            server,
+        })
+    }
+
+    fn udp_server(&mut self) -> &mut SessionTab<UdpServer> {
+        let id = self.server;
+        match self.app.session_as_mut::<UdpServer>(id) {
+            Some(server) => server,
+            None => unreachable!("the UDP server session {id} is never closed here"),
         }
     }
 
@@ -155,9 +172,13 @@ impl Window {
 }
 
 /// Runs the item.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a measurement (or a test) is one script from setup to check; split, it would read worse"
+)]
 pub fn run(mode: Mode) -> Result<(), String> {
     let sizes = Sizes::for_mode(mode);
-    let mut window = Window::new();
+    let mut window = Window::new()?;
     let rss_empty = sys::rss_mib();
 
     // The log as it would be after a long flood: full of 64-byte datagrams from one sender.
@@ -165,7 +186,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let mut filler = [b'.'; DATAGRAM];
     filler[..7].copy_from_slice(b"earlier");
     {
-        let log = &mut window.app.udp_server.activity.log;
+        let log = &mut window.udp_server().activity.log;
         if log.max_entries() < sizes.log_entries {
             return Err(format!(
                 "the window's log keeps at most {} entries, the item needs {}",
@@ -196,8 +217,8 @@ pub fn run(mode: Mode) -> Result<(), String> {
     // the window's does.
     let ctx = window.ctx.clone();
     let waker: Waker = Arc::new(move || ctx.request_repaint());
-    window.app.udp_server.perform(
-        Action::Bind(UdpServerConfig {
+    window.udp_server().perform(
+        Request::Start(UdpServerConfig {
             bind: Ipv4Addr::LOCALHOST.into(),
             port: 0,
             ..UdpServerConfig::default()
@@ -207,9 +228,12 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let bound_by = Instant::now() + Duration::from_secs(10);
     let local = loop {
         window.frame();
-        match &window.app.udp_server.phase {
-            Phase::Ready(local) => break *local,
-            Phase::Closed { reason, .. } => return Err(format!("the UDP server failed: {reason}")),
+        let server = window.udp_server();
+        match (&server.phase, server.role.bound) {
+            (Phase::Running, Some(local)) => break local,
+            (Phase::Closed { reason, .. }, _) => {
+                return Err(format!("the UDP server failed: {reason}"));
+            }
             _ if Instant::now() > bound_by => return Err("the UDP server did not bind".into()),
             _ => thread::sleep(Duration::from_millis(5)),
         }
@@ -238,31 +262,31 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let settle_by = Instant::now() + Duration::from_secs(10);
     let (counted, drops) = loop {
         window.frame();
-        let counted = window.app.udp_server.activity.log.totals().pieces_in - prefilled;
+        let counted = window.udp_server().activity.log.totals().pieces_in - prefilled;
         let drops = sys::udp_drops(local).unwrap_or(0);
         if counted + drops >= sent || Instant::now() > settle_by {
             break (counted, drops);
         }
         thread::sleep(Duration::from_millis(5));
     };
-    let counters = window.app.udp_server.activity.counters;
+    let counters = window.udp_server().activity.counters;
     let rss_end = sys::rss_mib();
     let peak = sys::peak_rss_mib();
-    let log = &window.app.udp_server.activity.log;
+    let log = &window.udp_server().activity.log;
     let (log_len, hidden, footprint, budget) =
         (log.len(), log.hidden(), log.footprint(), log.max_bytes());
     let not_shown = counters.not_shown_datagrams;
 
-    window.app.udp_server.perform(Action::Stop, &waker);
+    window.udp_server().perform(Request::Stop, &waker);
     let stop_by = Instant::now() + Duration::from_secs(10);
-    while window.app.udp_server.is_running() {
+    while window.udp_server().is_running() {
         if Instant::now() > stop_by {
             return Err("the UDP server did not stop within 10 s".into());
         }
         window.frame();
         thread::sleep(Duration::from_millis(5));
     }
-    if let Some(error) = &window.app.udp_server.activity.error {
+    if let Some(error) = &window.udp_server().activity.error {
         return Err(format!("the tab shows an error: {error}"));
     }
 

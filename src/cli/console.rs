@@ -540,6 +540,10 @@ fn error_fields(value: &mut Value, error: &EngineError) {
 }
 
 /// The JSON objects for one event: one per event, except one per datagram for a batch.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one match over every event kind reads as the table it is"
+)]
 pub(crate) fn event_json(event: &Event) -> Vec<Value> {
     let time = timestamp(event.at);
     let mut v = match &event.kind {

@@ -753,6 +753,10 @@ fn open_upstream(
     Ok((socket.into(), local))
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
+)]
 fn run_udp(
     ctx: &WorkerCtx<RelayCommand>,
     config: &RelayConfig,
@@ -883,6 +887,10 @@ fn relay_event(e: RelayEvent) -> EventKind {
 /// The listener's reader: datagrams from clients, each client given its socket towards the
 /// target (and a thread reading the target's replies) on its first datagram.
 #[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
+)]
 fn udp_inbound(
     sink: &EventSink,
     shared: &Arc<SessionShared>,
@@ -1352,6 +1360,10 @@ struct TcpRelay {
 
 impl TcpRelay {
     /// One client: connect to the target, then pump both ways until both have finished.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
+    )]
     fn serve(self: &Arc<Self>, id: u64, client: TcpStream, client_addr: SocketAddr) {
         let upstream = connect_upstream(&self.sink, self.target, &self.shared, |pending| {
             lock(&self.connecting).insert(id, pending);
@@ -1464,6 +1476,10 @@ impl TcpRelay {
     }
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
+)]
 fn run_tcp(
     ctx: &WorkerCtx<RelayCommand>,
     config: &RelayConfig,

@@ -1,51 +1,44 @@
 //! What every tab keeps about its session at run time: the data log, the transcript, the exact
 //! counters, the last error; and the bounded draining of a session's events.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::engine::log_store::{Direction, LogStore};
 use crate::engine::{
     CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileSendEvent, FileStage, Session,
     StopReason,
 };
+use crate::gui::session::FrameBudget;
 use crate::gui::text as t;
 use crate::gui::widgets::lines::LineAssembler;
 use crate::gui::widgets::sequence::SequenceLog;
 use crate::gui::widgets::transcript::Transcript;
 
-/// Events taken from one session per call of [`drain_bounded`]'s inner loop.
+/// Events taken from one session per call of [`drain_bounded`]'s inner loop, so that one busy
+/// session cannot take the whole frame's budget before the time is checked again.
 const DRAIN_CHUNK: usize = 256;
-/// Most events taken from one session per frame, whatever the time.
-const DRAIN_MAX_EVENTS: usize = 8192;
-/// Time one session's draining may take per frame, so the window stays responsive while a peer
-/// floods it; what is left is taken in the next frame.
-const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 
 const MIB: usize = 1024 * 1024;
 
-/// A new tab's log budget in MiB (the log store's default), as the settings remember it.
-pub fn default_log_budget_mib() -> usize {
-    crate::engine::log_store::DEFAULT_MAX_BYTES / MIB
-}
+pub use crate::gui::memory::{default_log_budget_mib, queue_budget};
 
-/// The memory a tab's next session may hold in the engine's queue (received data waiting for the
-/// window): a quarter of the log's budget, so one number — the log budget the user sets above
-/// the log — bounds the tab's whole memory (log + queue = 1.25 × the log budget).
-pub fn queue_budget(log: &LogStore) -> usize {
-    log.max_bytes() / 4
-}
-
-/// Takes a bounded amount of a session's waiting events. Returns them and whether more wait.
-pub fn drain_bounded<C: Send + 'static>(session: &Session<C>) -> (Vec<Event>, bool) {
-    let started = Instant::now();
+/// Takes a session's waiting events within what is left of the frame's `budget` (shared by every
+/// session). Returns them and whether more wait.
+pub fn drain_bounded<C: Send + 'static>(
+    session: &Session<C>,
+    budget: &mut FrameBudget,
+) -> (Vec<Event>, bool) {
     let mut events = Vec::new();
     loop {
-        let more = session.drain(DRAIN_CHUNK, |e| events.push(e));
+        let allowed = budget.allowance().min(DRAIN_CHUNK);
+        if allowed == 0 {
+            return (events, !session.events().is_empty());
+        }
+        let before = events.len();
+        let more = session.drain(allowed, |e| events.push(e));
+        budget.spend(events.len() - before);
         if !more {
             return (events, false);
-        }
-        if events.len() >= DRAIN_MAX_EVENTS || started.elapsed() >= DRAIN_BUDGET {
-            return (events, true);
         }
     }
 }
@@ -100,8 +93,12 @@ impl Activity {
 
     /// Takes a bounded share of the session's waiting events and reads its counters (and the
     /// throughput sample) alongside, the same way for every tab.
-    pub fn poll_session<C: Send + 'static>(&mut self, session: &Session<C>) -> Polled {
-        let (events, more) = drain_bounded(session);
+    pub fn poll_session<C: Send + 'static>(
+        &mut self,
+        session: &Session<C>,
+        budget: &mut FrameBudget,
+    ) -> Polled {
+        let (events, more) = drain_bounded(session, budget);
         self.counters = session.counters();
         self.throughput.record(Instant::now(), self.counters);
         let ended = events

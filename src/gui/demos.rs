@@ -32,44 +32,7 @@ const SILENCE: Duration = Duration::from_millis(400);
 /// Lines a scene may report; a scene writes a few dozen, so this only guards against a runaway.
 const MAX_LINES: usize = 1024;
 
-/// The demos, in menu order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DemoId {
-    /// Three sends, fewer reads; then three datagrams, three reads.
-    Stream,
-    /// The client half-closes; the server still replies.
-    HalfClose,
-    /// Two connections, two local ports.
-    OwnPort,
-    /// Connection refused; UDP silence, and refused when connected.
-    NothingListening,
-    /// 65,507 bytes go; 65,508 are refused.
-    DatagramSize,
-    /// getaddrinfo of `localhost`.
-    OneName,
-}
-
-impl DemoId {
-    /// Every demo, in menu order.
-    pub const ALL: [DemoId; 6] = [
-        DemoId::Stream,
-        DemoId::HalfClose,
-        DemoId::OwnPort,
-        DemoId::NothingListening,
-        DemoId::DatagramSize,
-        DemoId::OneName,
-    ];
-
-    /// Its title (the menu item).
-    pub fn title(self) -> &'static str {
-        tt::demo_title(self)
-    }
-
-    /// What to watch.
-    pub fn caption(self) -> &'static str {
-        tt::demo_caption(self)
-    }
-}
+pub use crate::gui::demo_id::DemoId;
 
 /// Which side of the scene a line belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,11 @@
 //! The Socket Lab window (eframe/egui). It never touches a socket: it sends commands to engine
 //! sessions and draws what their events say.
 //!
-//! - [`app`]: the eframe App, its persisted [`app::Settings`], bounded draining per frame.
-//! - [`tabs`]: one view model per role (TCP client and server, UDP client and server), and Lookup.
+//! - [`app`]: the eframe App: menus, the tile layout of every session, one drain budget per frame;
+//!   its persisted state is [`workspace::AppState`].
+//! - [`session`]: what every session has and the frame it is drawn in, once for all kinds;
+//!   [`roles`]: what a TCP client, TCP server, UDP client and UDP server do differently.
+//! - [`tabs`]: the Lookup tab.
 //! - [`widgets`]: validated fields, the message editor, the data log, the transcript.
 //! - [`text`]: every user-visible string; [`text_teach`] those of the teaching features.
 //! - Teaching: the Lookup tab ([`tabs::lookup`]), the demos ([`demos`]) and the Learn tab with the
@@ -12,18 +15,25 @@
 
 pub mod activity;
 pub mod app;
+pub mod clock;
+pub mod demo_id;
 pub mod demos;
 pub mod dialogs;
 pub mod guide;
 pub mod icon;
+pub mod memory;
 pub mod presentation;
+pub mod roles;
+pub mod session;
 pub mod tabs;
 pub mod text;
 pub mod text_teach;
+pub mod theme;
 pub mod widgets;
 pub mod workspace;
 
-pub use app::{Settings, SocketLabApp, TabId};
+pub use app::{Pane, SocketLabApp};
+pub use workspace::AppState;
 
 /// Set (to anything) to have the window print [`FIRST_FRAME_LINE`] once its first frame has been
 /// painted, and then close: the start-up benchmark (`benches/engine/startup.rs`) times process
@@ -80,13 +90,14 @@ pub fn run() -> eframe::Result<()> {
         text::APP_TITLE,
         options,
         Box::new(|cc| {
-            let settings: Settings = cc
+            let state: AppState = cc
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
                 .unwrap_or_default();
             let probe_frames = std::env::var_os(FIRST_FRAME_ENV).map(|_| 0);
+            SocketLabApp::setup_context(&cc.egui_ctx);
             Ok(Box::new(Window {
-                app: SocketLabApp::new(settings),
+                app: SocketLabApp::new(state),
                 probe_frames,
             }))
         }),

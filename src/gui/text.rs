@@ -28,6 +28,47 @@ pub const TAB_UDP_CLIENT_HINT: &str = "Send UDP datagrams to an address and see 
 pub const TAB_UDP_SERVER_HINT: &str = "Bind a UDP port and see every datagram that arrives.";
 /// Shown on a tab whose session is running.
 pub const TAB_ACTIVE_MARK: &str = " •";
+/// Toggle above the log.
+pub const LOG_TOOLS: &str = "Find, export, memory";
+/// Tooltip.
+pub const LOG_TOOLS_HINT: &str =
+    "Search and filter the log, export it to a file, and see or change how much memory it may use.";
+/// Toggle: the socket calls beside the log.
+pub const CALLS: &str = "Calls";
+/// Tooltip.
+pub const CALLS_HINT: &str = "Show or hide the socket calls (the transcript) beside the log; a narrow tile starts without them.";
+/// Toggle: the tools drawer beside the log.
+pub const TOOLS: &str = "Tools";
+/// Tooltip.
+pub const TOOLS_HINT: &str = "Socket options, saved messages, repeat, send a file, reply rules, capture, throughput and the sequence diagram, in a drawer beside the log.";
+
+/// The first invalid field's sentence, and how many more there are (all are in the tooltip).
+pub fn more_problems(first: &str, more: usize) -> String {
+    format!("{first} (and {more} more: hover to see them)")
+}
+
+/// The state dot of a session tab: its tooltip while the session runs.
+pub const DOT_RUNNING: &str = "running";
+
+/// A session's title: its kind and the address it talks to (`TCP client → 127.0.0.1:9000`) or
+/// listens on (`TCP server on 127.0.0.1:9000`).
+pub fn session_title(kind: &str, client: bool, address: &str) -> String {
+    if client {
+        format!("{kind} → {address}")
+    } else {
+        format!("{kind} on {address}")
+    }
+}
+
+/// A session's address as its title shows it: host and port, IPv6 in brackets.
+pub fn host_port(host: &str, port: &str) -> String {
+    let host = host.trim();
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{}", port.trim())
+    } else {
+        format!("{host}:{}", port.trim())
+    }
+}
 
 // ---- fields ----
 
@@ -199,10 +240,9 @@ pub const DISCONNECT: &str = "Disconnect";
 /// Button.
 pub const CLEAR: &str = "Clear";
 /// Button.
-pub const USE_IN_CLIENT: &str = "Use in client tab";
+pub const USE_IN_CLIENT: &str = "Open a client to this server";
 /// Tooltip.
-pub const USE_IN_CLIENT_HINT: &str =
-    "Copy this address and port into the client tab, ready to connect.";
+pub const USE_IN_CLIENT_HINT: &str = "Show a client session aimed at this address and port, ready to connect (an idle one if there is one, else a new one).";
 /// Button.
 pub const COPY: &str = "Copy";
 /// Tooltip.
@@ -286,7 +326,7 @@ fn plural(n: u64, (one, many): (&str, &str)) -> String {
 /// Guidance on an idle TCP client.
 pub const TCP_CLIENT_EMPTY: &str = "Nothing here yet. Start a server (the TCP server tab, or any program listening on a port), enter its host and port above, and press Connect.";
 /// Guidance on an idle TCP server.
-pub const TCP_SERVER_EMPTY: &str = "Press Listen to open the port. Then connect to it from the TCP client tab (\"Use in client tab\" fills it in), or from any other program.";
+pub const TCP_SERVER_EMPTY: &str = "Press Listen to open the port. Then connect to it from the TCP client tab (\"Open a client to this server\" opens one aimed at it), or from any other program.";
 /// Guidance on a listening server with no client.
 pub const TCP_SERVER_NO_CLIENTS: &str =
     "No client connected yet. Connect one from the TCP client tab or another program.";
@@ -859,3 +899,66 @@ pub const FILE_FINISHED: &str = "sent completely";
 pub const FILE_CANCELLED: &str = "cancelled";
 /// Outcomes of a file send.
 pub const FILE_FAILED: &str = "failed";
+
+// The menus and the session tabs.
+
+/// Menu.
+pub const MENU_FILE: &str = "File";
+/// Menu.
+pub const MENU_NEW: &str = "New";
+/// Tooltip.
+pub const MENU_NEW_HINT: &str = "Open another session: as many of each kind as you like.";
+/// Submenu of File.
+pub const NEW_SESSION: &str = "New session";
+/// Menu item.
+pub const START_ALL: &str = "Start all";
+/// Tooltip.
+pub const START_ALL_HINT: &str =
+    "Connect, listen or bind every session whose fields are valid and that is not running yet.";
+/// Menu item.
+pub const QUIT: &str = "Quit";
+/// Menu.
+pub const MENU_LAYOUT: &str = "Layout";
+/// Menu item.
+pub const LAYOUT_ONE: &str = "One at a time";
+/// Tooltip.
+pub const LAYOUT_ONE_HINT: &str = "Every session as a tab of one stack; one is shown at a time.";
+/// Menu item.
+pub const LAYOUT_PAIR: &str = "Server and client side by side";
+/// Tooltip.
+pub const LAYOUT_PAIR_HINT: &str = "A TCP server and a TCP client on the same address, next to each other (the ones you have, or new ones).";
+/// Context menu item of a session tab.
+pub const RENAME: &str = "Rename";
+/// Context menu item of a session tab.
+pub const DUPLICATE: &str = "Duplicate";
+/// Context menu item of a session tab, and the confirming button.
+pub const CLOSE_SESSION: &str = "Close session";
+/// Button.
+pub const CANCEL: &str = "Cancel";
+/// Dialog title.
+pub const RENAME_TITLE: &str = "Rename session";
+/// Field label.
+pub const SESSION_NAME: &str = "Name";
+
+/// The close dialog's title.
+pub fn close_session_title(title: &str) -> String {
+    format!("Close \u{201c}{title}\u{201d}?")
+}
+
+/// What closing a session loses.
+pub fn close_session_loses(rows: usize) -> String {
+    let rows_word = if rows == 1 { "row" } else { "rows" };
+    format!(
+        "Its log holds {rows} {rows_word}, which are not saved anywhere and will be lost. A running connection or server is stopped."
+    )
+}
+
+/// The name of a duplicated session.
+pub fn copy_name(name: &str) -> String {
+    format!("{name} (copy)")
+}
+
+/// The accessible name of a session tab's close button.
+pub fn close_session_button(title: &str) -> String {
+    format!("Close session {title}")
+}

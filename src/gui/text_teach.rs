@@ -180,7 +180,19 @@ pub fn explained(why: &str) -> String {
 
 // ---- demos ----
 
-use crate::gui::demos::DemoId;
+use crate::gui::demo_id::DemoId;
+
+impl DemoId {
+    /// Its title (the menu item).
+    pub fn title(self) -> &'static str {
+        demo_title(self)
+    }
+
+    /// What to watch.
+    pub fn caption(self) -> &'static str {
+        demo_caption(self)
+    }
+}
 
 /// A demo's menu title.
 pub fn demo_title(id: DemoId) -> &'static str {

@@ -307,6 +307,10 @@ fn template_datagrams_count_up_and_plain_text_keeps_its_braces() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of bad inputs reads best in one place"
+)]
 fn bad_framing_rules_templates_and_checksums_are_refused_with_a_sentence() {
     let cases: &[(&[&str], &str)] = &[
         (

@@ -12,6 +12,7 @@ use crate::gui_support::{
     TIMEOUT, click, harness, is_disabled, open_tab, set_field, shows, step_until, wait_for_row,
     wait_for_text,
 };
+use crate::gui_support::{tcp_client, udp_client};
 use socketlab::gui::SocketLabApp;
 
 fn scratch(name: &str) -> PathBuf {
@@ -28,7 +29,7 @@ fn connect(h: &mut egui_kittest::Harness<'_, SocketLabApp>, addr: SocketAddr) {
     set_field(h, "Port", &addr.port().to_string());
     click(h, "Connect");
     step_until(h, "the client connects", |h| {
-        h.state().tcp_client.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
 }
 
@@ -45,6 +46,7 @@ fn typed_path_sends_the_whole_file_and_logs_one_summary() {
     let (mut peer, _) = listener.accept().unwrap();
     peer.set_read_timeout(Some(TIMEOUT)).unwrap();
 
+    crate::gui_support::open_tools(&mut h);
     assert!(is_disabled(&h, "Send file"), "no file named yet");
     set_field(&mut h, "File to send", &path.display().to_string());
     assert!(!is_disabled(&h, "Send file"));
@@ -56,12 +58,12 @@ fn typed_path_sends_the_whole_file_and_logs_one_summary() {
     wait_for_row(&mut h, &["firmware.bin", "sent completely", "300000 bytes"]);
     // The transcript sums the file's writes up in one line.
     wait_for_row(&mut h, &["send() × 5 → 300000 bytes of", "firmware.bin"]);
-    let counters = h.state().tcp_client.activity.counters;
+    let counters = tcp_client(&h).activity.counters;
     assert_eq!(counters.bytes_out, data.len() as u64);
     // One row stands for the whole file (not one per 64 KiB write), and the totals are exact.
-    let totals = h.state().tcp_client.activity.log.totals();
+    let totals = tcp_client(&h).activity.log.totals();
     assert_eq!((totals.bytes_out, totals.pieces_out), (300_000, 5));
-    assert!(!h.state().tcp_client.activity.files.is_running());
+    assert!(!tcp_client(&h).activity.files.is_running());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -77,7 +79,7 @@ fn a_missing_file_is_explained_and_the_connection_stays() {
     set_field(&mut h, "File to send", &missing.display().to_string());
     click(&mut h, "Send file");
     wait_for_text(&mut h, "does not exist, so nothing was sent");
-    assert!(h.state().tcp_client.is_running(), "the connection stays");
+    assert!(tcp_client(&h).is_running(), "the connection stays");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -99,12 +101,12 @@ fn cancel_stops_a_file_the_peer_does_not_read() {
     wait_for_text(&mut h, "of 268435456 bytes ·");
     click(&mut h, "Cancel");
     wait_for_row(&mut h, &["big.bin", "cancelled"]);
-    assert!(!h.state().tcp_client.activity.files.is_running());
+    assert!(!tcp_client(&h).activity.files.is_running());
     assert!(
         !shows(&h, "of 268435456 bytes ·"),
         "the progress bar is gone"
     );
-    assert!(h.state().tcp_client.is_running(), "the connection stays");
+    assert!(tcp_client(&h).is_running(), "the connection stays");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -125,10 +127,7 @@ fn udp_datagram_size_is_checked_next_to_the_field_and_splits_the_file() {
     assert!(is_disabled(&h, "Send file"), "the socket is not open yet");
     click(&mut h, "Open socket");
     step_until(&mut h, "the socket opens", |h| {
-        matches!(
-            h.state().udp_client.phase,
-            socketlab::gui::tabs::udp_client::Phase::Ready { .. }
-        )
+        udp_client(h).phase == socketlab::gui::session::Phase::Running
     });
     // One over the IPv4 limit (IPv6 would take it): the sentence names this socket's limit.
     set_field(&mut h, "Datagram size (bytes)", "65508");
@@ -151,7 +150,7 @@ fn udp_datagram_size_is_checked_next_to_the_field_and_splits_the_file() {
     assert_eq!(sizes, [1000, 1000, 500]);
     assert!(got == data);
     wait_for_row(&mut h, &["frames.bin", "sent completely", "3 datagrams"]);
-    let counters = h.state().udp_client.activity.counters;
+    let counters = udp_client(&h).activity.counters;
     assert_eq!((counters.datagrams_out, counters.bytes_out), (3, 2500));
     // Bounded wait for nothing more: exactly three datagrams went out.
     receiver
@@ -176,7 +175,7 @@ fn udp_datagram_size_is_checked_next_to_the_field_and_splits_the_file() {
         ],
     );
     assert!(receiver.recv(&mut buf).is_err(), "nothing of it was sent");
-    let counters = h.state().udp_client.activity.counters;
+    let counters = udp_client(&h).activity.counters;
     assert_eq!((counters.datagrams_out, counters.bytes_out), (3, 2500));
     let _ = std::fs::remove_dir_all(&dir);
 }

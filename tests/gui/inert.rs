@@ -10,6 +10,7 @@ use std::net::{TcpStream, UdpSocket};
 use crate::gui_support::{
     click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, texts, wait_for_row,
 };
+use crate::gui_support::{tcp_server, udp_server};
 use egui::OutputCommand;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -68,9 +69,9 @@ fn gui_received_escapes_links_and_bidi_overrides_render_as_inert_text() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let addr = h.state().tcp_server.listening_on().expect("listening");
+    let addr = tcp_server(&h).role.listening.expect("listening");
     let mut client = TcpStream::connect(addr).expect("connect");
     client.write_all(HOSTILE).expect("send");
     // The escape shows by name, the URL as plain text, the override as a replacement mark.
@@ -102,9 +103,9 @@ fn gui_received_escapes_links_and_bidi_overrides_render_as_inert_text() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        h.state().udp_server.bound_to().is_some()
+        udp_server(h).role.bound.is_some()
     });
-    let to = h.state().udp_server.bound_to().expect("bound");
+    let to = udp_server(&h).role.bound.expect("bound");
     sender.send_to(HOSTILE, to).expect("send");
     let utf16: Vec<u8> = "\u{1b}[2J\u{202e}evil https://example.invalid"
         .encode_utf16()

@@ -2,11 +2,15 @@
 
 use std::time::SystemTime;
 
-use crate::gui_support::{harness, shows, step_until};
+use crate::gui_support::tcp_client;
+use crate::gui_support::{first_mut, harness, shows, step_until};
 use egui_kittest::kittest::Queryable as _;
 use socketlab::engine::log_store::{DEFAULT_MAX_ENTRIES, Direction};
 use socketlab::engine::payload::InputMode;
-use socketlab::gui::{Settings, SocketLabApp, TabId};
+use socketlab::gui::roles::TcpClient;
+use socketlab::gui::roles::tcp_client::TcpClientSettings;
+use socketlab::gui::workspace::SessionSettings;
+use socketlab::gui::{AppState, SocketLabApp};
 
 #[test]
 fn a_full_log_lays_out_only_the_visible_rows() {
@@ -14,7 +18,7 @@ fn a_full_log_lays_out_only_the_visible_rows() {
     let peer = "127.0.0.1:9000".parse().ok();
     let total = DEFAULT_MAX_ENTRIES + 50;
     {
-        let log = &mut h.state_mut().tcp_client.activity.log;
+        let log = &mut first_mut::<TcpClient>(&mut h).activity.log;
         for i in 0..total {
             let line = format!("row {i}");
             log.push_data(
@@ -35,28 +39,36 @@ fn a_full_log_lays_out_only_the_visible_rows() {
         .count();
     // A label and its text run per row; a 1000-pixel window holds well under 100 rows.
     assert!(laid_out > 0 && laid_out < 200, "{laid_out} rows laid out");
-    assert_eq!(h.state().tcp_client.activity.log.len(), DEFAULT_MAX_ENTRIES);
+    assert_eq!(tcp_client(&h).activity.log.len(), DEFAULT_MAX_ENTRIES);
 }
 
 #[test]
 fn settings_round_trip_and_missing_fields_take_defaults() {
-    let mut settings = Settings {
-        tab: TabId::UdpServer,
-        ..Settings::default()
-    };
-    settings.tcp_server.port = "http".to_owned();
-    settings.udp_client.editor.mode = InputMode::Hex;
-    settings.tcp_client.hex = true;
-    let json = serde_json::to_string(&settings).unwrap();
-    let back: Settings = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, settings);
-    assert_eq!(SocketLabApp::new(back).settings(), settings);
+    let mut state = AppState::default();
+    for record in &mut state.workspace.sessions {
+        match &mut record.settings {
+            SessionSettings::TcpServer(s) => s.port = "http".to_owned(),
+            SessionSettings::UdpClient(s) => s.common.editor.mode = InputMode::Hex,
+            SessionSettings::TcpClient(s) => s.common.hex = true,
+            SessionSettings::UdpServer(_) => {}
+        }
+    }
+    let json = serde_json::to_string(&state).unwrap();
+    let back: AppState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.workspace.sessions, state.workspace.sessions);
+    let again = SocketLabApp::new(back).state();
+    assert_eq!(again.workspace.sessions, state.workspace.sessions);
+    assert!(again.workspace.layout.is_some(), "the tile layout is saved");
 
-    // An older or partial file: what is missing takes its default.
-    let partial: Settings =
-        serde_json::from_str(r#"{"tab":"TcpServer","tcp_client":{"port":"7"}}"#).unwrap();
-    assert_eq!(partial.tab, TabId::TcpServer);
-    assert_eq!(partial.tcp_client.port, "7");
-    assert_eq!(partial.tcp_client.host, "127.0.0.1");
-    assert_eq!(partial.udp_server, Settings::default().udp_server);
+    // An older or partial record: what is missing takes its default, and the shared settings
+    // (editor, log, ...) sit flat beside the role's own, as the four fixed tabs wrote them.
+    let partial: TcpClientSettings = serde_json::from_str(r#"{"port":"7","hex":true}"#).unwrap();
+    assert_eq!(partial.port, "7");
+    assert_eq!(partial.host, "127.0.0.1");
+    assert!(partial.common.hex);
+    let flat = serde_json::to_value(TcpClientSettings::default()).unwrap();
+    assert!(
+        flat.get("editor").is_some() && flat.get("common").is_none(),
+        "{flat}"
+    );
 }

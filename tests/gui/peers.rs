@@ -11,6 +11,7 @@ use crate::gui_support::{
     TIMEOUT, click, harness, open_tab, set_field, shows, step_until, type_and_enter, wait_for_row,
     wait_for_text,
 };
+use crate::gui_support::{tcp_client, tcp_server, udp_server};
 
 /// Reads until `want` bytes arrived or the stream ends; bounded by the read timeout.
 fn read_some(stream: &mut TcpStream, want: usize) -> Vec<u8> {
@@ -62,9 +63,7 @@ fn tcp_client_tab_against_a_plain_listener() {
     );
     wait_for_text(&mut h, "Peer finished sending");
     click(&mut h, "Close");
-    step_until(&mut h, "the tab closes", |h| {
-        !h.state().tcp_client.is_running()
-    });
+    step_until(&mut h, "the tab closes", |h| !tcp_client(h).is_running());
     assert_eq!(peer.join().unwrap(), b"ping!");
     assert!(shows(&h, "closed"));
 }
@@ -91,9 +90,7 @@ fn tcp_client_abort_resets_the_peer() {
     h.step();
     wait_for_text(&mut h, "connected");
     click(&mut h, "Abort");
-    step_until(&mut h, "the tab closes", |h| {
-        !h.state().tcp_client.is_running()
-    });
+    step_until(&mut h, "the tab closes", |h| !tcp_client(h).is_running());
     assert_eq!(peer.join().unwrap(), Err(ErrorKind::ConnectionReset));
     assert!(shows(&h, "you aborted the connection"));
 }
@@ -105,9 +102,9 @@ fn tcp_server_tab_against_a_plain_client() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "listening", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let server = h.state().tcp_server.listening_on().unwrap();
+    let server = tcp_server(&h).role.listening.unwrap();
 
     let mut a = TcpStream::connect(server).unwrap();
     let mut b = TcpStream::connect(server).unwrap();
@@ -115,7 +112,7 @@ fn tcp_server_tab_against_a_plain_client() {
     let a_addr = a.local_addr().unwrap().to_string();
     wait_for_row(&mut h, &["◀ in", &a_addr, "from a"]);
     step_until(&mut h, "two clients in the table", |h| {
-        h.state().tcp_server.clients.len() == 2
+        tcp_server(h).role.clients.len() == 2
     });
 
     // Pick client 1 in the table and send to it alone.
@@ -135,7 +132,7 @@ fn tcp_server_tab_against_a_plain_client() {
     h.step();
     assert_eq!(read_some(&mut a, 1), b"");
     step_until(&mut h, "one client left", |h| {
-        h.state().tcp_server.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     wait_for_text(&mut h, "client 1 (");
 }
@@ -146,10 +143,8 @@ fn udp_server_tab_against_a_plain_socket() {
     open_tab(&mut h, "UDP server");
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
-    step_until(&mut h, "bound", |h| {
-        h.state().udp_server.bound_to().is_some()
-    });
-    let server = h.state().udp_server.bound_to().unwrap();
+    step_until(&mut h, "bound", |h| udp_server(h).role.bound.is_some());
+    let server = udp_server(&h).role.bound.unwrap();
 
     let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     socket.set_read_timeout(Some(TIMEOUT)).unwrap();

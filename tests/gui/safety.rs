@@ -10,9 +10,12 @@ use socketlab::gui::activity::queue_budget;
 
 const MIB: usize = 1024 * 1024;
 
+use crate::gui_support::first_mut;
 use crate::gui_support::{
     click, field_value, harness, open_tab, set_field, shows, step_until, wait_for_text,
 };
+use crate::gui_support::{tcp_client, tcp_server};
+use socketlab::gui::roles::TcpClient;
 
 const BADGE: &str = "Reachable from other machines";
 
@@ -44,16 +47,16 @@ fn client_limit_is_visible_and_changes_while_listening() {
     set_field(&mut h, "Client limit", "1");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let addr = h.state().tcp_server.listening_on().unwrap();
+    let addr = tcp_server(&h).role.listening.unwrap();
     let _first = TcpStream::connect(addr).unwrap();
     step_until(&mut h, "one client", |h| {
-        h.state().tcp_server.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     let _second = TcpStream::connect(addr).unwrap();
     wait_for_text(&mut h, "1 turned away by the limit");
-    assert_eq!(h.state().tcp_server.clients.len(), 1);
+    assert_eq!(tcp_server(&h).role.clients.len(), 1);
 
     // Raised while listening: the next client gets in without a restart.
     set_field(&mut h, "Client limit", "3");
@@ -62,17 +65,17 @@ fn client_limit_is_visible_and_changes_while_listening() {
     let mut later_clients = Vec::new();
     for _ in 0..5 {
         later_clients.push(TcpStream::connect(addr).unwrap());
-        let turned_away = h.state().tcp_server.activity.counters.connections_rejected;
+        let turned_away = tcp_server(&h).activity.counters.connections_rejected;
         step_until(&mut h, "the client is taken in or turned away", |h| {
-            h.state().tcp_server.clients.len() == 2
-                || h.state().tcp_server.activity.counters.connections_rejected > turned_away
+            tcp_server(h).role.clients.len() == 2
+                || tcp_server(h).activity.counters.connections_rejected > turned_away
         });
-        if h.state().tcp_server.clients.len() == 2 {
+        if tcp_server(&h).role.clients.len() == 2 {
             break;
         }
     }
-    assert_eq!(h.state().tcp_server.clients.len(), 2);
-    assert!(h.state().tcp_server.is_running());
+    assert_eq!(tcp_server(&h).role.clients.len(), 2);
+    assert!(tcp_server(&h).is_running());
 
     // A limit that is not a number is said next to the field, and the server goes on.
     set_field(&mut h, "Client limit", "lots");
@@ -80,16 +83,17 @@ fn client_limit_is_visible_and_changes_while_listening() {
         &mut h,
         "Client limit must be a whole number from 1 to 100000.",
     );
-    assert!(h.state().tcp_server.is_running());
-    assert_eq!(h.state().tcp_server.clients.len(), 2, "nobody was dropped");
+    assert!(tcp_server(&h).is_running());
+    assert_eq!(tcp_server(&h).role.clients.len(), 2, "nobody was dropped");
 }
 
 #[test]
 fn log_memory_and_its_budget_are_shown_and_set_the_queue() {
     let mut h = harness();
     open_tab(&mut h, "TCP client");
+    crate::gui_support::click(&mut h, "Find, export, memory");
     wait_for_text(&mut h, "Log memory 0.0 MiB of");
-    let log = &h.state().tcp_client.activity.log;
+    let log = &tcp_client(&h).activity.log;
     assert_eq!(log.max_bytes(), DEFAULT_MAX_BYTES);
     wait_for_text(
         &mut h,
@@ -97,18 +101,18 @@ fn log_memory_and_its_budget_are_shown_and_set_the_queue() {
     );
 
     // A smaller budget (as the field above the log sets it) shrinks the queue with it.
-    h.state_mut()
-        .tcp_client
+    first_mut::<TcpClient>(&mut h)
         .activity
         .log
         .set_max_bytes(40 * MIB);
     wait_for_text(&mut h, "+ queue up to 10 MiB");
     // The budget is remembered between runs like the other settings.
-    let remembered = h.state().settings();
-    assert_eq!(remembered.tcp_client.log_budget_mib, 40);
+    let remembered = h.state().state();
     let restarted = SocketLabApp::new(remembered);
-    assert_eq!(restarted.tcp_client.activity.log.max_bytes(), 40 * MIB);
-    assert_eq!(queue_budget(&h.state().tcp_client.activity.log), 10 * MIB);
+    let client = restarted.sessions_of::<TcpClient>().next().unwrap();
+    assert_eq!(client.settings.common.log_budget_mib, 40);
+    assert_eq!(client.activity.log.max_bytes(), 40 * MIB);
+    assert_eq!(queue_budget(&tcp_client(&h).activity.log), 10 * MIB);
     assert_eq!(
         QueueSizes::tcp_with_budget(10 * MIB).received_bytes,
         10 * MIB,

@@ -4,11 +4,13 @@ use std::net::{Ipv4Addr, TcpListener};
 
 use egui_kittest::kittest::Queryable as _;
 
+use crate::gui_support::shown_kind;
 use crate::gui_support::{
     click, field_value, harness, is_disabled, open_tab, set_field, shows, step_until,
     type_and_enter, wait_for_row, wait_for_text,
 };
-use socketlab::gui::TabId;
+use crate::gui_support::{tcp_client, tcp_server};
+use socketlab::gui::session::SessionKind;
 
 #[test]
 fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
@@ -22,25 +24,25 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let listening = h.state().tcp_server.listening_on().map(|a| a.port());
+    let listening = tcp_server(&h).role.listening.map(|a| a.port());
     assert_ne!(listening, Some(0), "the real port is shown, not 0");
     wait_for_text(&mut h, "listening");
 
     // The server hands its real address to the client tab.
-    click(&mut h, "Use in client tab");
-    assert_eq!(h.state().tab, TabId::TcpClient);
+    click(&mut h, "Open a client to this server");
+    assert_eq!(shown_kind(&h), Some(SessionKind::TcpClient));
     let port = listening.map(|p| p.to_string()).unwrap_or_default();
     assert_eq!(field_value(&h, "Port"), port);
     assert_eq!(field_value(&h, "Host"), "127.0.0.1");
 
     click(&mut h, "Connect");
     step_until(&mut h, "the client connects", |h| {
-        h.state().tcp_client.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
     wait_for_text(&mut h, "connected");
-    let client_addr = h.state().tcp_client.local.map(|a| a.to_string());
+    let client_addr = tcp_client(&h).role.local.map(|a| a.to_string());
     let client_addr = client_addr.unwrap_or_default();
     assert!(
         shows(&h, &format!("local {client_addr}")),
@@ -69,7 +71,7 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
 
     // Reply to everyone; the client sees it.
     type_and_enter(&mut h, "Message", "world");
-    open_tab(&mut h, "TCP client");
+    open_tab(&mut h, &format!("TCP client → 127.0.0.1:{port}"));
     wait_for_row(&mut h, &["◀ in", "world"]);
 
     // Half-close: the server closes when the client finishes (its default), so the client sees
@@ -85,9 +87,7 @@ fn server_and_client_tabs_talk_and_stop_returns_to_idle() {
 
     open_tab(&mut h, "TCP server");
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| {
-        !h.state().tcp_server.is_running()
-    });
+    step_until(&mut h, "the server stops", |h| !tcp_server(h).is_running());
     wait_for_text(&mut h, "idle");
     assert!(!is_disabled(&h, "Listen"), "Listen is available again");
 }

@@ -9,6 +9,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use crate::gui_support::{
     click, harness, is_disabled, open_tab, set_field, shows, step_until, wait_for_text,
 };
+use crate::gui_support::{tcp_client, tcp_server};
 
 /// Every IP address the Lookup tab's tables show, read from the window's cells (labels, not
 /// the text fields, which hold the reverse lookup's address).
@@ -117,8 +118,7 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     let mut h = harness();
     open_tab(&mut h, "TCP server");
     let states = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>| -> Vec<StepState> {
-        h.state()
-            .tcp_server
+        crate::gui_support::tcp_server(h)
             .activity
             .transcript
             .checklist()
@@ -129,7 +129,7 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
     h.step();
     // create socket, set options, bind, listen happened; accept waits for a client.
@@ -147,21 +147,21 @@ fn server_steps_tick_from_real_calls_and_calls_are_explained() {
         shows(&h, "start accepting connections"),
         "listen() is explained"
     );
-    let port = h.state().tcp_server.listening_on().map_or(0, |a| a.port());
+    let port = tcp_server(&h).role.listening.map_or(0, |a| a.port());
     let _client = std::net::TcpStream::connect(("127.0.0.1", port));
     step_until(&mut h, "accept is ticked", |h| {
         states(h).last() == Some(&StepState::Done)
     });
     // Let the layout settle (the new client's row moves the transcript down) before clicking.
     step_until(&mut h, "the client is listed", |h| {
-        h.state().tcp_server.clients.len() == 1
+        tcp_server(h).role.clients.len() == 1
     });
     for _ in 0..3 {
         h.step();
     }
     // Explanations can be switched off.
     click(&mut h, "Explain calls");
-    assert!(!h.state().tcp_server.activity.transcript.explain);
+    assert!(!tcp_server(&h).activity.transcript.explain);
     h.step();
     assert!(!shows(&h, "start accepting connections"));
 }
@@ -172,9 +172,8 @@ use socketlab::gui::demos::{DemoId, Fact};
 fn play(h: &mut egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, id: DemoId) -> Vec<Fact> {
     click(h, "Demos");
     click(h, id.title());
-    assert_eq!(
-        h.state().tab,
-        socketlab::gui::TabId::Learn,
+    assert!(
+        h.state().is_visible(socketlab::gui::Pane::Learn),
         "the demo is shown"
     );
     step_until(h, "the demo ends", |h| {
@@ -330,20 +329,20 @@ fn sequence_diagram_draws_the_real_connection() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    click(&mut h, "Use in client tab");
+    click(&mut h, "Open a client to this server");
     click(&mut h, "Sequence diagram");
     assert!(shows(&h, "No connection yet"));
     click(&mut h, "Connect");
     step_until(&mut h, "the client connects", |h| {
-        h.state().tcp_client.local.is_some()
+        tcp_client(h).role.local.is_some()
     });
     crate::gui_support::type_and_enter(&mut h, "Message", "hello");
     click(&mut h, "Shut down sending");
     // The server closes when the client finishes (its default): the client sees FIN back.
     step_until(&mut h, "the close is drawn", |h| {
-        let log = h.state().tcp_client.activity.sequence.as_ref();
+        let log = tcp_client(h).activity.sequence.as_ref();
         let arrows: Vec<(bool, ArrowKind, String)> = log
             .and_then(|l| {
                 l.newest().map(|c| {
@@ -355,7 +354,7 @@ fn sequence_diagram_draws_the_real_connection() {
             .unwrap_or_default();
         arrows.iter().filter(|a| a.1 == ArrowKind::Fin).count() >= 2
     });
-    let log = h.state().tcp_client.activity.sequence.as_ref();
+    let log = tcp_client(&h).activity.sequence.as_ref();
     let arrows: Vec<(bool, ArrowKind, String)> = log
         .and_then(|l| {
             l.newest().map(|c| {
@@ -395,13 +394,13 @@ fn tcp_data_as_chunks_or_lines_with_the_unfinished_line_waiting() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let port = h.state().tcp_server.listening_on().map_or(0, |a| a.port());
+    let port = tcp_server(&h).role.listening.map_or(0, |a| a.port());
     let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the tab");
     client.write_all(b"hello\nwor").expect("write");
     let state = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>| {
-        let lines = h.state().tcp_server.activity.lines.as_ref();
+        let lines = tcp_server(h).activity.lines.as_ref();
         let complete: Vec<Vec<u8>> = lines
             .map(|l| l.lines().map(|line| line.bytes.clone()).collect())
             .unwrap_or_default();
@@ -436,12 +435,13 @@ const WIDTH: f32 = 640.0;
 fn new_views_fit_across_at_200_percent_on_1280_by_800() {
     let mut h = egui_kittest::Harness::builder()
         .with_size([WIDTH, 400.0])
+        .with_context_setup(socketlab::gui::SocketLabApp::setup_context)
         .build_ui_state(
             |ui, app: &mut socketlab::gui::SocketLabApp| {
                 app.logic(ui.ctx());
                 app.show(ui);
             },
-            socketlab::gui::SocketLabApp::new(socketlab::gui::Settings::default()),
+            socketlab::gui::SocketLabApp::new(socketlab::gui::AppState::default()),
         );
     h.step();
     let fits = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, label: &str| {

@@ -11,8 +11,10 @@ use crate::gui_support::{
     TIMEOUT, click, harness, harness_allowing_missing_glyphs, open_tab, set_field, shows,
     step_until, type_and_enter, wait_for_text,
 };
+use crate::gui_support::{tcp_server, udp_client};
 use socketlab::engine::{self, EventKind, UdpServerConfig, noop_waker};
-use socketlab::gui::{Settings, SocketLabApp};
+use socketlab::gui::roles::UdpServer;
+use socketlab::gui::{AppState, SocketLabApp};
 
 /// An engine UDP server on a free loopback port, ready.
 fn udp_server() -> (engine::UdpSession, SocketAddr) {
@@ -54,9 +56,9 @@ fn tcp_server_replies_by_rules_and_takes_new_rules_while_running() {
     set_field(&mut h, "reply 1", "PONG");
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let addr = h.state().tcp_server.listening_on().unwrap();
+    let addr = tcp_server(&h).role.listening.unwrap();
 
     let mut client = TcpStream::connect(addr).unwrap();
     client.set_read_timeout(Some(TIMEOUT)).unwrap();
@@ -98,7 +100,7 @@ fn udp_client_repeats_a_message_exactly_count_times() {
     // The first Send opens the socket; repeating needs it open.
     type_and_enter(&mut h, "Message", "open");
     step_until(&mut h, "the socket is ready", |h| {
-        h.state().udp_client.is_running()
+        udp_client(h).is_running()
     });
     set_field(&mut h, "Message", "tick");
     set_field(&mut h, "Repeat every (ms)", "2");
@@ -182,18 +184,18 @@ fn rules_periodic_and_encoding_survive_a_restart() {
     set_field(&mut h, "Repeat every (ms)", "250");
     click(&mut h, "Encoding");
     click(&mut h, "Big5");
-    let saved = serde_json::to_string(&h.state().settings()).unwrap();
+    let saved = serde_json::to_string(&h.state().state()).unwrap();
 
-    let restored: Settings = serde_json::from_str(&saved).unwrap();
+    let restored: AppState = serde_json::from_str(&saved).unwrap();
     let app = SocketLabApp::new(restored);
-    let s = &app.udp_server.settings;
+    let s = &app.sessions_of::<UdpServer>().next().unwrap().settings;
     assert_eq!(s.auto_reply.rules.len(), 1);
     assert_eq!(s.auto_reply.rules[0].pattern, "hello");
     assert_eq!(s.auto_reply.rules[0].reply, "hi");
     assert!(s.auto_reply.use_rules);
-    assert_eq!(s.periodic.interval_ms, "250");
+    assert_eq!(s.common.periodic.interval_ms, "250");
     assert_eq!(
-        s.editor.encoding,
+        s.common.editor.encoding,
         socketlab::engine::encoding::TextEncoding::Big5
     );
 }
@@ -231,10 +233,11 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
         .unwrap_or_default();
     assert_eq!(got, vec![b"status?\r\n".to_vec()]);
 
-    let saved = serde_json::to_string(&h.state().settings()).unwrap();
-    let restored: Settings = serde_json::from_str(&saved).unwrap();
+    let saved = serde_json::to_string(&h.state().state()).unwrap();
+    let restored: AppState = serde_json::from_str(&saved).unwrap();
     let mut h = egui_kittest::Harness::builder()
         .with_size([1400.0, 1000.0])
+        .with_context_setup(SocketLabApp::setup_context)
         .build_ui_state(
             |ui, app: &mut SocketLabApp| {
                 app.logic(ui.ctx());
@@ -243,8 +246,10 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
             SocketLabApp::new(restored),
         );
     h.step();
+    open_tab(&mut h, "UDP client");
+    crate::gui_support::open_tools(&mut h);
     assert!(shows(&h, "Saved messages (1)"), "the list came back");
-    let list = &h.state().udp_client.settings.saved.list;
+    let list = &udp_client(&h).settings.common.saved.list;
     assert_eq!(list[0].bytes().ok(), Some(b"status?\r\n".to_vec()));
 }
 
@@ -309,9 +314,9 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
     set_field(&mut h, "Capture file", &pattern.to_string_lossy());
     click(&mut h, "Listen");
     step_until(&mut h, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    let addr = h.state().tcp_server.listening_on().unwrap();
+    let addr = tcp_server(&h).role.listening.unwrap();
 
     // Not a repeating pattern, so a lost or reordered block would show.
     let data: Vec<u8> = (0..SIZE as u64)
@@ -327,8 +332,8 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
         let _ = client.read_to_end(&mut rest);
     });
     step_until(&mut h, "all bytes arrive and the client is gone", |h| {
-        let tab = &h.state().tcp_server;
-        tab.activity.counters.bytes_in == SIZE as u64 && tab.clients.is_empty()
+        let tab = &tcp_server(h);
+        tab.activity.counters.bytes_in == SIZE as u64 && tab.role.clients.is_empty()
     });
     sender.join().unwrap();
     wait_for_text(&mut h, "disconnected");
@@ -338,9 +343,7 @@ fn a_tcp_server_captures_ten_megabytes_byte_for_byte() {
 
     // Listening again would replace dump-1.bin: refused until Replace is ticked.
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| {
-        !h.state().tcp_server.is_running()
-    });
+    step_until(&mut h, "the server stops", |h| !tcp_server(h).is_running());
     assert!(shows(&h, "already exists"));
     assert!(crate::gui_support::is_disabled(&h, "Listen"));
     click(&mut h, "Replace existing files");
@@ -355,9 +358,9 @@ fn the_log_decodes_received_text_in_the_chosen_encoding() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        h.state().udp_server.bound_to().is_some()
+        crate::gui_support::udp_server(h).role.bound.is_some()
     });
-    let addr = h.state().udp_server.bound_to().unwrap();
+    let addr = crate::gui_support::udp_server(&h).role.bound.unwrap();
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     // "你好" in GBK, then a newline.
     client

@@ -1,10 +1,12 @@
 //! The UDP tabs in a headless window, against real loopback sockets.
 
+use crate::gui_support::shown_kind;
 use crate::gui_support::{
     click, field_value, harness, is_disabled, open_tab, set_field, shows, step_until,
     type_and_enter, wait_for_row, wait_for_text,
 };
-use socketlab::gui::TabId;
+use crate::gui_support::{udp_client, udp_server};
+use socketlab::gui::session::SessionKind;
 
 #[test]
 fn udp_server_and_client_tabs_exchange_datagrams() {
@@ -18,20 +20,20 @@ fn udp_server_and_client_tabs_exchange_datagrams() {
     set_field(&mut h, "Port", "0");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        h.state().udp_server.bound_to().is_some()
+        udp_server(h).role.bound.is_some()
     });
-    let server = h.state().udp_server.bound_to().map(|a| a.to_string());
+    let server = udp_server(&h).role.bound.map(|a| a.to_string());
     let server = server.unwrap_or_default();
     assert!(is_disabled(&h, "Send"), "nobody to reply to yet");
 
-    click(&mut h, "Use in client tab");
-    assert_eq!(h.state().tab, TabId::UdpClient);
+    click(&mut h, "Open a client to this server");
+    assert_eq!(shown_kind(&h), Some(SessionKind::UdpClient));
     assert!(server.ends_with(&format!(":{}", field_value(&h, "Port"))));
 
     // Send opens the socket by itself: UDP needs no connection.
     type_and_enter(&mut h, "Message", "hello");
     step_until(&mut h, "the client socket is ready", |h| {
-        h.state().udp_client.is_running()
+        udp_client(h).is_running()
     });
     wait_for_row(&mut h, &["▶ out", &server, "hello"]);
     wait_for_text(&mut h, "sendto(5 bytes");
@@ -46,19 +48,15 @@ fn udp_server_and_client_tabs_exchange_datagrams() {
     type_and_enter(&mut h, "Message", "pong");
     wait_for_row(&mut h, &["▶ out", &sender, "pong"]);
 
-    open_tab(&mut h, "UDP client");
+    open_tab(&mut h, &format!("UDP client → {server}"));
     // The reply is listed with its sender's address.
     wait_for_row(&mut h, &["◀ in", &server, "pong"]);
 
     click(&mut h, "Close");
-    step_until(&mut h, "the client closes", |h| {
-        !h.state().udp_client.is_running()
-    });
+    step_until(&mut h, "the client closes", |h| !udp_client(h).is_running());
     open_tab(&mut h, "UDP server");
     click(&mut h, "Stop");
-    step_until(&mut h, "the server stops", |h| {
-        !h.state().udp_server.is_running()
-    });
+    step_until(&mut h, "the server stops", |h| !udp_server(h).is_running());
     wait_for_text(&mut h, "idle");
 }
 
@@ -70,9 +68,9 @@ fn udp_echo_sends_every_datagram_back() {
     click(&mut h, "Echo");
     click(&mut h, "Bind");
     step_until(&mut h, "the server binds", |h| {
-        h.state().udp_server.bound_to().is_some()
+        udp_server(h).role.bound.is_some()
     });
-    click(&mut h, "Use in client tab");
+    click(&mut h, "Open a client to this server");
     type_and_enter(&mut h, "Message", "again");
     wait_for_row(&mut h, &["◀ in", "again"]);
     open_tab(&mut h, "UDP server");
@@ -107,7 +105,7 @@ fn connected_udp_client_reports_nobody_listening() {
     set_field(&mut h, "Port", &port.to_string());
     click(&mut h, "Socket options");
     click(&mut h, "connect() first");
-    assert!(h.state().udp_client.settings.connect_first);
+    assert!(udp_client(&h).settings.connect_first);
     type_and_enter(&mut h, "Message", "anyone?");
     wait_for_text(&mut h, &format!("nothing is listening on 127.0.0.1:{port}"));
     assert!(shows(&h, "connected"), "connect() fixed the peer");

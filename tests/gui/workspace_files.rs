@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use socketlab::gui::tabs::udp_server::UdpServerSettings;
+use socketlab::gui::roles::udp_server::UdpServerSettings;
 use socketlab::gui::workspace::legacy::{self, LegacyTab};
 use socketlab::gui::workspace::store::SETTINGS_FILE;
 use socketlab::gui::workspace::{
@@ -191,7 +191,11 @@ fn the_four_tab_builds_settings_fixture_becomes_four_sessions() {
     assert_eq!(ids, [1, 2, 3, 4]);
     assert_eq!(state.view.zoom_percent, 175);
     if let SessionSettings::TcpClient(client) = &state.workspace.sessions[0].settings {
-        assert_eq!(client.saved.list.len(), 1, "saved messages come along");
+        assert_eq!(
+            client.common.saved.list.len(),
+            1,
+            "saved messages come along"
+        );
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use egui_kittest::{Harness, HarnessBuilder};
-use socketlab::gui::{Settings, SocketLabApp};
+use socketlab::gui::roles::{TcpClient, TcpServer, UdpClient, UdpServer};
+use socketlab::gui::session::{Role as SessionRole, SessionKind, SessionTab};
+use socketlab::gui::{AppState, SocketLabApp};
 
 /// Longest any single wait in a test may take.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,13 +27,76 @@ pub fn harness_allowing_missing_glyphs() -> Harness<'static, SocketLabApp> {
 }
 
 fn app_harness(builder: HarnessBuilder<SocketLabApp>) -> Harness<'static, SocketLabApp> {
-    builder.with_size([1400.0, 1000.0]).build_ui_state(
-        |ui, app: &mut SocketLabApp| {
-            app.logic(ui.ctx());
-            app.show(ui);
-        },
-        SocketLabApp::new(Settings::default()),
-    )
+    builder
+        .with_size([1400.0, 1000.0])
+        .with_context_setup(SocketLabApp::setup_context)
+        .build_ui_state(
+            |ui, app: &mut SocketLabApp| {
+                app.logic(ui.ctx());
+                app.show(ui);
+            },
+            SocketLabApp::new(AppState::default()),
+        )
+}
+
+/// The session of role `R` shown last (the first one if none was shown yet).
+pub fn first<'a, R: SessionRole>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<R> {
+    let app = harness.state();
+    app.last_shown(R::KIND)
+        .and_then(|id| app.session_as::<R>(id))
+        .or_else(|| app.sessions_of::<R>().next())
+        .expect("a session of this kind")
+}
+
+/// The session of role `R` shown last, to change.
+pub fn first_mut<'a, R: SessionRole>(
+    harness: &'a mut Harness<'_, SocketLabApp>,
+) -> &'a mut SessionTab<R> {
+    let id = first::<R>(harness).id;
+    harness
+        .state_mut()
+        .session_as_mut::<R>(id)
+        .expect("a session of this kind")
+}
+
+/// The first TCP client session.
+pub fn tcp_client<'a>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<TcpClient> {
+    first::<TcpClient>(harness)
+}
+
+/// The first TCP server session.
+pub fn tcp_server<'a>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<TcpServer> {
+    first::<TcpServer>(harness)
+}
+
+/// The first UDP client session.
+pub fn udp_client<'a>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<UdpClient> {
+    first::<UdpClient>(harness)
+}
+
+/// The first UDP server session.
+pub fn udp_server<'a>(harness: &'a Harness<'_, SocketLabApp>) -> &'a SessionTab<UdpServer> {
+    first::<UdpServer>(harness)
+}
+
+/// The kind of the session shown in front.
+pub fn shown_kind(harness: &Harness<'_, SocketLabApp>) -> Option<SessionKind> {
+    harness
+        .state()
+        .active_session()
+        .map(socketlab::gui::session::Tab::kind)
+}
+
+/// Opens the tools drawer of the session shown (socket options, saved messages, repeat, file).
+pub fn open_tools(harness: &mut Harness<'_, SocketLabApp>) {
+    let open = harness
+        .get_by_label("Tools")
+        .accesskit_node()
+        .is_selected()
+        .unwrap_or(false);
+    if !open {
+        click(harness, "Tools");
+    }
 }
 
 /// Steps frames until `done` says yes, sleeping a little between frames so engine threads run;
@@ -69,20 +134,35 @@ pub fn shows(harness: &Harness<'_, SocketLabApp>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
 
+/// Opens the session's tools drawer if no widget is labelled `label` (the tools live there),
+/// as a user looking for a tool would.
+pub fn reveal(harness: &mut Harness<'_, SocketLabApp>, label: &str) {
+    if harness.query_by_label(label).is_none() && harness.query_by_label("Tools").is_some() {
+        open_tools(harness);
+    }
+    let log_tools = "Find, export, memory";
+    if harness.query_by_label(label).is_none() && harness.query_by_label(log_tools).is_some() {
+        click(harness, log_tools);
+    }
+}
+
 /// Clicks the widget labelled exactly `label`, and lets the click land.
 pub fn click(harness: &mut Harness<'_, SocketLabApp>, label: &str) {
+    reveal(harness, label);
     harness.get_by_label(label).click();
     harness.step();
     harness.step();
 }
 
-/// Clicks the tab whose label starts with `name` (a running tab carries a mark after its name).
+/// Clicks the first tab whose title starts with `name` (`TCP client → 127.0.0.1:9000`).
 pub fn open_tab(harness: &mut Harness<'_, SocketLabApp>, name: &str) {
     let name = name.to_owned();
     harness
-        .get_by(move |node| {
+        .query_all_by(move |node| {
             node.role() == Role::Button && node.label().is_some_and(|l| l.starts_with(&name))
         })
+        .next()
+        .expect("a tab with that title")
         .click();
     harness.step();
     harness.step();
@@ -90,6 +170,7 @@ pub fn open_tab(harness: &mut Harness<'_, SocketLabApp>, name: &str) {
 
 /// Replaces the text of the field labelled `label`.
 pub fn set_field(harness: &mut Harness<'_, SocketLabApp>, label: &str, text: &str) {
+    reveal(harness, label);
     harness.get_by_label(label).set_text_value_accesskit(text);
     harness.step();
     harness.step();
@@ -97,6 +178,7 @@ pub fn set_field(harness: &mut Harness<'_, SocketLabApp>, label: &str, text: &st
 
 /// Types `text` into the (empty) field labelled `label` and presses Enter.
 pub fn type_and_enter(harness: &mut Harness<'_, SocketLabApp>, label: &str, text: &str) {
+    reveal(harness, label);
     harness.get_by_label(label).focus();
     harness.step();
     harness.get_by_label(label).type_text(text);
@@ -137,12 +219,11 @@ pub fn listen_tcp_server(harness: &mut Harness<'_, SocketLabApp>) -> std::net::S
     set_field(harness, "Port", "0");
     click(harness, "Listen");
     step_until(harness, "the server listens", |h| {
-        h.state().tcp_server.listening_on().is_some()
+        tcp_server(h).role.listening.is_some()
     });
-    harness
-        .state()
-        .tcp_server
-        .listening_on()
+    tcp_server(harness)
+        .role
+        .listening
         .expect("the server listens")
 }
 

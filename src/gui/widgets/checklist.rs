@@ -9,7 +9,7 @@ use crate::gui::text_teach as tt;
 /// Draws the steps in order: ticked when the call succeeded, crossed when it failed, plain while
 /// it has not happened yet. Each step's tooltip says what it is for.
 pub fn checklist_row(ui: &mut Ui, list: &Checklist) {
-    let good = egui::Color32::from_rgb(40, 170, 80);
+    let good = crate::gui::widgets::good_color(ui.visuals());
     let bad = ui.visuals().error_fg_color;
     let weak = ui.visuals().weak_text_color();
     ui.horizontal_wrapped(|ui| {

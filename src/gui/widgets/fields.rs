@@ -12,6 +12,12 @@ use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::services::{PortUse, Protocol, parse_port};
 use crate::gui::text as t;
 
+/// Width kept after a bind address for who can reach it (or the invalid mark).
+const BADGE_WIDTH: f32 = 150.0;
+
+/// Width kept after a port field for what the port means (`= port 80 (http)`).
+const PORT_MEANING_WIDTH: f32 = 96.0;
+
 /// A label and a single-line text box tied to it (screen readers and tests find the box by it).
 pub fn labelled_edit(
     ui: &mut Ui,
@@ -57,12 +63,37 @@ pub fn error_line(ui: &mut Ui, text: &str) {
     ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
 }
 
+/// The "!" after an invalid field, in a slot of its own width either way, so that a field turning
+/// invalid moves nothing after it.
 fn mark_invalid(ui: &mut Ui, invalid: bool) {
-    if invalid {
-        let color = ui.visuals().error_fg_color;
-        ui.colored_label(color, "!")
-            .on_hover_text(t::INVALID_MARK_HINT);
-    }
+    let width = ui.text_style_height(&egui::TextStyle::Body) * 0.6;
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(width, height));
+            if invalid {
+                let color = ui.visuals().error_fg_color;
+                ui.colored_label(color, "!")
+                    .on_hover_text(t::INVALID_MARK_HINT);
+            }
+        },
+    );
+}
+
+/// `add` in a slot `width` wide whatever it draws (cut with an ellipsis if longer).
+fn fixed_slot(ui: &mut Ui, width: f32, add: impl FnOnce(&mut Ui)) {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_min_size(egui::vec2(width, height));
+            ui.set_max_width(width);
+            add(ui);
+        },
+    );
 }
 
 /// A host to connect or send to: a name or an IP literal (brackets allowed). Returns the text to
@@ -80,10 +111,11 @@ pub fn host_field(ui: &mut Ui, value: &mut String) -> Result<String, String> {
 pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
     labelled_edit(ui, t::BIND_ADDRESS, t::BIND_HINT, value, 130.0, "127.0.0.1");
     let result = parse_bind_address(value);
-    mark_invalid(ui, result.is_err());
-    if let Ok(ip) = &result {
-        exposure_badge(ui, *ip);
-    }
+    // The badge or the invalid mark, in one slot: a typo moves no button after the field.
+    fixed_slot(ui, BADGE_WIDTH, |ui| match &result {
+        Ok(ip) => exposure_badge(ui, *ip),
+        Err(_) => mark_invalid(ui, true),
+    });
     result
 }
 
@@ -150,19 +182,21 @@ pub fn port_field(
         PortUse::Connect => t::PORT_CONNECT_HINT,
     };
     labelled_edit(ui, t::PORT, hint, value, 70.0, "");
-    match parse_port(value, proto, usage) {
+    let parsed = parse_port(value, proto, usage);
+    // What the port means, or the invalid mark, in a slot of one width: typing a service name
+    // or a bad number moves no button after the field.
+    fixed_slot(ui, PORT_MEANING_WIDTH, |ui| match &parsed {
         Ok(spec) => {
             let meaning = t::port_resolves_to(spec.port, spec.service.as_deref(), spec.from_name);
             if !meaning.is_empty() {
-                ui.weak(meaning);
+                let text = egui::RichText::new(&meaning).color(ui.visuals().weak_text_color());
+                ui.add(egui::Label::new(text).truncate())
+                    .on_hover_text(meaning);
             }
-            Ok(spec.port)
         }
-        Err(e) => {
-            mark_invalid(ui, true);
-            Err(e.to_string())
-        }
-    }
+        Err(_) => mark_invalid(ui, true),
+    });
+    parsed.map(|spec| spec.port).map_err(|e| e.to_string())
 }
 
 /// Parses a whole number in `min..=max` typed into the field labelled `label`.
@@ -216,4 +250,38 @@ pub fn optional_size_field(
 /// The first error among several results, for deciding whether an action button is enabled.
 pub fn err_of<T>(result: &Result<T, String>) -> Option<String> {
     result.as_ref().err().cloned()
+}
+
+/// The address and port fields side by side, locked while a session runs. Their sentences are
+/// not drawn here: the session shows every invalid field's sentence in one reserved line, so
+/// nothing below moves when one appears.
+pub fn address_fields(
+    ui: &mut Ui,
+    locked: bool,
+    address: impl FnOnce(&mut Ui),
+    port: &mut String,
+    proto: Protocol,
+    usage: PortUse,
+) {
+    ui.add_enabled_ui(!locked, |ui| {
+        ui.horizontal(|ui| {
+            address(ui);
+            ui.add_space(6.0);
+            let _ = port_field(ui, port, proto, usage);
+        });
+    });
+}
+
+/// The host as [`host_field`] parses it, without drawing.
+pub fn parse_host(text: &str) -> Result<String, String> {
+    normalize_host(text)
+        .map(ToOwned::to_owned)
+        .map_err(|e| e.plain_sentence())
+}
+
+/// The port as [`port_field`] parses it, without drawing.
+pub fn parse_port_text(text: &str, proto: Protocol, usage: PortUse) -> Result<u16, String> {
+    parse_port(text, proto, usage)
+        .map(|spec| spec.port)
+        .map_err(|e| e.to_string())
 }

@@ -14,7 +14,8 @@ use crate::engine::payload::to_visible_text;
 use crate::engine::{ConnId, Event, EventKind};
 use crate::gui::text_teach as tt;
 
-use super::log_view::{clock, control_name};
+use super::log_view::control_name;
+use crate::gui::clock::clock;
 
 /// Complete lines kept; older ones are counted as hidden.
 const LINES_KEPT: usize = 10_000;

@@ -16,7 +16,8 @@ use crate::engine::payload::to_hex;
 use crate::gui::text as t;
 
 use super::fields::{error_line, labelled_edit};
-use super::log_view::{clock, row_text_in, visible_decoded};
+use super::log_view::{row_text_in, visible_decoded};
+use crate::gui::clock::clock;
 
 /// Which rows to show by direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -58,6 +59,8 @@ pub enum ExportFormat {
 /// The filter and export state of one log.
 #[derive(Debug, Default)]
 pub struct LogFilter {
+    /// The find, export and memory row is open (it also shows while a filter is active).
+    pub shown: bool,
     /// Text (or bytes) to look for, ASCII letters in any case.
     pub text: String,
     /// Which direction.

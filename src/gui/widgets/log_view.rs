@@ -1,8 +1,6 @@
 //! The data log: one row per read, write, datagram or note. Only the visible rows are laid out
 //! (`show_rows`), so 1,000,000 entries scroll as smoothly as ten.
 
-use std::time::SystemTime;
-
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
@@ -21,12 +19,9 @@ const ROW_TEXT_CHARS: usize = 400;
 /// Bytes of a row's content shown in hex.
 const ROW_HEX_BYTES: usize = 160;
 
-/// A wall-clock time as the log shows it (local time, milliseconds).
-pub fn clock(at: SystemTime) -> String {
-    chrono::DateTime::<chrono::Local>::from(at)
-        .format("%H:%M:%S%.3f")
-        .to_string()
-}
+use std::time::SystemTime;
+
+use crate::gui::clock::clock;
 
 /// The text of one row.
 pub fn row_text(entry: &LogEntry, hex: bool) -> String {
@@ -155,14 +150,7 @@ pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
 }
 
 fn row_color(ui: &Ui, direction: Direction) -> Color32 {
-    let dark = ui.visuals().dark_mode;
-    match (direction, dark) {
-        (Direction::In, true) => Color32::from_rgb(120, 200, 255),
-        (Direction::In, false) => Color32::from_rgb(0, 90, 170),
-        (Direction::Out | Direction::Echo, true) => Color32::from_rgb(140, 220, 140),
-        (Direction::Out | Direction::Echo, false) => Color32::from_rgb(0, 120, 40),
-        (Direction::Note, _) => ui.visuals().weak_text_color(),
-    }
+    crate::gui::theme::direction_color(ui.visuals(), direction)
 }
 
 /// Draws the log with its header (display choice, Clear). `empty` is the guidance shown while
@@ -200,7 +188,7 @@ fn log_view_with(
     empty: &str,
     mut filter: Option<&mut LogFilter>,
 ) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.strong(t::LOG);
         ui.separator();
         ui.selectable_value(hex, false, t::SHOW_TEXT)
@@ -227,14 +215,26 @@ fn log_view_with(
         {
             log.clear();
         }
+        if let Some(filter) = filter.as_deref_mut() {
+            ui.separator();
+            ui.toggle_value(&mut filter.shown, t::LOG_TOOLS)
+                .on_hover_text(t::LOG_TOOLS_HINT);
+        }
     });
-    // A row of its own: the header is as wide as the log's half of the tab already.
-    ui.horizontal_wrapped(|ui| budget_ui(ui, log));
     if log.hidden() > 0 {
         ui.colored_label(ui.visuals().warn_fg_color, t::hidden_entries(log.hidden()));
     }
-    if let Some(filter) = filter.as_deref_mut() {
-        log_filter_ui(ui, id, filter, log, *hex);
+    // Find, export and the memory budget take rows the log needs: they open on demand (and stay
+    // while a filter hides rows, so a filtered log always says so).
+    match filter.as_deref_mut() {
+        Some(filter) if filter.shown || filter.is_active() => {
+            ui.horizontal_wrapped(|ui| budget_ui(ui, log));
+            log_filter_ui(ui, id, filter, log, *hex);
+        }
+        Some(_) => {}
+        None => {
+            ui.horizontal_wrapped(|ui| budget_ui(ui, log));
+        }
     }
     if log.is_empty() {
         ui.add(Label::new(RichText::new(empty).italics()).wrap());
@@ -257,7 +257,7 @@ fn log_view_with(
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let details_height = if selected.is_some() { 190.0 } else { 0.0 };
     let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
-    ScrollArea::both()
+    ScrollArea::vertical()
         .id_salt(id)
         .auto_shrink(false)
         .stick_to_bottom(true)
@@ -268,29 +268,10 @@ fn log_view_with(
                     Some(f) => f.shown(log, index),
                     None => log.get(index),
                 };
-                if let Some(entry) = entry {
-                    let color = row_color(ui, entry.direction);
-                    let chip = ui.visuals().code_bg_color;
-                    let job = row_job(&row_text_in(entry, *hex, encoding), color, chip);
-                    let is_picked = picked == Some((entry.at, entry.len, entry.direction));
-                    // Notes are text already; data rows open their bytes in full.
-                    let row = if entry.direction == Direction::Note {
-                        ui.add(Label::new(job).extend())
-                    } else {
-                        ui.add(Label::new(job).extend().sense(egui::Sense::click()))
-                            .on_hover_text(t::ROW_HINT)
-                    };
-                    if is_picked {
-                        ui.painter().rect_stroke(
-                            row.rect,
-                            2.0,
-                            ui.visuals().selection.stroke,
-                            egui::StrokeKind::Outside,
-                        );
-                    }
-                    if row.clicked() && entry.direction != Direction::Note {
-                        *selected = Some(entry.clone());
-                    }
+                if let Some(entry) = entry
+                    && row_ui(ui, entry, (*hex, encoding), picked)
+                {
+                    *selected = Some(entry.clone());
                 }
             }
         });
@@ -299,6 +280,36 @@ fn log_view_with(
     {
         *selected = None;
     }
+}
+
+/// One log row; true when a data row was clicked (to open it in full). A long row ends in an
+/// ellipsis: the whole row is its tooltip. Notes are text already and do not open.
+fn row_ui(
+    ui: &mut Ui,
+    entry: &LogEntry,
+    (hex, encoding): (bool, TextEncoding),
+    picked: Option<(SystemTime, usize, Direction)>,
+) -> bool {
+    let color = row_color(ui, entry.direction);
+    let chip = ui.visuals().code_bg_color;
+    let job = row_job(&row_text_in(entry, hex, encoding), color, chip);
+    let full = job.text.clone();
+    let row = if entry.direction == Direction::Note {
+        ui.add(Label::new(job).truncate())
+    } else {
+        ui.add(Label::new(job).truncate().sense(egui::Sense::click()))
+            .on_hover_text(t::ROW_HINT)
+    };
+    let row = row.on_hover_text(full);
+    if picked == Some((entry.at, entry.len, entry.direction)) {
+        ui.painter().rect_stroke(
+            row.rect,
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Outside,
+        );
+    }
+    row.clicked() && entry.direction != Direction::Note
 }
 
 /// The picked entry in full: a hex dump of everything kept. Returns true when closed.
@@ -360,7 +371,7 @@ fn budget_ui(ui: &mut Ui, log: &mut LogStore) {
     if changed {
         log.set_max_bytes(budget_mib.saturating_mul(MIB));
     }
-    ui.weak(t::queue_memory(crate::gui::activity::queue_budget(log)))
+    ui.weak(t::queue_memory(crate::gui::memory::queue_budget(log)))
         .on_hover_text(t::QUEUE_BUDGET_HINT);
 }
 

@@ -58,7 +58,7 @@ pub fn status_line_with(
     let color = match tone {
         Tone::Idle => ui.visuals().weak_text_color(),
         Tone::Busy => ui.visuals().warn_fg_color,
-        Tone::Good => Color32::from_rgb(40, 170, 80),
+        Tone::Good => good_color(ui.visuals()),
         Tone::Bad => ui.visuals().error_fg_color,
     };
     ui.horizontal_wrapped(|ui| {
@@ -76,8 +76,17 @@ pub fn status_line_with(
     });
 }
 
-/// The address a server is bound to, with Copy, "Use in client" and who can reach it; true
-/// when "Use in client" was clicked.
+/// The colour of "up and running": a green readable on the theme's background (at least 4.5:1).
+pub fn good_color(visuals: &egui::Visuals) -> Color32 {
+    if visuals.dark_mode {
+        Color32::from_rgb(80, 200, 110)
+    } else {
+        Color32::from_rgb(20, 120, 50)
+    }
+}
+
+/// The address a server is bound to, with Copy, "Open a client to this server" and who can reach
+/// it; true when "Open a client to this server" was clicked.
 pub fn server_address_ui(ui: &mut Ui, addr: SocketAddr) -> bool {
     ui.separator();
     ui.label(t::ADDRESS);

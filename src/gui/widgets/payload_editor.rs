@@ -7,8 +7,6 @@ use crate::engine::encoding::{TextEncoding, encode_input};
 use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
-use super::fields::error_line;
-
 /// What the editor remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -160,19 +158,23 @@ pub fn payload_editor(
             &mut settings.encoding,
         );
         ui.separator();
+        // The size, why Send is off, or what is wrong with the text: always this one place at
+        // the end of the row, so the row above (and its Send button) never moves.
         match (&encoded, blocked) {
             (Ok(bytes), None) => {
                 ui.weak(t::message_size(bytes.len()));
             }
             (Ok(_), Some(why)) => {
-                ui.weak(why);
+                let why_text = egui::RichText::new(why).color(ui.visuals().weak_text_color());
+                ui.add(egui::Label::new(why_text).truncate())
+                    .on_hover_text(why);
             }
-            (Err(_), _) => {}
+            (Err(e), _) => {
+                let color = ui.visuals().error_fg_color;
+                ui.label(egui::RichText::new(e.to_string()).color(color));
+            }
         }
     });
-    if let Err(e) = &encoded {
-        error_line(ui, &e.to_string());
-    }
     if send {
         // The message goes into the history and the field empties, as in a chat box.
         settings.remember();

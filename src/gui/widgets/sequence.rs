@@ -193,9 +193,10 @@ pub fn sequence_diagram(ui: &mut Ui, log: &SequenceLog, conn: Option<ConnId>, he
     let text_color = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
     let (warn, error) = (ui.visuals().warn_fg_color, ui.visuals().error_fg_color);
+    let good = super::good_color(ui.visuals());
     let kind_colour = |kind: ArrowKind| -> Color32 {
         match kind {
-            ArrowKind::Handshake => Color32::from_rgb(40, 170, 80),
+            ArrowKind::Handshake => good,
             ArrowKind::Data => text_color,
             ArrowKind::Fin => warn,
             ArrowKind::Reset => error,

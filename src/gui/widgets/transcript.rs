@@ -12,7 +12,7 @@ use crate::gui::text_teach as tt;
 
 use super::checklist::checklist_row;
 
-use super::log_view::clock;
+use crate::gui::clock::clock;
 
 /// Lines kept; older ones are counted as hidden.
 const TRANSCRIPT_CAP: usize = 20_000;
@@ -154,45 +154,54 @@ impl Transcript {
             return;
         }
         let line_height = ui.text_style_height(&egui::TextStyle::Monospace);
-        // With explanations each row is two lines high (call, then explanation), so every row
-        // keeps one height and `show_rows` still lays out only the visible ones.
-        let row_height = if self.explain {
-            line_height * 2.0 + ui.spacing().item_spacing.y
-        } else {
-            line_height
-        };
+        // Each call wraps onto at most two lines (its explanation onto two more), the rest ends
+        // in an ellipsis with the whole text on hover: one height for every row keeps
+        // `show_rows`, which lays out only the rows on screen.
+        let lines_per_row = if self.explain { 4.0 } else { 2.0 };
+        let row_height = line_height * lines_per_row + ui.spacing().item_spacing.y;
         let error = ui.visuals().error_fg_color;
+        let text_color = ui.visuals().text_color();
         let weak = ui.visuals().weak_text_color();
         let explain = self.explain;
-        ScrollArea::both()
+        ScrollArea::vertical()
             .id_salt(id)
             .auto_shrink(false)
             .stick_to_bottom(true)
             .show_rows(ui, row_height, self.lines.len(), |ui, rows| {
+                let width = ui.available_width();
                 for line in rows.filter_map(|i| self.lines.get(i)) {
                     let prefix = match (server, line.conn) {
                         (true, Some(c)) => format!("#{c} "),
                         _ => String::new(),
                     };
-                    let mut text =
-                        RichText::new(format!("{}  {prefix}{}", clock(line.at), line.text))
-                            .monospace();
-                    if line.failed {
-                        text = text.color(error);
-                    }
-                    ui.add(Label::new(text).extend());
-                    if explain {
-                        let why = line.explanation.as_deref().unwrap_or("");
-                        ui.add(
-                            Label::new(
-                                RichText::new(format!("      {}", tt::explained(why)))
-                                    .monospace()
-                                    .color(weak),
-                            )
-                            .extend(),
-                        );
-                    }
+                    let call = format!("{}  {prefix}{}", clock(line.at), line.text);
+                    let color = if line.failed { error } else { text_color };
+                    let why =
+                        explain.then(|| tt::explained(line.explanation.as_deref().unwrap_or("")));
+                    ui.allocate_ui(egui::vec2(width, row_height), |ui| {
+                        ui.set_min_height(row_height);
+                        ui.spacing_mut().item_spacing.y = 0.0;
+                        wrapped_two_lines(ui, call, color, width);
+                        if let Some(why) = why {
+                            wrapped_two_lines(ui, why, weak, width);
+                        }
+                    });
                 }
             });
+    }
+}
+
+/// `text` wrapped to `width` on at most two lines, ending in an ellipsis if longer (the whole
+/// text is the tooltip then).
+fn wrapped_two_lines(ui: &mut Ui, text: String, color: egui::Color32, width: f32) {
+    let font = egui::TextStyle::Monospace.resolve(ui.style());
+    let mut job = egui::text::LayoutJob::simple(text.clone(), font, color, width);
+    job.wrap.max_rows = 2;
+    job.wrap.overflow_character = Some('…');
+    let galley = ui.ctx().fonts_mut(|f| f.layout_job(job));
+    let cut = galley.elided;
+    let label = ui.add(Label::new(galley));
+    if cut {
+        label.on_hover_text(text);
     }
 }

@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::{AppState, SessionRecord, SessionSettings, WORKSPACE_VERSION, Workspace};
 use crate::gui::presentation::ViewSettings;
+use crate::gui::roles::tcp_client::TcpClientSettings;
+use crate::gui::roles::tcp_server::TcpServerSettings;
+use crate::gui::roles::udp_client::UdpClientSettings;
+use crate::gui::roles::udp_server::UdpServerSettings;
 use crate::gui::tabs::lookup::LookupSettings;
-use crate::gui::tabs::tcp_client::TcpClientSettings;
-use crate::gui::tabs::tcp_server::TcpServerSettings;
-use crate::gui::tabs::udp_client::UdpClientSettings;
-use crate::gui::tabs::udp_server::UdpServerSettings;
 
 /// The file eframe keeps its key–value storage in, inside the data folder.
 pub const EFRAME_STORAGE_FILE: &str = "app.ron";

@@ -17,11 +17,11 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::gui::presentation::ViewSettings;
+use crate::gui::roles::tcp_client::TcpClientSettings;
+use crate::gui::roles::tcp_server::TcpServerSettings;
+use crate::gui::roles::udp_client::UdpClientSettings;
+use crate::gui::roles::udp_server::UdpServerSettings;
 use crate::gui::tabs::lookup::LookupSettings;
-use crate::gui::tabs::tcp_client::TcpClientSettings;
-use crate::gui::tabs::tcp_server::TcpServerSettings;
-use crate::gui::tabs::udp_client::UdpClientSettings;
-use crate::gui::tabs::udp_server::UdpServerSettings;
 
 pub use file::{WorkspaceError, read_workspace, write_workspace};
 pub use store::{Loaded, SettingsStore};

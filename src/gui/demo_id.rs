@@ -1,0 +1,32 @@
+//! The names of the demos: a module of its own so that their texts ([`crate::gui::text_teach`])
+//! and their scenes ([`crate::gui::demos`]) both use it without importing each other (its
+//! `title` and `caption` are in [`crate::gui::text_teach`]).
+
+/// The demos, in menu order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DemoId {
+    /// Three sends, fewer reads; then three datagrams, three reads.
+    Stream,
+    /// The client half-closes; the server still replies.
+    HalfClose,
+    /// Two connections, two local ports.
+    OwnPort,
+    /// Connection refused; UDP silence, and refused when connected.
+    NothingListening,
+    /// 65,507 bytes go; 65,508 are refused.
+    DatagramSize,
+    /// getaddrinfo of `localhost`.
+    OneName,
+}
+
+impl DemoId {
+    /// Every demo, in menu order.
+    pub const ALL: [DemoId; 6] = [
+        DemoId::Stream,
+        DemoId::HalfClose,
+        DemoId::OwnPort,
+        DemoId::NothingListening,
+        DemoId::DatagramSize,
+        DemoId::OneName,
+    ];
+}

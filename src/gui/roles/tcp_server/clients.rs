@@ -1,0 +1,135 @@
+//! The TCP server's client table: who is connected, who Send goes to, per-client buttons.
+
+use egui::Ui;
+
+use super::{Action, MAX_CLIENTS_CEILING, Target, TcpServer};
+use crate::engine::ClientSnapshot;
+use crate::gui::clock::clock;
+use crate::gui::text as t;
+use crate::gui::widgets::fields::number_field;
+use crate::gui::widgets::guidance;
+
+/// Height of the client table before it scrolls: about four clients, so the log keeps most of
+/// the height however many connect.
+const TABLE_HEIGHT: f32 = 96.0;
+
+/// The client count and limit, the Send-to choice and the client table.
+pub fn clients_ui(
+    server: &mut TcpServer,
+    ui: &mut Ui,
+    max_clients: &mut String,
+    running: bool,
+) -> Option<Action> {
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(t::CLIENTS);
+        ui.label(format!("({})", server.clients.len()));
+        ui.separator();
+        // The client limit stays in view and can change while listening, so a flood of
+        // connections can be capped without restarting the server.
+        let before = max_clients.clone();
+        let parsed = number_field(
+            ui,
+            t::MAX_CLIENTS,
+            t::MAX_CLIENTS_HINT,
+            max_clients,
+            1,
+            MAX_CLIENTS_CEILING,
+        );
+        if running
+            && *max_clients != before
+            && let Ok(limit) = parsed
+        {
+            action = Some(Action::SetMaxClients(
+                usize::try_from(limit).unwrap_or(usize::MAX),
+            ));
+        }
+        ui.separator();
+        ui.label(t::SEND_TO);
+        ui.selectable_value(&mut server.target, Target::All, t::SEND_TO_ALL);
+        if let Target::Client(id) = server.target
+            && let Some(c) = server.clients.iter().find(|c| c.id == id)
+        {
+            let name = t::client_name(id, &c.peer);
+            ui.selectable_value(&mut server.target, Target::Client(id), name);
+        } else if !server.clients.is_empty() {
+            ui.label(t::SELECT_CLIENT_HINT);
+        }
+    });
+    if server.clients.is_empty() {
+        if server.listening.is_some() {
+            guidance(ui, t::TCP_SERVER_NO_CLIENTS);
+        }
+        return action;
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("clients")
+        .max_height(TABLE_HEIGHT)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("client-grid")
+                .striped(true)
+                .num_columns(7)
+                .show(ui, |ui| {
+                    for h in [
+                        t::COL_CLIENT,
+                        t::COL_ADDRESS,
+                        t::COL_SINCE,
+                        t::COL_IN,
+                        t::COL_OUT,
+                        t::COL_STATE,
+                    ] {
+                        ui.strong(h);
+                    }
+                    ui.end_row();
+                    for c in &server.clients {
+                        if let Some(a) = client_row(ui, &mut server.target, c) {
+                            action = Some(a);
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    action
+}
+
+fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot) -> Option<Action> {
+    ui.selectable_value(target, Target::Client(c.id), t::client_label(c.id))
+        .on_hover_text(t::SELECT_CLIENT_HINT);
+    ui.monospace(c.peer.to_string());
+    ui.label(clock(c.since));
+    ui.label(c.bytes_in.to_string());
+    ui.label(c.bytes_out.to_string());
+    let state = match (c.peer_finished, c.write_shut) {
+        (true, _) => t::CLIENT_PEER_FINISHED,
+        (false, true) => t::CLIENT_WRITE_SHUT,
+        (false, false) => t::CLIENT_OPEN,
+    };
+    ui.label(state);
+    ui.horizontal(|ui| {
+        let mut action = None;
+        if ui
+            .add_enabled(!c.write_shut, egui::Button::new(t::SHUTDOWN_WRITE).small())
+            .on_hover_text(t::SHUTDOWN_WRITE_HINT)
+            .clicked()
+        {
+            action = Some(Action::ShutdownWrite(c.id));
+        }
+        if ui
+            .small_button(t::DISCONNECT)
+            .on_hover_text(t::CLOSE_HINT)
+            .clicked()
+        {
+            action = Some(Action::Disconnect(c.id));
+        }
+        if ui
+            .small_button(t::ABORT)
+            .on_hover_text(t::ABORT_HINT)
+            .clicked()
+        {
+            action = Some(Action::Abort(c.id));
+        }
+        action
+    })
+    .inner
+}
