@@ -39,11 +39,19 @@ use crate::engine::{EngineError, ErrorClass, Payload};
 ///
 /// Without a subcommand the window opens; with one, the same engine runs on the command line.
 #[derive(Debug, Parser)]
-#[command(name = "socketlab", version, about)]
+#[command(
+    name = "socketlab",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// What to do; without one, the window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// A workspace file (.socketlab) to open in the window.
+    #[arg(value_name = "WORKSPACE")]
+    pub workspace: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -672,7 +680,7 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let Some(command) = cli.command else {
-        return match crate::gui::run() {
+        return match crate::gui::run(cli.workspace) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("Socket Lab could not open its window: {e}");

@@ -17,12 +17,13 @@ use crate::gui::session::{
 };
 use crate::gui::tabs::lookup::LookupTab;
 use crate::gui::text as t;
+use crate::gui::workspace::files::WorkspaceFiles;
 use crate::gui::workspace::{AppState, SessionRecord, WORKSPACE_VERSION, Workspace};
 
 mod menus;
 mod panes;
 
-pub use menus::FileAction;
+pub use menus::{FileAction, Layout};
 use panes::{Ask, Panes};
 
 /// What a tile of the layout shows.
@@ -53,10 +54,9 @@ pub struct SocketLabApp {
     pub learn: LearnView,
     /// Zoom and theme, as last applied.
     pub view: ViewSettings,
-    /// The workspace file the sessions came from, if any (kept for the workspace store).
-    pub workspace_path: Option<std::path::PathBuf>,
-    /// Recently used workspace files (kept for the workspace store).
-    pub recent: Vec<std::path::PathBuf>,
+    /// The workspace file the sessions belong to, the recent files, the Save/Open dialog, the
+    /// settings store and the notices.
+    pub files: WorkspaceFiles,
     /// A close that waits for the user to confirm (the session has log rows that would be lost).
     pub confirm_close: Option<u64>,
     /// The session being renamed and the name typed so far.
@@ -66,6 +66,8 @@ pub struct SocketLabApp {
     next_id: u64,
     poll_from: usize,
     start_all_pending: bool,
+    /// An end signal was seen and the settings saved; the window is closing.
+    ending: bool,
     view_applied: bool,
     waker: Option<Waker>,
 }
@@ -79,14 +81,14 @@ impl SocketLabApp {
             lookup: LookupTab::new(state.workspace.lookup.clone()),
             learn: LearnView::default(),
             view: state.view,
-            workspace_path: state.workspace_path,
-            recent: state.recent,
+            files: WorkspaceFiles::new(&state, None, None),
             confirm_close: None,
             renaming: None,
             last_shown: std::collections::HashMap::new(),
             next_id: 1,
             poll_from: 0,
             start_all_pending: false,
+            ending: false,
             view_applied: false,
             waker: None,
         };
@@ -96,7 +98,7 @@ impl SocketLabApp {
 
     /// What to remember: every session's record, the layout, the view.
     pub fn state(&self) -> AppState {
-        AppState {
+        let mut state = AppState {
             version: WORKSPACE_VERSION,
             workspace: Workspace {
                 version: WORKSPACE_VERSION,
@@ -104,9 +106,20 @@ impl SocketLabApp {
                 layout: serde_json::to_value(&self.tree).ok(),
                 lookup: self.lookup.settings.clone(),
             },
-            workspace_path: self.workspace_path.clone(),
-            recent: self.recent.clone(),
+            workspace_path: None,
+            recent: Vec::new(),
             view: self.view,
+        };
+        self.files.complete(&mut state);
+        state
+    }
+
+    /// Saves the settings to the store now (at the window's end, at eframe's autosave, and when
+    /// the system asks the program to end); a failure is told in the notice line.
+    pub fn save_settings(&mut self) {
+        let state = self.state();
+        if let Err(sentence) = self.files.save_settings(&state) {
+            self.files.tell(sentence);
         }
     }
 
@@ -354,6 +367,13 @@ impl SocketLabApp {
     /// different session each frame so none is starved, and asks for another frame if some are
     /// left. Never blocks.
     pub fn logic(&mut self, ctx: &egui::Context) {
+        if self.files.end.is_raised() && !self.ending {
+            // The system asked us to end (SIGTERM at logout, Ctrl+C in the terminal): save
+            // first, then close as the window's close button would.
+            self.ending = true;
+            self.save_settings();
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         let mut budget = FrameBudget::new();
         let mut more = false;
         let count = self.sessions.len();
@@ -413,6 +433,7 @@ impl SocketLabApp {
         }
         self.remember_shown();
         menus::dialogs(ui.ctx(), self);
+        self.workspace_dialogs(ui.ctx());
         // Ctrl + and Ctrl - zoom through egui itself; remember where they left it.
         self.view.remember_zoom(ui.ctx().zoom_factor());
     }
@@ -472,6 +493,30 @@ impl SocketLabApp {
                 let waker = self.waker(ctx);
                 self.answer(Ask::Demo(demo), &waker);
             }
+            FileAction::SaveWorkspace => {
+                let workspace = self.state().workspace;
+                self.files.save(&workspace);
+            }
+            FileAction::SaveWorkspaceAs => self.files.save_as(),
+            FileAction::OpenWorkspace => self.files.ask_open(),
+            FileAction::OpenRecent(path) => self.open_workspace(&path),
+        }
+    }
+
+    /// The Save/Open dialog and the notice line; loads the workspace a confirmed Open read.
+    fn workspace_dialogs(&mut self, ctx: &egui::Context) {
+        let current = self.state().workspace;
+        if let Some(workspace) = self.files.ui(ctx, &current) {
+            self.replace_workspace(workspace);
+        }
+    }
+
+    /// Opens the workspace in `path` (the command line's file or a Recent item), asking first
+    /// when the sessions open now have unsaved changes.
+    pub fn open_workspace(&mut self, path: &std::path::Path) {
+        let current = self.state().workspace;
+        if let Some(workspace) = self.files.open_checked(path, &current) {
+            self.replace_workspace(workspace);
         }
     }
 
@@ -520,8 +565,10 @@ impl eframe::App for SocketLabApp {
         self.show(ui);
     }
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.state());
+    /// Settings go to Socket Lab's own `settings.json` (see [`crate::gui::workspace::store`]);
+    /// eframe's storage keeps only the window's size and position.
+    fn save(&mut self, _storage: &mut dyn eframe::Storage) {
+        self.save_settings();
     }
 }
 

@@ -77,8 +77,11 @@ impl eframe::App for Window {
     }
 }
 
-/// Opens the window and runs until it is closed. Settings are restored from the last run.
-pub fn run() -> eframe::Result<()> {
+/// Opens the window and runs until it is closed. Settings are restored from the last run (see
+/// [`workspace::store`]); `open` is a workspace file to open at once (`socketlab lab.socketlab`,
+/// a double click in a file manager). A file that cannot be opened is said in the window, next
+/// to its path, and the last sessions are shown instead.
+pub fn run(open: Option<std::path::PathBuf>) -> eframe::Result<()> {
     let options = eframe::NativeOptions {
         viewport: icon::with_app_identity(egui::ViewportBuilder::default())
             .with_title(text::APP_TITLE)
@@ -89,17 +92,32 @@ pub fn run() -> eframe::Result<()> {
     eframe::run_native(
         text::APP_TITLE,
         options,
-        Box::new(|cc| {
-            let state: AppState = cc
-                .storage
-                .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
-                .unwrap_or_default();
+        Box::new(move |cc| {
+            let mut store = workspace::SettingsStore::for_this_user();
+            let loaded = store.as_mut().map(workspace::SettingsStore::load);
+            let (state, notice) = match loaded {
+                Some(loaded) => (loaded.state, loaded.notice),
+                None => (
+                    AppState::default(),
+                    Some(text::NO_SETTINGS_FOLDER.to_owned()),
+                ),
+            };
             let probe_frames = std::env::var_os(FIRST_FRAME_ENV).map(|_| 0);
             SocketLabApp::setup_context(&cc.egui_ctx);
-            Ok(Box::new(Window {
-                app: SocketLabApp::new(state),
-                probe_frames,
-            }))
+            let mut app = SocketLabApp::new(state);
+            let state = app.state();
+            app.files = workspace::files::WorkspaceFiles::new(&state, store, notice);
+            let ctx = cc.egui_ctx.clone();
+            let wake = move || ctx.request_repaint();
+            if let Err(problem) =
+                workspace::ending::install(&app.files.end, wake, workspace::ending::GRACE)
+            {
+                app.files.tell(problem);
+            }
+            if let Some(path) = open {
+                app.open_workspace(&path);
+            }
+            Ok(Box::new(Window { app, probe_frames }))
         }),
     )
 }

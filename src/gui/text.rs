@@ -917,6 +917,18 @@ pub const START_ALL_HINT: &str =
     "Connect, listen or bind every session whose fields are valid and that is not running yet.";
 /// Menu item.
 pub const QUIT: &str = "Quit";
+/// File menu: save the workspace to its file.
+pub const SAVE_WORKSPACE: &str = "Save workspace";
+/// File menu: save the workspace to another file.
+pub const SAVE_WORKSPACE_AS: &str = "Save workspace as…";
+/// File menu: open a workspace file.
+pub const OPEN_WORKSPACE: &str = "Open workspace…";
+/// Said once when the system has no folder for settings (no home directory).
+pub const NO_SETTINGS_FOLDER: &str = "This system gives Socket Lab no folder for its settings: \
+                                      sessions are not remembered after the window closes (save \
+                                      them as a workspace file instead).";
+/// File menu: the recent workspace files.
+pub const RECENT_WORKSPACES: &str = "Recent";
 /// Menu.
 pub const MENU_LAYOUT: &str = "Layout";
 /// Menu item.

@@ -21,3 +21,4 @@ mod teach;
 mod tools;
 mod udp;
 mod workspace_files;
+mod workspace_window;

@@ -13,6 +13,10 @@ use crate::gui::text as t;
 /// Ctrl+T (Cmd+T): a new session.
 pub const NEW_SESSION_SHORTCUT: KeyboardShortcut =
     KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
+/// Ctrl+S (Cmd+S): save the workspace.
+pub const SAVE_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+/// Ctrl+O (Cmd+O): open a workspace.
+pub const OPEN_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
 /// Ctrl+Q (Cmd+Q): quit.
 pub const QUIT_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
 
@@ -30,7 +34,7 @@ pub enum Layout {
 ///
 /// The workspace store adds its items here (Save workspace, Open workspace, Recent): a variant
 /// each, drawn in [`file_menu_workspace_items`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileAction {
     /// Open a new session of this kind.
     NewSession(SessionKind),
@@ -42,6 +46,14 @@ pub enum FileAction {
     Layout(Layout),
     /// Start a demo in the Learn tab.
     Demo(DemoId),
+    /// Save the workspace to its file (the dialog when it has none).
+    SaveWorkspace,
+    /// Save the workspace to a file chosen in the dialog.
+    SaveWorkspaceAs,
+    /// Open a workspace file chosen in the dialog.
+    OpenWorkspace,
+    /// Open this recent workspace file.
+    OpenRecent(std::path::PathBuf),
 }
 
 /// Draws the menu bar; returns what was picked.
@@ -90,13 +102,46 @@ pub fn menu_bar(ui: &mut egui::Ui, app: &mut SocketLabApp) -> Vec<FileAction> {
     picked
 }
 
-/// The place for the workspace store's File menu items (Save workspace, Open workspace,
-/// Recent); nothing yet.
+/// The File menu's workspace items: Save (Ctrl+S), Save as…, Open… (Ctrl+O) and Recent.
 pub fn file_menu_workspace_items(
-    _ui: &mut egui::Ui,
-    _app: &SocketLabApp,
-    _picked: &mut Vec<FileAction>,
+    ui: &mut egui::Ui,
+    app: &SocketLabApp,
+    picked: &mut Vec<FileAction>,
 ) {
+    ui.separator();
+    let items = [
+        (
+            FileAction::SaveWorkspace,
+            t::SAVE_WORKSPACE,
+            Some(&SAVE_SHORTCUT),
+        ),
+        (FileAction::SaveWorkspaceAs, t::SAVE_WORKSPACE_AS, None),
+        (
+            FileAction::OpenWorkspace,
+            t::OPEN_WORKSPACE,
+            Some(&OPEN_SHORTCUT),
+        ),
+    ];
+    for (action, label, shortcut) in items {
+        let mut button = egui::Button::new(label);
+        if let Some(shortcut) = shortcut {
+            button = button.shortcut_text(ui.ctx().format_shortcut(shortcut));
+        }
+        if ui.add(button).clicked() {
+            picked.push(action);
+            ui.close();
+        }
+    }
+    ui.add_enabled_ui(!app.files.recent.is_empty(), |ui| {
+        ui.menu_button(t::RECENT_WORKSPACES, |ui| {
+            for path in &app.files.recent {
+                if ui.button(path.display().to_string()).clicked() {
+                    picked.push(FileAction::OpenRecent(path.clone()));
+                    ui.close();
+                }
+            }
+        });
+    });
 }
 
 fn new_items(ui: &mut egui::Ui, picked: &mut Vec<FileAction>) {
@@ -118,6 +163,10 @@ pub fn shortcuts(ctx: &egui::Context, shown: Option<SessionKind>) -> Option<File
     ctx.input_mut(|i| {
         if i.consume_shortcut(&QUIT_SHORTCUT) {
             Some(FileAction::Quit)
+        } else if i.consume_shortcut(&SAVE_SHORTCUT) {
+            Some(FileAction::SaveWorkspace)
+        } else if i.consume_shortcut(&OPEN_SHORTCUT) {
+            Some(FileAction::OpenWorkspace)
         } else if i.consume_shortcut(&NEW_SESSION_SHORTCUT) {
             Some(FileAction::NewSession(
                 shown.unwrap_or(SessionKind::TcpClient),

@@ -14,10 +14,14 @@ use super::WORKSPACE_EXTENSION;
 /// How many recent workspace files the File menu lists.
 pub const MAX_RECENT: usize = 8;
 
-/// The dialog's title and main button when saving.
+/// The dialog's main button when saving (and the file chooser's title).
 pub const SAVE_TITLE: &str = "Save workspace";
-/// The dialog's title and main button when opening.
+/// The dialog's main button when opening (and the file chooser's title).
 pub const OPEN_TITLE: &str = "Open workspace";
+/// The dialog's heading when saving.
+pub const SAVE_HEADING: &str = "Save the sessions to a workspace file";
+/// The dialog's heading when opening.
+pub const OPEN_HEADING: &str = "Open a workspace file";
 /// The path field's label.
 pub const PATH_LABEL: &str = "Workspace file";
 /// The path field's tooltip.
@@ -85,16 +89,16 @@ impl WorkspaceDialog {
     /// Draws the dialog when it is open; returns the request once the user confirmed one.
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<WorkspaceRequest> {
         let mode = self.open?;
-        let title = match mode {
-            DialogMode::Save => SAVE_TITLE,
-            DialogMode::Open => OPEN_TITLE,
+        let (title, heading) = match mode {
+            DialogMode::Save => (SAVE_TITLE, SAVE_HEADING),
+            DialogMode::Open => (OPEN_TITLE, OPEN_HEADING),
         };
         let mut request = None;
         let mut close = false;
         let modal =
             egui::Modal::new(egui::Id::unique("socketlab-workspace-dialog")).show(ctx, |ui| {
                 ui.set_width(520.0_f32.min(ctx.content_rect().width() - 40.0));
-                ui.heading(title);
+                ui.heading(heading);
                 ui.horizontal(|ui| {
                     let field = labelled_edit(ui, PATH_LABEL, PATH_HINT, &mut self.path, 320.0, "");
                     if field.changed() {

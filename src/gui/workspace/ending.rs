@@ -36,8 +36,13 @@ impl EndRequest {
 }
 
 /// Routes the termination signals to `request`, calling `wake` so the window runs a frame and
-/// sees it. Works once per process (the signal handler is process-wide); a second call fails.
-pub fn install(request: &EndRequest, wake: impl Fn() + Send + 'static) -> Result<(), String> {
+/// sees it; after `grace` (the window uses [`GRACE`]) the process ends whatever the window did.
+/// Works once per process (the signal handler is process-wide); a second call fails.
+pub fn install(
+    request: &EndRequest,
+    wake: impl Fn() + Send + 'static,
+    grace: Duration,
+) -> Result<(), String> {
     let request = request.clone();
     let mut raised_before = false;
     ctrlc::set_handler(move || {
@@ -49,8 +54,8 @@ pub fn install(request: &EndRequest, wake: impl Fn() + Send + 'static) -> Result
         request.raise();
         wake();
         std::thread::spawn(move || {
-            std::thread::sleep(GRACE);
-            eprintln!("Socket Lab: the window did not close within {GRACE:?}; ending now.");
+            std::thread::sleep(grace);
+            eprintln!("Socket Lab: the window did not close within {grace:?}; ending now.");
             std::process::exit(130);
         });
     })
