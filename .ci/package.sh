@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Packaging check (issue 8), called from .ci/run: validates the desktop entry, metainfo and release
-# workflow, builds the .deb with cargo-deb, installs it with apt-get, runs `socketlab --version`,
-# starts the installed program under Xvfb and waits for its window, then removes the package and
-# checks that nothing it installed is left (packaging/linux/check-installed.sh).
+# Packaging check, called from .ci/run. Builds every artefact people download and uses each as
+# its user would:
+#   Linux .deb   validated (desktop entry, metainfo, MIME entry, lintian), installed with apt-get,
+#                started under Xvfb and Weston, removed, proved on a minimal Debian 12
+#   Linux .rpm   listed (rpm -qpl/-qpR), compared with the .deb, installed into a scratch root
+#   Windows      cross-built .exe (icon, version information), NSIS installer and portable .zip;
+#                the installer installed, run (a TCP exchange on 127.0.0.1) and uninstalled
+#                under Wine
+# Every tool comes from apt-get or `cargo install --locked` here; nothing is cached between runs.
+# Each part prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,48 +16,113 @@ export DEBIAN_FRONTEND=noninteractive
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
 
-echo "== packaging: system packages"
+part_started=$SECONDS
+part_name=""
+part() {
+  [ -n "$part_name" ] && echo "== packaging: $part_name took $((SECONDS - part_started)) s"
+  part_name="$1"
+  part_started=$SECONDS
+  [ -n "$part_name" ] && echo "== packaging: $part_name"
+  return 0
+}
+all_started=$SECONDS
+
+part "system packages (Linux)"
 $sudo_cmd apt-get update -qq
 # dpkg-dev: dpkg-shlibdeps for Depends' $auto; xvfb, xdotool, x11-utils (xwininfo, xprop): the
-# X11 window check; weston: the Wayland one; desktop-file-utils, appstream: validators;
-# python3-yaml: the release workflow parses.
+# X11 window check; weston: the Wayland one; desktop-file-utils, appstream, shared-mime-info:
+# validators, and the MIME and desktop caches the installed .deb must appear in; python3-yaml: the
+# release workflow parses; rpm: the .rpm checks.
 $sudo_cmd apt-get install -y -qq --no-install-recommends \
-  dpkg-dev xvfb xdotool x11-utils weston desktop-file-utils appstream python3-yaml binutils gzip >/dev/null
+  dpkg-dev xvfb xdotool x11-utils weston desktop-file-utils appstream shared-mime-info \
+  python3-yaml binutils gzip rpm >/dev/null
 
-echo "== packaging: desktop entry, metainfo, release workflow"
+part "desktop entry, metainfo, MIME entry, release workflow"
 desktop-file-validate packaging/linux/socketlab.desktop
 appstreamcli validate --no-net packaging/linux/io.github.socketlab.socketlab.metainfo.xml
+mime_dir="$(mktemp -d)"
+mkdir "$mime_dir/packages"
+cp packaging/linux/socketlab-mime.xml "$mime_dir/packages/socketlab.xml"
+# update-mime-database rejects a malformed entry; its output must know the glob.
+update-mime-database "$mime_dir" 2>/dev/null
+grep -q ':application/x-socketlab-workspace:\*\.socketlab$' "$mime_dir/globs2"
+rm -rf "$mime_dir"
 /usr/bin/python3 -c 'import sys, yaml; yaml.safe_load(open(sys.argv[1]))' .github/workflows/release.yml
 
-echo "== packaging: cargo-deb"
+part "cargo-deb"
 # A no-op when this version is already installed; on a fresh machine it compiles (a few minutes).
 cargo install --locked --quiet cargo-deb@3.8.0
 
-echo "== packaging: build the .deb"
-packaging/linux/build-deb.sh
+part "build the .deb (plain cargo deb: no step before it)"
+rm -rf target/debian
+cargo deb --locked
 debs=(target/debian/socketlab_*.deb)
 [ "${#debs[@]}" -eq 1 ] || { echo "expected one .deb in target/debian, found: ${debs[*]}" >&2; exit 1; }
 
-echo "== packaging: lintian (Debian's package checker; errors fail)"
+part "lintian (Debian's package checker; errors fail)"
 $sudo_cmd apt-get install -y -qq --no-install-recommends lintian >/dev/null
 # initial-upload-closes-no-bugs only concerns uploads to Debian's own archive.
 lintian --fail-on error --suppress-tags initial-upload-closes-no-bugs "${debs[0]}"
 
-echo "== packaging: install, run, show the window, remove"
+part "install the .deb, run, show the window, remove"
 $sudo_cmd packaging/linux/check-installed.sh "${debs[0]}"
 
-echo "== packaging: Depends on a minimal Debian 12 (debootstrap; nothing but the .deb and its Depends)"
+part "Depends on a minimal Debian 12 (debootstrap; nothing but the .deb and its Depends)"
 # The machine above already has every X11/GL library (Xvfb and Weston pull them in), so it cannot
 # tell a missing Depends entry; a minimal system can.
 $sudo_cmd apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
 $sudo_cmd packaging/linux/check-clean-system.sh "${debs[0]}"
 
-echo "== packaging: the Windows-only code compiles (windows_subsystem, console attach)"
-# Type-checks src/main.rs's cfg(windows) code and its dependency for Windows without a Windows
-# machine. rustup fetches the target's standard library; where that download is not possible the
-# step says so and is skipped (the release workflow builds on Windows in any case).
-if rustup target add x86_64-pc-windows-gnu >/dev/null 2>&1; then
-  cargo clippy --quiet --target x86_64-pc-windows-gnu --all-targets -- -D warnings
-else
-  echo "SKIPPED: rustup could not fetch the x86_64-pc-windows-gnu standard library on this machine"
-fi
+part "cargo-generate-rpm"
+cargo install --locked --quiet cargo-generate-rpm@0.21.1
+
+part "build the .rpm and check it (rpm -qpl, -qpR, scratch-root install)"
+packaging/linux/build-rpm.sh
+rpms=(target/generate-rpm/socketlab-*.rpm)
+[ "${#rpms[@]}" -eq 1 ] || { echo "expected one .rpm in target/generate-rpm, found: ${rpms[*]}" >&2; exit 1; }
+packaging/linux/check-rpm.sh "${rpms[0]}" "${debs[0]}"
+
+part "system packages (Windows: MinGW-w64, NSIS, Wine)"
+# gcc-mingw-w64-x86-64: the linker for x86_64-pc-windows-gnu; binutils-mingw-w64-x86-64: windres
+# for build.rs's resources; nsis: makensis; wine, wine64: the smoke test; zip, unzip: the
+# portable archive. Wine installs about 150 packages: this is the slow part of the list.
+$sudo_cmd apt-get install -y -qq --no-install-recommends \
+  gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wine wine64 zip unzip >/dev/null
+# rustup fetches the target's standard library from the Rust project's own server; CI must build
+# the Windows artefacts, so a failure here fails the run.
+rustup target add x86_64-pc-windows-gnu
+
+part "the Windows-only code passes clippy (windows_subsystem, console attach, build.rs)"
+cargo clippy --quiet --locked --target x86_64-pc-windows-gnu --all-targets -- -D warnings
+
+part "build socketlab.exe, the NSIS installer and the portable .zip"
+packaging/windows/build-installer.sh
+version="$(cargo pkgid)"
+version="${version##*[@#]}"
+setup="target/windows/socketlab-$version-x86_64-setup.exe"
+portable="target/windows/socketlab-$version-x86_64-portable.zip"
+exe="target/x86_64-pc-windows-gnu/release/socketlab.exe"
+# A GUI-subsystem (2) 64-bit PE with the icon and version information build.rs embedded.
+x86_64-w64-mingw32-objdump -p "$exe" | grep -q '^Subsystem[[:space:]]*00000002' ||
+  { echo "$exe is not a Windows GUI-subsystem program" >&2; exit 1; }
+x86_64-w64-mingw32-objdump -h "$exe" | grep -q '\.rsrc' || { echo "$exe has no resources" >&2; exit 1; }
+for text in "Socket Lab developers" "$version"; do
+  # Version strings are UTF-16 in the resource section.
+  iconv -f UTF-16LE -t UTF-8 -c <"$exe" | grep -qF "$text" ||
+    { echo "$exe's version information lacks '$text'" >&2; exit 1; }
+done
+unzip -Z1 "$portable" | sort >"target/windows/zip-contents"
+printf '%s\n' "socketlab-$version/" "socketlab-$version/LICENSE-APACHE.txt" \
+  "socketlab-$version/LICENSE-MIT.txt" "socketlab-$version/socketlab.exe" | sort |
+  diff -u - target/windows/zip-contents
+echo "   $portable: socketlab.exe and its licences"
+
+part "Windows installer under Wine: silent install, --version, TCP on 127.0.0.1, uninstall"
+packaging/windows/check-wine.sh "$setup"
+
+part ""
+echo "== packaging: artefacts"
+for file in "${debs[0]}" "${rpms[0]}" "$setup" "$portable"; do
+  printf '   %-60s %6s KiB\n' "$file" "$(($(stat -c %s "$file") / 1024))"
+done
+echo "== packaging: all parts took $((SECONDS - all_started)) s"

@@ -1,7 +1,9 @@
 //! Checks of the installer recipes that need no network and no packaging tool: every file the
-//! `.deb`, the `AppImage`, the Windows and macOS installers refer to exists, the icons are the sizes
-//! their names say, and the names that desktops match (app id, desktop entry, metainfo, window
-//! class) agree. `.ci/package.sh` builds, installs and starts the real `.deb`.
+//! `.deb`, the `.rpm`, the `AppImage`, the Windows and macOS installers refer to exists, the `.deb`
+//! and the `.rpm` install the same files, the NSIS uninstaller deletes every file the installer
+//! writes, the committed man pages match the command line, the icons are the sizes their names
+//! say, and the names that desktops match (app id, desktop entry, metainfo, MIME type, window
+//! class) agree. `.ci/package.sh` builds, installs and starts the real packages.
 // Helpers panic with the file they could not read: in a test that is the report.
 #![allow(clippy::expect_used)]
 
@@ -62,6 +64,92 @@ fn desktop_value<'a>(entry: &'a str, key: &str) -> Option<&'a str> {
     entry
         .lines()
         .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// The files an asset source names: itself, or for `dir/*.ext` every `*.ext` file in `dir`
+/// (the only pattern cargo-deb and cargo-generate-rpm are given here), sorted.
+fn expand_source(source: &str) -> Vec<String> {
+    let (dir, pattern) = source.rsplit_once('/').unwrap_or((".", source));
+    let Some(suffix) = pattern.strip_prefix('*') else {
+        assert!(!pattern.contains('*'), "{source}: only `*.ext` patterns");
+        return if root().join(source).is_file() {
+            vec![source.to_owned()]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut files: Vec<String> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("{source}: cannot list {dir}: {e}"))
+        .map(|entry| {
+            entry
+                .expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(suffix))
+        .map(|name| format!("{dir}/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Where each file of an asset lands, as an absolute path: `dest/` takes the file's own name.
+fn installed_paths(source: &str, destination: &str) -> Vec<String> {
+    let destination = format!("/{}", destination.trim_start_matches('/'));
+    if source == "target/release/socketlab" {
+        let name = if destination.ends_with('/') {
+            BINARY
+        } else {
+            ""
+        };
+        return vec![format!("{destination}{name}")];
+    }
+    expand_source(source)
+        .into_iter()
+        .map(|file| {
+            if destination.ends_with('/') {
+                let name = file.rsplit('/').next().unwrap_or(&file);
+                format!("{destination}{name}")
+            } else {
+                destination.clone()
+            }
+        })
+        .collect()
+}
+
+/// The `.deb`'s files: `[package.metadata.deb] assets` as `[source, destination, mode]`.
+fn deb_installed_paths(manifest: &toml::Table) -> BTreeSet<String> {
+    metadata(manifest, "deb")["assets"]
+        .as_array()
+        .expect("deb assets is an array")
+        .iter()
+        .flat_map(|asset| {
+            let fields = asset
+                .as_array()
+                .expect("asset is [source, destination, mode]");
+            let field = |i: usize| fields[i].as_str().expect("asset fields are strings");
+            installed_paths(field(0), field(1))
+        })
+        .collect()
+}
+
+/// The `.rpm`'s files: `[package.metadata.generate-rpm] assets` as `{ source, dest, mode }`.
+fn rpm_assets(manifest: &toml::Table) -> Vec<(String, String, String)> {
+    metadata(manifest, "generate-rpm")["assets"]
+        .as_array()
+        .expect("generate-rpm assets is an array")
+        .iter()
+        .map(|asset| {
+            let field = |key: &str| {
+                asset[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("rpm asset {asset:?} lacks {key}"))
+                    .to_owned()
+            };
+            (field("source"), field("dest"), field("mode"))
+        })
+        .collect()
 }
 
 #[test]
@@ -148,7 +236,12 @@ fn macos_icns_holds_every_retina_size() {
 fn desktop_entry_window_class_and_icon_share_the_app_id() {
     let path = format!("packaging/linux/{APP_ID}.desktop");
     let entry = read_text(&path);
-    assert_eq!(desktop_value(&entry, "Exec"), Some(BINARY), "{path} Exec");
+    // %f: a file manager passes the one workspace file that was double-clicked.
+    assert_eq!(
+        desktop_value(&entry, "Exec"),
+        Some(format!("{BINARY} %f").as_str()),
+        "{path} Exec"
+    );
     assert_eq!(
         desktop_value(&entry, "TryExec"),
         Some(BINARY),
@@ -220,16 +313,19 @@ fn deb_assets_exist_or_are_built_by_the_packaging_scripts() {
             panic!("asset {asset:?} is not [source, destination, mode]");
         };
         assert!(mode == "644" || mode == "755", "{source}: mode {mode}");
-        match source {
-            // Built by `cargo deb` itself and by examples/gen_manpage.rs in build-deb.sh.
-            "target/release/socketlab" => assert_eq!(mode, "755"),
-            "target/man/*.1.gz" => {
-                assert_exists("examples/gen_manpage.rs", "the man page asset");
-                assert!(
-                    read_text("packaging/linux/build-deb.sh").contains("gen_manpage -- target/man")
-                );
-            }
-            _ => assert_exists(source, "[package.metadata.deb] assets"),
+        // Built by `cargo deb` itself; everything else must be in the repository, so that plain
+        // `cargo deb` works from a clean clone.
+        if source == "target/release/socketlab" {
+            assert_eq!(mode, "755");
+        } else {
+            assert!(
+                !source.starts_with("target/"),
+                "{source} would exist only after a build step that plain `cargo deb` does not run"
+            );
+            assert!(
+                !expand_source(source).is_empty(),
+                "[package.metadata.deb] assets: {source} matches no file"
+            );
         }
         destinations.insert(destination.to_owned());
     }
@@ -409,4 +505,274 @@ fn release_workflow_runs_scripts_that_exist() {
     for format in ["appimage", "nsis", "wix", "app", "dmg"] {
         assert!(workflow.contains(format), "release.yml builds no {format}");
     }
+}
+
+#[test]
+fn committed_man_pages_match_the_command_line() {
+    use clap::CommandFactory;
+    // Plain `cargo deb` packs packaging/linux/man/ as it is, so a changed option or subcommand
+    // must come with regenerated pages.
+    let fresh = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("man-pages-check");
+    let _ = std::fs::remove_dir_all(&fresh);
+    std::fs::create_dir_all(&fresh).expect("a scratch directory for the man pages");
+    clap_mangen::generate_to(socketlab::cli::Cli::command(), &fresh).expect("man pages render");
+    let pages = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .map(|entry| {
+                entry
+                    .expect("directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    };
+    let regenerate = "regenerate them: cargo run --example gen_manpage -- packaging/linux/man";
+    let committed_dir = root().join("packaging/linux/man");
+    let expected = pages(&fresh);
+    assert!(expected.contains("socketlab.1"), "{expected:?}");
+    assert_eq!(
+        pages(&committed_dir),
+        expected,
+        "packaging/linux/man/ has other pages than the command line: {regenerate}"
+    );
+    for page in &expected {
+        let committed = read_text(&format!("packaging/linux/man/{page}"));
+        let generated = std::fs::read_to_string(fresh.join(page)).expect("generated page");
+        assert!(
+            committed == generated,
+            "packaging/linux/man/{page} is out of date: {regenerate}"
+        );
+    }
+}
+
+#[test]
+fn rpm_installs_the_same_files_as_the_deb() {
+    let manifest = manifest();
+    let mut rpm_paths = BTreeSet::new();
+    for (source, destination, mode) in rpm_assets(&manifest) {
+        assert!(
+            destination.starts_with('/'),
+            "rpm asset {source}: dest {destination} must be absolute"
+        );
+        assert!(mode == "644" || mode == "755", "{source}: mode {mode}");
+        if source == "target/release/socketlab" {
+            assert_eq!(mode, "755", "the rpm's binary must be executable");
+        } else {
+            assert!(
+                !expand_source(&source).is_empty(),
+                "[package.metadata.generate-rpm] assets: {source} matches no file"
+            );
+        }
+        rpm_paths.extend(installed_paths(&source, &destination));
+    }
+    // The .deb carries its licence in the copyright file cargo-deb writes; RPM distributions keep
+    // the texts in /usr/share/licenses/<package>/. Everything else is the same.
+    let licences: BTreeSet<String> = ["LICENSE-MIT", "LICENSE-APACHE"]
+        .iter()
+        .map(|name| format!("/usr/share/licenses/{BINARY}/{name}"))
+        .collect();
+    assert!(
+        rpm_paths.is_superset(&licences),
+        "the rpm lacks the licence texts"
+    );
+    let rpm_without_licences: BTreeSet<String> = rpm_paths.difference(&licences).cloned().collect();
+    assert_eq!(
+        rpm_without_licences,
+        deb_installed_paths(&manifest),
+        "the .rpm and the .deb install different files"
+    );
+    for page in expand_source("packaging/linux/man/*.1") {
+        let name = page.rsplit('/').next().expect("file name");
+        assert!(
+            rpm_paths.contains(&format!("/usr/share/man/man1/{name}")),
+            "the rpm lacks {name}"
+        );
+    }
+    assert!(read_text("packaging/licenses/LICENSE-MIT").starts_with("MIT License"));
+    assert!(read_text("packaging/licenses/LICENSE-APACHE").contains("Version 2.0, January 2004"));
+}
+
+#[test]
+fn rpm_requires_the_libraries_the_deb_depends_on() {
+    let manifest = manifest();
+    let rpm = metadata(&manifest, "generate-rpm");
+    let requires = rpm["requires"].as_table().expect("generate-rpm.requires");
+    let depends = metadata(&manifest, "deb")["depends"]
+        .as_str()
+        .expect("deb depends")
+        .to_owned();
+    // Debian package → the library it ships, which every RPM distribution provides by soname.
+    for (deb_package, soname) in [
+        ("libx11-6", "libX11.so.6"),
+        ("libx11-xcb1", "libX11-xcb.so.1"),
+        ("libxcursor1", "libXcursor.so.1"),
+        ("libxi6", "libXi.so.6"),
+        ("libxkbcommon0", "libxkbcommon.so.0"),
+        ("libxkbcommon-x11-0", "libxkbcommon-x11.so.0"),
+        ("libwayland-client0", "libwayland-client.so.0"),
+        ("libwayland-egl1", "libwayland-egl.so.1"),
+        ("libegl1", "libEGL.so.1"),
+        ("libgl1", "libGL.so.1"),
+    ] {
+        assert!(
+            depends.contains(deb_package),
+            "deb Depends lacks {deb_package}"
+        );
+        assert!(
+            requires.contains_key(&format!("{soname}()(64bit)")),
+            "the rpm does not require {soname} (the .deb depends on {deb_package})"
+        );
+    }
+    assert!(
+        requires.keys().any(|key| key.contains("mesa-dri-drivers")),
+        "the rpm does not require Mesa's drivers (the .deb depends on libgl1-mesa-dri)"
+    );
+    assert_eq!(rpm["release"].as_str(), Some("1"));
+}
+
+#[test]
+fn workspace_files_open_with_socket_lab() {
+    const MIME_TYPE: &str = "application/x-socketlab-workspace";
+    let mime = read_text("packaging/linux/socketlab-mime.xml");
+    assert!(
+        mime.contains(&format!("<mime-type type=\"{MIME_TYPE}\">")),
+        "socketlab-mime.xml does not define {MIME_TYPE}"
+    );
+    assert!(mime.contains("<glob pattern=\"*.socketlab\"/>"));
+    assert!(mime.contains(&format!("<generic-icon name=\"{APP_ID}\"/>")));
+    let entry = read_text(&format!("packaging/linux/{APP_ID}.desktop"));
+    let types = desktop_value(&entry, "MimeType").expect("the desktop entry has MimeType=");
+    assert!(
+        types.split(';').any(|t| t == MIME_TYPE),
+        "desktop entry MimeType={types} lacks {MIME_TYPE}"
+    );
+    let metainfo = read_text(&format!("packaging/linux/{METAINFO_ID}.metainfo.xml"));
+    assert!(metainfo.contains(&format!("<mediatype>{MIME_TYPE}</mediatype>")));
+    let wanted = "/usr/share/mime/packages/socketlab.xml".to_owned();
+    assert!(
+        deb_installed_paths(&manifest()).contains(&wanted),
+        "the .deb lacks {wanted}"
+    );
+    // Windows: the installer registers the same extension for socketlab.exe "%1", and declares the
+    // same content type.
+    let nsis = read_text("packaging/windows/socketlab.nsi");
+    for line in [
+        "!define EXTENSION \".socketlab\"",
+        "shell\\open\\command\" \"\" '\"$INSTDIR\\${EXE}\" \"%1\"'",
+        &format!("\"Content Type\" \"{MIME_TYPE}\""),
+    ] {
+        assert!(nsis.contains(line), "socketlab.nsi lacks: {line}");
+    }
+}
+
+/// The quoted names after `prefix` on each line of `text` (`File "${STAGE}\NAME"`).
+fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix(prefix))
+        .map(|rest| rest.trim_end_matches('"').to_owned())
+        .collect()
+}
+
+#[test]
+fn nsis_uninstaller_deletes_every_file_the_installer_writes() {
+    let nsis = read_text("packaging/windows/socketlab.nsi");
+    let mut installed = names_after(&nsis, "File \"${STAGE}\\");
+    installed = installed
+        .into_iter()
+        .map(|name| name.replace("${EXE}", "socketlab.exe"))
+        .collect();
+    assert!(installed.contains("socketlab.exe"), "{installed:?}");
+    assert!(nsis.contains("WriteUninstaller \"$INSTDIR\\${UNINSTALLER}\""));
+    installed.insert("Uninstall.exe".to_owned());
+    let deleted: BTreeSet<String> = names_after(&nsis, "Delete \"$INSTDIR\\")
+        .into_iter()
+        .map(|name| {
+            name.replace("${EXE}", "socketlab.exe")
+                .replace("${UNINSTALLER}", "Uninstall.exe")
+        })
+        .collect();
+    assert_eq!(
+        deleted, installed,
+        "the uninstaller must delete exactly the files the installer writes"
+    );
+    assert!(
+        !nsis.contains("RMDir /r"),
+        "never delete the install folder wholesale: the user may have chosen one with other files"
+    );
+    // The Wine check expects the same folder contents, and build-installer.sh stages them.
+    let check = read_text("packaging/windows/check-wine.sh");
+    let listed = check
+        .lines()
+        .find_map(|line| line.strip_prefix("installed_files=("))
+        .expect("check-wine.sh lists installed_files")
+        .trim_end_matches(')');
+    let listed: BTreeSet<String> = listed.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(listed, installed, "check-wine.sh installed_files");
+    let build = read_text("packaging/windows/build-installer.sh");
+    for name in installed.iter().filter(|name| *name != "Uninstall.exe") {
+        assert!(
+            build.contains(&format!("$stage/{name}")),
+            "build-installer.sh does not stage {name}"
+        );
+    }
+    // Shortcuts, the Apps & features entry and the file type are removed too.
+    for removal in [
+        "Delete \"$SMPROGRAMS\\${PRODUCT}.lnk\"",
+        "Delete \"$DESKTOP\\${PRODUCT}.lnk\"",
+        "DeleteRegKey HKCU \"${UNINSTALL_KEY}\"",
+        "DeleteRegKey HKCU \"${APP_PATHS_KEY}\"",
+        "DeleteRegKey HKCU \"${CLASSES}\\${PROGID}\"",
+    ] {
+        assert!(nsis.contains(removal), "the uninstaller lacks: {removal}");
+    }
+}
+
+#[test]
+fn nsis_installer_is_per_user_with_licence_icon_and_version() {
+    let nsis = read_text("packaging/windows/socketlab.nsi");
+    for line in [
+        "RequestExecutionLevel user",
+        "InstallDir \"$LOCALAPPDATA\\Programs\\${PRODUCT}\"",
+        "!insertmacro MUI_PAGE_LICENSE \"${LICENSE_PAGE}\"",
+        "!define MUI_ICON \"${ICON}\"",
+        "!define MUI_UNICON \"${ICON}\"",
+        "WriteRegStr HKCU \"${UNINSTALL_KEY}\" \"DisplayVersion\" \"${VERSION}\"",
+        "WriteRegStr HKCU \"${UNINSTALL_KEY}\" \"Publisher\" \"${PUBLISHER}\"",
+        "WriteRegStr HKCU \"${UNINSTALL_KEY}\" \"DisplayIcon\" \"$INSTDIR\\${EXE},0\"",
+        "CreateShortCut \"$SMPROGRAMS\\${PRODUCT}.lnk\"",
+        "Section /o \"Desktop shortcut\"",
+    ] {
+        assert!(nsis.contains(line), "socketlab.nsi lacks: {line}");
+    }
+    assert!(
+        !nsis.contains("HKLM"),
+        "a per-user install writes nothing to HKEY_LOCAL_MACHINE"
+    );
+    // One name for the publisher: the NSIS script, build.rs (the .exe's version information) and
+    // cargo-packager's configuration (the release workflow's MSVC installers).
+    let packager = metadata(&manifest(), "packager");
+    let publisher = packager["publisher"].as_str().expect("packager publisher");
+    let product = packager["productName"]
+        .as_str()
+        .expect("packager productName");
+    assert!(nsis.contains(&format!("!define PUBLISHER \"{publisher}\"")));
+    assert!(nsis.contains(&format!("!define PRODUCT \"{product}\"")));
+    let build_rs = read_text("build.rs");
+    assert!(build_rs.contains(&format!("const PUBLISHER: &str = \"{publisher}\";")));
+    assert!(build_rs.contains(&format!("const PRODUCT_NAME: &str = \"{product}\";")));
+    // Every file build.rs and build-installer.sh hand to the resource compiler and makensis.
+    for script in ["build.rs", "packaging/windows/build-installer.sh"] {
+        let text = read_text(script);
+        for word in text.split(|c: char| c.is_whitespace() || "\"'()=;,".contains(c)) {
+            if (word.starts_with("resources/") || word.starts_with("packaging/"))
+                && Path::new(word).extension().is_some()
+            {
+                assert_exists(word, script);
+            }
+        }
+    }
+    assert_exists("packaging/windows/socketlab.exe.manifest", "build.rs");
+    assert_exists("packaging/windows/check-wine.sh", ".ci/package.sh");
 }

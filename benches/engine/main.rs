@@ -16,6 +16,8 @@ mod frame_time;
 #[cfg(target_os = "linux")]
 mod framing;
 #[cfg(target_os = "linux")]
+mod generator_send;
+#[cfg(target_os = "linux")]
 mod idle;
 #[cfg(target_os = "linux")]
 mod many_clients;
@@ -50,14 +52,14 @@ mod suite {
 
     use super::report::{self, Row};
     use super::{
-        Mode, frame_time, framing, idle, many_clients, ping_pong, startup, sys, tcp_receive,
-        udp_receive,
+        Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, startup, sys,
+        tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;
 
     /// The items, by the name `--item` takes, with their issue number.
-    const ITEMS: [(&str, u8, ItemFn); 8] = [
+    const ITEMS: [(&str, u8, ItemFn); 9] = [
         ("tcp-receive", 1, tcp_receive::run),
         ("udp-receive", 2, udp_receive::run),
         ("many-clients", 3, many_clients::run),
@@ -66,6 +68,7 @@ mod suite {
         ("idle", 6, idle::run),
         ("startup", 7, startup::run),
         ("framing", 8, framing::run),
+        ("generator-send", 9, generator_send::run),
     ];
 
     /// Waits for a server's `Listening` or a UDP socket's `Ready`; returns the bound address.

@@ -7,7 +7,8 @@
 #   packaging/linux/check-installed.sh target/debian/socketlab_0.1.0-1_amd64.deb
 #
 # Needs root (apt-get) and: xvfb, xdotool, x11-utils (xwininfo), desktop-file-utils, appstream;
-# with weston installed it also starts the program on a headless Wayland compositor.
+# with weston installed it also starts the program on a headless Wayland compositor, and with
+# shared-mime-info it checks that *.socketlab files are known and open with Socket Lab.
 # Every wait is bounded; the window gets WINDOW_TIMEOUT seconds (default 60: software OpenGL on a
 # busy 2-core machine is slow to start).
 set -euo pipefail
@@ -70,6 +71,20 @@ for size in 16 24 32 48 64 128 256 512; do
 done
 [ -s /usr/share/icons/hicolor/scalable/apps/socketlab.svg ] || fail "no scalable icon"
 zcat /usr/share/man/man1/socketlab.1.gz | grep -q '^\.TH socketlab 1' || fail "man page is missing or not a man page"
+
+# Workspace files: dpkg's triggers for shared-mime-info and desktop-file-utils have rebuilt the
+# MIME database and the desktop entries' MIME cache by the time apt-get returns.
+mime_type=application/x-socketlab-workspace
+if command -v update-mime-database >/dev/null 2>&1; then
+  step "workspace files: *.socketlab is $mime_type"
+  grep -q ":$mime_type:\*\.socketlab\$" /usr/share/mime/globs2 || fail "the MIME database does not know *.socketlab"
+  grep -q "Socket Lab workspace" "/usr/share/mime/application/x-socketlab-workspace.xml" || fail "no description of $mime_type"
+fi
+if command -v update-desktop-database >/dev/null 2>&1; then
+  step "workspace files: $mime_type opens with socketlab.desktop"
+  grep -q "^$mime_type=.*socketlab\.desktop" /usr/share/applications/mimeinfo.cache ||
+    fail "mimeinfo.cache does not offer socketlab.desktop for $mime_type"
+fi
 
 step "start the installed program under Xvfb and wait for its window (up to ${window_timeout}s)"
 # -displayfd lets Xvfb pick a free display number and tell us which, so parallel runs don't clash.
@@ -180,4 +195,7 @@ while IFS= read -r path; do
   fi
 done <"$work/files"
 [ "$left" -eq 0 ] || fail "$left installed paths are still there after removal"
+if command -v update-mime-database >/dev/null 2>&1 && grep -q ":$mime_type:" /usr/share/mime/globs2; then
+  fail "the MIME database still has $mime_type after removal"
+fi
 echo "check-installed.sh: OK: $package $version installed, ran, showed its window and was removed cleanly ($(wc -l <"$work/files") paths checked)"

@@ -287,6 +287,8 @@ impl Console {
                 }
             }
             EventKind::Messages { peer, batch, .. } => self.count_messages(*peer, batch),
+            EventKind::Generator(g) => super::traffic::generator_status(g),
+            EventKind::Relay(r) => super::relay::relay_status(r),
             EventKind::Call(_)
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
@@ -698,6 +700,8 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
             }
             v
         }
+        EventKind::Generator(g) => super::traffic::generator_json(g),
+        EventKind::Relay(r) => super::relay::relay_json(r),
         EventKind::Error(e) => {
             let mut v = json!({"event": "error"});
             error_fields(&mut v, e);

@@ -8,7 +8,12 @@
 mod console;
 mod data;
 mod lookup;
+mod relay;
 mod run;
+mod traffic;
+
+pub use relay::RelayArgs;
+pub use traffic::TrafficArgs;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -58,6 +63,9 @@ pub enum Command {
     UdpListen(UdpListenArgs),
     /// Look up names, addresses and service names (getaddrinfo / getnameinfo).
     Lookup(LookupArgs),
+    /// Forward between a listening address and a target, with delay, jitter, loss,
+    /// duplication, reordering and a bandwidth limit: a network that misbehaves on purpose.
+    Relay(RelayArgs),
 }
 
 /// How received data is printed on standard output.
@@ -321,6 +329,9 @@ pub struct TcpConnectArgs {
     /// closes).
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub wait: Option<Duration>,
+    /// Traffic generator: a rate in bytes per second, a count of writes, a size, sequence numbers.
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
     /// Output options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -362,6 +373,10 @@ pub struct ServerArgs {
     /// Allow `--capture` to replace files that already exist.
     #[arg(long, requires = "capture")]
     pub overwrite: bool,
+    /// Sequence check: count received, lost, duplicated and out-of-order messages of a
+    /// `--sequence` generator, with one-way delays, and print the report at the end.
+    #[arg(long)]
+    pub sequence: bool,
     /// How the reply text becomes bytes.
     #[command(flatten)]
     pub text: TextArgs,
@@ -415,6 +430,9 @@ pub struct UdpSendArgs {
     /// How long to keep receiving after the last send, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
     pub wait: Duration,
+    /// Traffic generator: a rate, a count or duration, a size, sequence numbers.
+    #[command(flatten)]
+    pub traffic: TrafficArgs,
     /// Output options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -664,11 +682,14 @@ pub fn main() -> ExitCode {
     };
     let sub_matches = matches.subcommand().map(|(_, m)| m);
     let result = match command {
+        Command::TcpConnect(args) if args.traffic.active() => traffic::tcp_send(&args),
         Command::TcpConnect(args) => run::tcp_connect(&args, sub_matches),
         Command::TcpListen(args) => run::tcp_listen(&args, sub_matches),
+        Command::UdpSend(args) if args.traffic.active() => traffic::udp_send(&args),
         Command::UdpSend(args) => run::udp_send(&args, sub_matches),
         Command::UdpListen(args) => run::udp_listen(&args),
         Command::Lookup(args) => lookup::run(&args),
+        Command::Relay(args) => relay::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

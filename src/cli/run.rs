@@ -11,10 +11,12 @@ use crossbeam_channel::{Receiver, bounded, never, select};
 
 use super::console::{Console, Role};
 use super::data::{self, Framing, STREAM_CHUNK};
+use super::traffic::print_sequence_report;
 use super::{
     Failure, Outgoing, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs,
     auto_reply, bind_address, host, port, reply,
 };
+use crate::engine::generator::{SequenceCheck, StreamSequenceCheck};
 use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
@@ -50,7 +52,7 @@ fn fill<C: Send + 'static>(message: Outgoing, session: &Session<C>) -> Payload {
 
 /// Ctrl-C (and, on Unix, SIGTERM / SIGHUP) as a channel the event loop can wait on. A second one
 /// exits at once, for a run that does not stop by itself.
-fn interrupts() -> Receiver<()> {
+pub(super) fn interrupts() -> Receiver<()> {
     let (tx, rx) = bounded(1);
     let mut presses = 0_u32;
     let installed = ctrlc::set_handler(move || {
@@ -436,6 +438,8 @@ impl Broadcast {
 }
 
 struct TcpListen {
+    /// `--sequence`: every received byte goes through the stream check.
+    sequence: Option<StreamSequenceCheck>,
     reply: Option<Payload>,
     once: bool,
     stop_asked: bool,
@@ -447,6 +451,15 @@ impl Driver for TcpListen {
     type Command = TcpServerCommand;
 
     fn on_event(&mut self, event: &Event, session: &Session<TcpServerCommand>, c: &mut Console) {
+        if let Some(check) = self.sequence.as_mut() {
+            match &event.kind {
+                EventKind::Received { conn, peer, data } => {
+                    check.observe(*conn, *peer, data, event.at);
+                }
+                EventKind::Disconnected { conn, .. } => check.closed(*conn),
+                _ => {}
+            }
+        }
         match &event.kind {
             EventKind::Connected { .. } => self.clients += 1,
             EventKind::Received { conn, .. } => {
@@ -557,6 +570,7 @@ pub(crate) fn tcp_listen(
         input_ended: false,
     });
     let mut driver = TcpListen {
+        sequence: server.sequence.then(StreamSequenceCheck::new),
         reply: tcp_reply,
         once: args.once,
         stop_asked: false,
@@ -565,7 +579,11 @@ pub(crate) fn tcp_listen(
     };
     let mut console = Console::new(&server.common, Role::TcpServer);
     let session = engine::tcp_server::start(config, engine::noop_waker());
-    drive(&session, &mut driver, &mut console)
+    let result = drive(&session, &mut driver, &mut console);
+    if let Some(check) = &driver.sequence {
+        print_sequence_report(&check.summary(), &server.common, check.skipped_bytes());
+    }
+    result
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -732,11 +750,13 @@ impl Driver for UdpListen {
 pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     let server = &args.server;
     server.common.refuse_framing_for_udp()?;
+    let sequence = server.sequence.then(SequenceCheck::new);
     let config = UdpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Udp, PortUse::Bind)?,
         auto_reply: auto_reply(server)?,
         capture: check_capture(server, false)?,
+        sequence_check: sequence.clone(),
         ..UdpServerConfig::default()
     };
     let mut driver = UdpListen {
@@ -749,5 +769,9 @@ pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
     };
     let mut console = Console::new(&server.common, Role::UdpServer);
     let session = engine::udp::start_server(config, engine::noop_waker());
-    drive(&session, &mut driver, &mut console)
+    let result = drive(&session, &mut driver, &mut console);
+    if let Some(check) = &sequence {
+        print_sequence_report(&check.summary(), &server.common, 0);
+    }
+    result
 }

@@ -151,6 +151,11 @@ pub enum EventKind {
     /// A file send started, progressed, finished, was cancelled or failed (see
     /// [`crate::engine::file_send`]). The bytes are in the counters, not in `Sent` events.
     FileSend(Box<super::file_send::FileSendEvent>),
+    /// A traffic generator started, progressed or finished (see [`crate::engine::generator`]).
+    Generator(Box<super::generator::GeneratorEvent>),
+    /// A relay took a client, or says what its knobs can and cannot do (see
+    /// [`crate::engine::relay`]). Its counters are read from the relay's handle.
+    Relay(Box<super::relay::RelayEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.

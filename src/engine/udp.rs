@@ -23,6 +23,7 @@ use super::event::{DatagramBatch, EventKind, Payload, StopReason};
 use super::file_send::{
     CancelToken, FileSource, FileStage, Progress, UDP_FILE_LIMIT, check_piece_size,
 };
+use super::generator::SequenceCheck;
 use super::lookup::resolve;
 use super::options::{
     apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
@@ -109,6 +110,9 @@ pub struct UdpServerConfig {
     pub auto_reply: AutoReply,
     /// Write the payload of every datagram, in arrival order, to this file.
     pub capture: Option<CaptureConfig>,
+    /// *Sequence check*: the reader feeds every datagram to this check (keep a clone to read
+    /// its report); see [`crate::engine::generator`].
+    pub sequence_check: Option<SequenceCheck>,
     /// Queue sizes.
     pub queues: QueueSizes,
 }
@@ -125,6 +129,7 @@ impl Default for UdpServerConfig {
             echo: false,
             auto_reply: AutoReply::Off,
             capture: None,
+            sequence_check: None,
             queues: QueueSizes::default(),
         }
     }
@@ -218,6 +223,7 @@ pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
             recv_buffer: config.recv_buffer,
             target: None,
             connect: false,
+            sequence: config.sequence_check.clone(),
         };
         run(&ctx, &setup, config.capture.as_ref());
     })
@@ -256,6 +262,7 @@ pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
             recv_buffer: config.recv_buffer,
             target: Some(target),
             connect: config.connect,
+            sequence: None,
         };
         run(&ctx, &setup, None);
     })
@@ -269,6 +276,7 @@ struct Setup {
     recv_buffer: Option<usize>,
     target: Option<SocketAddr>,
     connect: bool,
+    sequence: Option<SequenceCheck>,
 }
 
 fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineError> {
@@ -353,6 +361,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
             let shared = Arc::clone(&ctx.shared);
             let last = Arc::clone(&last_sender);
             let done = done_tx.clone();
+            let sequence = setup.sequence.clone();
             spawn_worker(
                 format!("udp-recv {local}"),
                 &ctx.sink,
@@ -364,6 +373,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         connected_peer,
                         &last,
                         capture,
+                        sequence,
                     );
                     let _ = done.send(error);
                 },
@@ -680,6 +690,8 @@ struct Reader<'a> {
     /// Replies sent by rules since the last batch was handed over (at most one per datagram of
     /// the batch), shown after it.
     rule_replies: Vec<(SocketAddr, Payload)>,
+    /// The session's sequence check, fed before anything can drop a datagram from view.
+    sequence: Option<SequenceCheck>,
 }
 
 impl Reader<'_> {
@@ -688,7 +700,11 @@ impl Reader<'_> {
         let counters = &self.shared.counters;
         add(&counters.datagrams_in, 1);
         add(&counters.bytes_in, data.len());
-        self.batch.push(SystemTime::now(), peer, data);
+        let now = SystemTime::now();
+        if let Some(check) = &self.sequence {
+            check.observe(peer, data, now);
+        }
+        self.batch.push(now, peer, data);
         let (reply, is_echo) = match self.auto_reply.get(&self.shared.auto_reply) {
             None => return,
             Some(AutoReply::Echo) => {
@@ -840,6 +856,7 @@ fn read_loop(
     connected_peer: Option<SocketAddr>,
     last_sender: &Mutex<Option<SocketAddr>>,
     capture: Option<CaptureWriter>,
+    sequence: Option<SequenceCheck>,
 ) -> Option<EngineError> {
     let local = socket
         .local_addr()
@@ -855,6 +872,7 @@ fn read_loop(
         capture_error: None,
         auto_reply: AutoReplyView::default(),
         rule_replies: Vec::new(),
+        sequence,
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];

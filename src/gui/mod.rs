@@ -21,6 +21,7 @@ pub mod tabs;
 pub mod text;
 pub mod text_teach;
 pub mod widgets;
+pub mod workspace;
 
 pub use app::{Settings, SocketLabApp, TabId};
 

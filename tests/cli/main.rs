@@ -1,11 +1,16 @@
 //! The command line as a user runs it: the real `socketlab` binary against real loopback peers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
+
 #[path = "../support/common.rs"]
 mod common;
 #[path = "../support/normal_user.rs"]
 mod normal_user;
 
 mod bad_input;
+mod child;
 mod framing;
 mod permission;
+mod relay;
 mod subcommands;
+mod traffic;

@@ -3,6 +3,8 @@
 //! own threads or file descriptors live in binaries of their own (`engine_lifecycle`,
 //! `engine_leaks`): other tests running beside them would change the counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
+
 #[path = "../support/common.rs"]
 mod common;
 
@@ -11,7 +13,9 @@ mod capture;
 mod faults;
 mod file_send;
 mod framing;
+mod generator;
 mod lookup;
 mod periodic;
+mod relay;
 mod tcp;
 mod udp;

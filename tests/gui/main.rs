@@ -1,5 +1,7 @@
-//! The window, driven with egui_kittest on real loopback sockets, one module per area. One binary
+//! The window, driven with `egui_kittest` on real loopback sockets, one module per area. One binary
 //! for all of them; `gui_close` stays apart because it counts the process's threads.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
 #[path = "../support/gui.rs"]
 mod gui_support;
@@ -16,3 +18,4 @@ mod tcp;
 mod teach;
 mod tools;
 mod udp;
+mod workspace_files;
