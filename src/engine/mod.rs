@@ -23,6 +23,7 @@ pub mod session;
 pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;
+pub mod tls;
 pub mod udp;
 
 pub use capture::CaptureConfig;
@@ -36,4 +37,8 @@ pub use options::TcpOptions;
 pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, noop_waker};
 pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};
 pub use tcp_server::{TcpServer, TcpServerCommand, TcpServerConfig};
+pub use tls::{
+    CertInfo, ServerIdentity, TlsClientSettings, TlsEvent, TlsFailure, TlsFailureKind,
+    TlsServerSettings, TlsStep, Verification,
+};
 pub use udp::{UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession};

@@ -17,6 +17,7 @@ use super::options::{
 };
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::tls::TlsClientSettings;
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;
@@ -36,6 +37,8 @@ pub struct TcpClientConfig {
     pub options: TcpOptions,
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
+    /// Speak TLS over the connection (`None`: plain TCP).
+    pub tls: Option<TlsClientSettings>,
 }
 
 impl TcpClientConfig {
@@ -48,6 +51,7 @@ impl TcpClientConfig {
             connect_timeout: Duration::from_secs(5),
             options: TcpOptions::default(),
             queues: QueueSizes::tcp(),
+            tls: None,
         }
     }
 }
@@ -82,6 +86,11 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     let sink = &ctx.sink;
     let stopped = |reason| {
         sink.emit(EventKind::Stopped { reason });
+    };
+    // Files and names first: a CA file that cannot be read is found before any packet is sent.
+    let tls = match config.tls.as_ref().map(|t| t.prepare(&config.host)).transpose() {
+        Ok(tls) => tls,
+        Err(e) => return stopped(StopReason::Failed(e)),
     };
     let addrs = match resolve(&config.host, config.port) {
         Ok(addrs) => {
@@ -131,6 +140,10 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     };
     *lock(&ctx.shared.local_addr) = Some(local);
 
+    let tls = match tls.as_ref().map(super::tls::ClientTls::link).transpose() {
+        Ok(link) => link,
+        Err(e) => return stopped(StopReason::Failed(e)),
+    };
     let (notice_tx, notice_rx) = unbounded();
     let pool = BufferPool::new(16);
     let setup = ConnSetup {
@@ -141,6 +154,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         close_on_peer_finished: false,
         thread_name: format!("tcp-client-read {peer}"),
         capture: None,
+        tls,
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,

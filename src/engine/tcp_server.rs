@@ -26,6 +26,7 @@ use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::tls::{ServerTls, TlsEvent, TlsServerSettings, TlsStep};
 
 /// How to listen.
 #[derive(Debug, Clone)]
@@ -57,6 +58,8 @@ pub struct TcpServerConfig {
     pub capture: Option<CaptureConfig>,
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
+    /// Speak TLS with every client (`None`: plain TCP).
+    pub tls: Option<TlsServerSettings>,
 }
 
 impl Default for TcpServerConfig {
@@ -74,6 +77,7 @@ impl Default for TcpServerConfig {
             options: TcpOptions::default(),
             capture: None,
             queues: QueueSizes::tcp(),
+            tls: None,
         }
     }
 }
@@ -169,6 +173,17 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         });
         return;
     }
+    // Certificate and key before the socket: a file that cannot be used is reported before
+    // anyone can connect.
+    let tls = match config.tls.as_ref().map(TlsServerSettings::prepare).transpose() {
+        Ok(tls) => tls,
+        Err(e) => {
+            sink.emit(EventKind::Stopped {
+                reason: StopReason::Failed(e),
+            });
+            return;
+        }
+    };
     let (listener, local) = match listen(sink, config) {
         Ok(l) => l,
         Err(e) => {
@@ -181,6 +196,18 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     };
     *lock(&ctx.shared.local_addr) = Some(local);
     sink.emit(EventKind::Listening { local });
+    if let Some(tls) = &tls {
+        ctx.shared.counters.tls.store(true, Ordering::Relaxed);
+        sink.emit(EventKind::Tls(TlsEvent {
+            conn: None,
+            peer: None,
+            step: TlsStep::ServerCertificate {
+                cert: tls.cert.clone(),
+                generated_pem: tls.generated_pem.clone(),
+                clients: tls.clients.clone(),
+            },
+        }));
+    }
 
     // Notices are few per connection and the supervisor always takes them; an unbounded channel
     // keeps readers from ever waiting on it.
@@ -219,6 +246,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         stop_reason: None,
         acceptor_running: acceptor.is_some(),
         max_clients,
+        tls,
     };
     if acceptor.is_none() {
         supervisor.begin_stop(StopReason::Failed(EngineError::WorkerFailed {
@@ -297,6 +325,7 @@ struct Supervisor<'a> {
     stop_reason: Option<StopReason>,
     acceptor_running: bool,
     max_clients: Arc<AtomicUsize>,
+    tls: Option<ServerTls>,
 }
 
 impl Supervisor<'_> {
@@ -448,6 +477,14 @@ impl Supervisor<'_> {
             },
             None => None,
         };
+        let tls = match self.tls.as_ref().map(ServerTls::link).transpose() {
+            Ok(link) => link,
+            Err(e) => {
+                self.sink.emit(EventKind::Error(e));
+                self.sink.ok(Some(id), Op::Close, "");
+                return;
+            }
+        };
         add(&self.shared.counters.connections_accepted, 1);
         let setup = ConnSetup {
             id,
@@ -457,6 +494,7 @@ impl Supervisor<'_> {
             close_on_peer_finished: self.config.close_when_client_finishes,
             thread_name: format!("tcp-server-conn {id} {peer}"),
             capture,
+            tls,
         };
         match Connection::start(setup, self.sink, self.shared, &self.pool, &self.notices) {
             Ok(conn) => {

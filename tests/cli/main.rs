@@ -4,7 +4,10 @@
 mod common;
 #[path = "../support/normal_user.rs"]
 mod normal_user;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod bad_input;
 mod permission;
 mod subcommands;
+mod tls;

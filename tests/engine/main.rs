@@ -5,6 +5,8 @@
 
 #[path = "../support/common.rs"]
 mod common;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod autoreply;
 mod capture;
@@ -13,4 +15,5 @@ mod file_send;
 mod lookup;
 mod periodic;
 mod tcp;
+mod tls;
 mod udp;
