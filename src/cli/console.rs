@@ -470,9 +470,7 @@ fn tls_lines(tls: &TlsEvent) -> Vec<String> {
                 }
                 _ => vec![format!(
                     "TLS handshake begins: server name {}, ALPN offered: {alpn}; {}",
-                    server_name
-                        .as_deref()
-                        .unwrap_or("not sent (an IP address)"),
+                    server_name.as_deref().unwrap_or("not sent (an IP address)"),
                     trust_text(trust)
                 )],
             }
@@ -558,7 +556,9 @@ fn tls_json(tls: &TlsEvent) -> Value {
             cert,
             generated_pem,
             ..
-        } => json!({"step": "server_certificate", "certificate": cert_json(cert), "generated": generated_pem.is_some()}),
+        } => {
+            json!({"step": "server_certificate", "certificate": cert_json(cert), "generated": generated_pem.is_some()})
+        }
         TlsStep::HandshakeStarted {
             server_name, alpn, ..
         } => json!({"step": "handshake_started", "server_name": server_name, "alpn": alpn}),
@@ -566,7 +566,9 @@ fn tls_json(tls: &TlsEvent) -> Value {
             version,
             cipher_suite,
             key_exchange,
-        } => json!({"step": "negotiated", "version": version, "cipher_suite": cipher_suite, "key_exchange": key_exchange}),
+        } => {
+            json!({"step": "negotiated", "version": version, "cipher_suite": cipher_suite, "key_exchange": key_exchange})
+        }
         TlsStep::PeerCertificates {
             chain,
             verification,

@@ -88,7 +88,12 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         sink.emit(EventKind::Stopped { reason });
     };
     // Files and names first: a CA file that cannot be read is found before any packet is sent.
-    let tls = match config.tls.as_ref().map(|t| t.prepare(&config.host)).transpose() {
+    let tls = match config
+        .tls
+        .as_ref()
+        .map(|t| t.prepare(&config.host))
+        .transpose()
+    {
         Ok(tls) => tls,
         Err(e) => return stopped(StopReason::Failed(e)),
     };

@@ -763,10 +763,7 @@ fn tls_read_loop(
     capture: &mut Option<CaptureWriter>,
 ) -> CloseReason {
     if let Err(error) = tls.handshake(&mut stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
-        return ctx
-            .state
-            .closing()
-            .unwrap_or(CloseReason::Failed(error));
+        return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
     }
     let retry = |e: &std::io::Error| is_send_timeout(e) && ctx.state.closing().is_none();
     let mut auto_reply = AutoReplyView::default();
@@ -824,10 +821,11 @@ fn tls_read_loop(
             if !tls.close_notify_received() {
                 // The TCP stream ended but the TLS stream did not: say so, never pass it off
                 // as a clean end.
-                ctx.sink.emit(EventKind::Error(EngineError::Tls(Box::new(TlsFailure {
-                    peer: ctx.peer,
-                    kind: TlsFailureKind::Truncated,
-                }))));
+                ctx.sink
+                    .emit(EventKind::Error(EngineError::Tls(Box::new(TlsFailure {
+                        peer: ctx.peer,
+                        kind: TlsFailureKind::Truncated,
+                    }))));
             }
             return peer_finished(ctx, notices, wake, capture);
         }

@@ -175,7 +175,12 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     }
     // Certificate and key before the socket: a file that cannot be used is reported before
     // anyone can connect.
-    let tls = match config.tls.as_ref().map(TlsServerSettings::prepare).transpose() {
+    let tls = match config
+        .tls
+        .as_ref()
+        .map(TlsServerSettings::prepare)
+        .transpose()
+    {
         Ok(tls) => tls,
         Err(e) => {
             sink.emit(EventKind::Stopped {

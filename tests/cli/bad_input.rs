@@ -14,7 +14,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[cfg(unix)]
-
 #[cfg(unix)]
 use crate::normal_user::NormalUser;
 

@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(target_os = "linux")]
 
-
 use crate::normal_user::NormalUser;
 
 /// The lowest port a normal user may bind (Linux sysctl; 1024 unless changed).

@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use crate::subcommands::{Running, run};
 use crate::tls_support::{
-    Ca, EXPIRED, VALID, have_openssl, openssl_fingerprint, s_client, s_server, scratch,
-    self_signed,
+    Ca, EXPIRED, VALID, have_openssl, openssl_fingerprint, s_client, s_server, scratch, self_signed,
 };
 
 /// Reads standard error until a line contains `text`; returns that line.
@@ -54,7 +53,11 @@ fn tcp_connect_tls_talks_to_openssl_and_reports_the_handshake() {
     server.type_line("answer from openssl");
     let done = client.finish();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
-    assert!(done.stdout_text().contains("answer from openssl"), "{}", done.stdout_text());
+    assert!(
+        done.stdout_text().contains("answer from openssl"),
+        "{}",
+        done.stdout_text()
+    );
     for part in [
         "TLS handshake begins: server name not sent (an IP address), ALPN offered: h2, http/1.1",
         "TLS: TLSv1.3, cipher suite TLS13_",
@@ -67,7 +70,11 @@ fn tcp_connect_tls_talks_to_openssl_and_reports_the_handshake() {
         "TLS close_notify sent",
         "on the wire (TLS records): received",
     ] {
-        assert!(done.stderr.contains(part), "{part:?} missing from:\n{}", done.stderr);
+        assert!(
+            done.stderr.contains(part),
+            "{part:?} missing from:\n{}",
+            done.stderr
+        );
     }
 }
 
@@ -85,8 +92,16 @@ fn tcp_connect_tls_refuses_a_self_signed_server_unless_insecure() {
     let port = addr.port().to_string();
     let done = run(&["tcp-connect", "127.0.0.1", &port, "--tls", "--ca", &ca_path]);
     assert_eq!(done.code, Some(1), "{}", done.stderr);
-    assert!(done.stderr.contains("presented a self-signed certificate"), "{}", done.stderr);
-    assert!(done.stderr.contains("TLS: the certificate is rejected"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("presented a self-signed certificate"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("TLS: the certificate is rejected"),
+        "{}",
+        done.stderr
+    );
 
     let (mut server, addr) = s_server(&own.cert, &own.key, &["-tls1_2"]);
     let port = addr.port().to_string();
@@ -103,7 +118,11 @@ fn tcp_connect_tls_refuses_a_self_signed_server_unless_insecure() {
     ]);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(done.stderr.contains("NOT VERIFIED"), "{}", done.stderr);
-    assert!(done.stderr.contains("TLS established (TLSv1.2)"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("TLS established (TLSv1.2)"),
+        "{}",
+        done.stderr
+    );
     server.expect("anyway");
 }
 
@@ -120,7 +139,11 @@ fn tcp_connect_tls_to_an_expired_certificate_exits_1() {
     let ca_path = ca.cert.display().to_string();
     let done = run(&["tcp-connect", "127.0.0.1", &port, "--tls", "--ca", &ca_path]);
     assert_eq!(done.code, Some(1), "{}", done.stderr);
-    assert!(done.stderr.contains("expired on 2021-01-01"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("expired on 2021-01-01"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -139,7 +162,9 @@ fn tcp_connect_tls_to_a_plain_server_says_it_does_not_speak_tls() {
     let done = run(&["tcp-connect", "127.0.0.1", &port, "--tls", "--timeout", "8"]);
     assert_eq!(done.code, Some(1), "{}", done.stderr);
     assert!(
-        done.stderr.contains("does not speak TLS: instead of a TLS handshake it sent \"220 mail.example ESMTP ready"),
+        done.stderr.contains(
+            "does not speak TLS: instead of a TLS handshake it sent \"220 mail.example ESMTP ready"
+        ),
         "{}",
         done.stderr
     );
@@ -163,16 +188,38 @@ fn tls_file_problems_are_bad_input_naming_the_file() {
             "holds no certificate",
         ),
         (
-            vec!["tcp-listen", "0", "--tls", "--cert", &missing, "--key", &missing],
+            vec![
+                "tcp-listen",
+                "0",
+                "--tls",
+                "--cert",
+                &missing,
+                "--key",
+                &missing,
+            ],
             "The certificate file",
         ),
         (
-            vec!["tcp-listen", "0", "--tls", "--self-signed", "--client-ca", &text],
+            vec![
+                "tcp-listen",
+                "0",
+                "--tls",
+                "--self-signed",
+                "--client-ca",
+                &text,
+            ],
             "The client CA file",
         ),
         (vec!["tcp-listen", "0", "--tls"], "--self-signed"),
         (
-            vec!["tcp-connect", "127.0.0.1", "1", "--tls", "--sni", "not a name"],
+            vec![
+                "tcp-connect",
+                "127.0.0.1",
+                "1",
+                "--tls",
+                "--sni",
+                "not a name",
+            ],
             "cannot be a TLS server name",
         ),
         (
@@ -182,7 +229,11 @@ fn tls_file_problems_are_bad_input_naming_the_file() {
     ] {
         let done = run(&args);
         assert_eq!(done.code, Some(2), "{args:?}: {}", done.stderr);
-        assert!(done.stderr.contains(says), "{args:?}: {says:?} not in {}", done.stderr);
+        assert!(
+            done.stderr.contains(says),
+            "{args:?}: {says:?} not in {}",
+            done.stderr
+        );
         assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     }
     // A path is named in the sentence.
@@ -233,5 +284,9 @@ fn tcp_listen_self_signed_prints_the_fingerprint_openssl_sees() {
     client.close_stdin();
     let done = server.finish();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
-    assert!(done.stdout_text().contains("from s_client"), "{}", done.stdout_text());
+    assert!(
+        done.stdout_text().contains("from s_client"),
+        "{}",
+        done.stdout_text()
+    );
 }

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::{TIMEOUT, bound_addr, bytes, connected, receive_bytes};

@@ -86,7 +86,10 @@ fn client_talks_to_openssl_s_server_over_tls_1_2_and_1_3() {
 
         let events = collect_until(&client, "TLS established", is_established);
         let steps: Vec<&TlsStep> = events.iter().filter_map(step).collect();
-        assert!(matches!(steps[0], TlsStep::HandshakeStarted { .. }), "{steps:#?}");
+        assert!(
+            matches!(steps[0], TlsStep::HandshakeStarted { .. }),
+            "{steps:#?}"
+        );
         assert!(
             steps.iter().any(|s| matches!(s, TlsStep::Negotiated { version: v, cipher_suite, .. } if v == version && !cipher_suite.is_empty())),
             "{steps:#?}"
@@ -112,7 +115,10 @@ fn client_talks_to_openssl_s_server_over_tls_1_2_and_1_3() {
         else {
             unreachable!()
         };
-        assert_eq!((v.as_str(), *verification), (version, Verification::Verified));
+        assert_eq!(
+            (v.as_str(), *verification),
+            (version, Verification::Verified)
+        );
 
         client
             .send(TcpClientCommand::Send(bytes(b"hello from socketlab\n")))
@@ -126,8 +132,14 @@ fn client_talks_to_openssl_s_server_over_tls_1_2_and_1_3() {
         assert_eq!(counters.bytes_out, 21);
         assert_eq!(counters.bytes_in, 19);
         // The records carry the handshake and per-record overhead besides the data.
-        assert!(counters.wire_bytes_out > counters.bytes_out + 100, "{counters:?}");
-        assert!(counters.wire_bytes_in > counters.bytes_in + 500, "{counters:?}");
+        assert!(
+            counters.wire_bytes_out > counters.bytes_out + 100,
+            "{counters:?}"
+        );
+        assert!(
+            counters.wire_bytes_in > counters.bytes_in + 500,
+            "{counters:?}"
+        );
 
         client.send(TcpClientCommand::Close).unwrap();
         let end = collect_until(&client, "stopped", is_stopped);
@@ -251,7 +263,13 @@ fn a_generated_certificate_is_trusted_by_openssl_and_its_fingerprint_matches() {
     let pem_arg = pem_path.display().to_string();
     let mut client = s_client(
         addr,
-        &["-CAfile", &pem_arg, "-servername", "localhost", "-verify_return_error"],
+        &[
+            "-CAfile",
+            &pem_arg,
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+        ],
     );
     client.expect("Verify return code: 0 (ok)");
     collect_until(&server, "TLS established", is_established);
@@ -298,8 +316,14 @@ fn certificate_failures_each_get_their_own_sentence() {
 
     let early = ca.issue(&dir, "early", &["127.0.0.1"], NOT_YET_VALID);
     let (kind, sentence, _) = handshake_failure(&early, trusting(&ca.cert));
-    assert!(matches!(kind, TlsFailureKind::NotYetValid { .. }), "{kind:?}");
-    assert!(sentence.contains("not valid until 2090-01-01"), "{sentence}");
+    assert!(
+        matches!(kind, TlsFailureKind::NotYetValid { .. }),
+        "{kind:?}"
+    );
+    assert!(
+        sentence.contains("not valid until 2090-01-01"),
+        "{sentence}"
+    );
 
     let other_name = ca.issue(&dir, "other", &["other.example"], VALID);
     let (kind, sentence, _) = handshake_failure(&other_name, trusting(&ca.cert));
@@ -310,7 +334,10 @@ fn certificate_failures_each_get_their_own_sentence() {
             presented: vec!["other.example".to_owned()],
         }
     );
-    assert!(sentence.contains("is for other.example, not for 127.0.0.1"), "{sentence}");
+    assert!(
+        sentence.contains("is for other.example, not for 127.0.0.1"),
+        "{sentence}"
+    );
 
     let stranger = Ca::new(&dir, "Stranger CA");
     let foreign = stranger.issue(&dir, "foreign", &["127.0.0.1"], VALID);
@@ -332,8 +359,9 @@ fn certificate_failures_each_get_their_own_sentence() {
 
 #[test]
 fn accept_any_certificate_connects_to_a_self_signed_server_and_says_not_verified() {
-    if !have_openssl("accept_any_certificate_connects_to_a_self_signed_server_and_says_not_verified")
-    {
+    if !have_openssl(
+        "accept_any_certificate_connects_to_a_self_signed_server_and_says_not_verified",
+    ) {
         return;
     }
     let dir = scratch("insecure");
@@ -423,7 +451,10 @@ fn a_silent_server_ends_in_a_handshake_timeout() {
     let events = collect_until(&client, "stopped", is_stopped);
     let (kind, sentence) = failure_of(&events);
     assert_eq!(kind, TlsFailureKind::HandshakeTimeout { timeout_ms: 500 });
-    assert!(sentence.contains("did not finish within 0.5 s"), "{sentence}");
+    assert!(
+        sentence.contains("did not finish within 0.5 s"),
+        "{sentence}"
+    );
 }
 
 #[test]
@@ -473,7 +504,10 @@ fn an_echo_server_is_recognised_by_our_own_hello_coming_back() {
     let client = tls_client(addr.port(), TlsClientSettings::default());
     let events = collect_until(&client, "stopped", is_stopped);
     let (kind, sentence) = failure_of(&events);
-    assert!(matches!(kind, TlsFailureKind::NotTls { echoed: true, .. }), "{kind:?}");
+    assert!(
+        matches!(kind, TlsFailureKind::NotTls { echoed: true, .. }),
+        "{kind:?}"
+    );
     assert!(sentence.contains("echo server"), "{sentence}");
     drop(client);
     echo.join().unwrap();
@@ -524,7 +558,9 @@ fn a_peer_that_vanishes_without_close_notify_is_reported_as_truncation() {
     let truncated = truncated.unwrap_or_else(|| panic!("no truncation reported: {cut:#?}"));
     assert_eq!(truncated.kind, TlsFailureKind::Truncated);
     assert!(
-        truncated.plain_sentence().contains("without a TLS close_notify"),
+        truncated
+            .plain_sentence()
+            .contains("without a TLS close_notify"),
         "{}",
         truncated.plain_sentence()
     );
@@ -598,13 +634,20 @@ fn unusable_files_are_refused_with_the_file_named() {
     let not_pem = dir.join("not.pem");
     std::fs::write(&not_pem, "just some text\n").unwrap();
     for (settings, says) in [
-        (trusting(&missing), "missing.pem cannot be used: it does not exist"),
+        (
+            trusting(&missing),
+            "missing.pem cannot be used: it does not exist",
+        ),
         (trusting(&not_pem), "holds no certificate"),
         (trusting(&dir), "it is a folder"),
     ] {
         let error = settings.check("127.0.0.1").unwrap_err();
         assert_eq!(error.class(), engine::ErrorClass::InvalidInput);
-        assert!(error.plain_sentence().contains(says), "{}", error.plain_sentence());
+        assert!(
+            error.plain_sentence().contains(says),
+            "{}",
+            error.plain_sentence()
+        );
     }
     let leaf = self_signed(&dir, "leaf", &["localhost"]);
     let other = self_signed(&dir, "other", &["localhost"]);
@@ -637,7 +680,11 @@ fn unusable_files_are_refused_with_the_file_named() {
         };
         let error = settings.check().unwrap_err();
         assert_eq!(error.class(), engine::ErrorClass::InvalidInput);
-        assert!(error.plain_sentence().contains(says), "{}", error.plain_sentence());
+        assert!(
+            error.plain_sentence().contains(says),
+            "{}",
+            error.plain_sentence()
+        );
     }
     let bad_name = TlsClientSettings {
         server_name: Some("not a name".to_owned()),

@@ -5,16 +5,15 @@
 //! value back removes the sentence (so the sentence belongs to that input).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 
-use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
 use crate::gui_support::{
     click, field_value, harness_allowing_missing_glyphs, is_disabled, open_tab, set_field,
     step_until, wait_for_row,
 };
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
 use socketlab::engine::encoding::{TextEncoding, encode_input};
 use socketlab::engine::payload::{InputMode, LineEnding};
 use socketlab::gui::SocketLabApp;

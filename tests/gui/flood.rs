@@ -5,14 +5,13 @@
 //! capture file and the hex dump.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::gui_support::{click, harness, open_tab, set_field, texts, wait_for_row};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use crate::gui_support::{click, harness, open_tab, set_field, texts, wait_for_row};
 use socketlab::gui::SocketLabApp;
 
 /// Longest either test may run (debug build, 2 busy cores): far above what it needs.

@@ -8,11 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::sync::Arc;
 
-use egui_kittest::kittest::Queryable;
 use crate::gui_support::{harness, open_tab, set_field};
+use egui_kittest::kittest::Queryable;
 
 /// GBK-encodable Chinese and Shift_JIS-encodable Japanese, as a user would paste them.
 const CJK: &str = "你好，世界 こんにちは";

@@ -4,17 +4,16 @@
 //! opens nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::io::Write as _;
 use std::net::{TcpStream, UdpSocket};
 
+use crate::gui_support::{
+    click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, texts, wait_for_row,
+};
 use egui::OutputCommand;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use crate::gui_support::{
-    click, harness_allowing_missing_glyphs, open_tab, set_field, step_until, texts, wait_for_row,
-};
 use socketlab::gui::SocketLabApp;
 
 /// What a hostile or confused peer sends: clear-screen and colour escapes, a link, a right-to-left

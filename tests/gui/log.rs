@@ -1,10 +1,9 @@
 //! The log at scale, and the settings that persist between runs.
 
-
 use std::time::SystemTime;
 
-use egui_kittest::kittest::Queryable as _;
 use crate::gui_support::{harness, shows, step_until};
+use egui_kittest::kittest::Queryable as _;
 use socketlab::engine::log_store::{DEFAULT_MAX_ENTRIES, Direction};
 use socketlab::engine::payload::InputMode;
 use socketlab::gui::{Settings, SocketLabApp, TabId};

@@ -1,6 +1,5 @@
 //! Each tab against a peer that is not Socket Lab: plain `std::net` sockets on loopback.
 
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;

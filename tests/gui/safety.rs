@@ -1,7 +1,6 @@
 //! Safe defaults in the window: who can reach a server, the client limit, the log's memory budget.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
 use std::net::TcpStream;
 
 use socketlab::engine::QueueSizes;

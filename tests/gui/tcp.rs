@@ -1,6 +1,5 @@
 //! The TCP tabs in a headless window, against real loopback sockets.
 
-
 use std::net::{Ipv4Addr, TcpListener};
 
 use egui_kittest::kittest::Queryable as _;

@@ -1,7 +1,6 @@
 //! The teaching features in a headless window: the Lookup tab against the system's real
 //! resolver, and the demos on real loopback sockets.
 
-
 use std::collections::BTreeSet;
 use std::net::{IpAddr, ToSocketAddrs};
 

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -208,7 +207,10 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
     click(&mut h, "Saved messages (0)");
     set_field(&mut h, "Message", "status?\\r\\n");
     click(&mut h, "Escapes");
-    assert!(crate::gui_support::is_disabled(&h, "Save message"), "needs a name");
+    assert!(
+        crate::gui_support::is_disabled(&h, "Save message"),
+        "needs a name"
+    );
     set_field(&mut h, "Name", "status");
     click(&mut h, "Save message");
     assert!(shows(&h, "Saved messages (1)"));

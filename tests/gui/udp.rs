@@ -1,6 +1,5 @@
 //! The UDP tabs in a headless window, against real loopback sockets.
 
-
 use crate::gui_support::{
     click, field_value, harness, is_disabled, open_tab, set_field, shows, step_until,
     type_and_enter, wait_for_row, wait_for_text,

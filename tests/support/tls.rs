@@ -1,7 +1,12 @@
 //! Helpers for the TLS tests: certificates made with rcgen (valid, expired, not yet valid, for
 //! another name, from an unknown CA), and OpenSSL's own `s_server` / `s_client` as the peers
 //! nobody here wrote. Every wait is bounded and every child is killed when dropped.
-#![allow(dead_code, clippy::missing_panics_doc, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::missing_panics_doc,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};

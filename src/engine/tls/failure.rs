@@ -218,10 +218,13 @@ impl TlsFailure {
 
 fn alert_hint(alert: &str) -> &'static str {
     match alert {
-        "bad_certificate" | "unknown_ca" | "certificate_unknown" | "unsupported_certificate"
-        | "certificate_expired" | "certificate_revoked" | "access_denied" => {
-            "it did not accept the certificate it was shown."
-        }
+        "bad_certificate"
+        | "unknown_ca"
+        | "certificate_unknown"
+        | "unsupported_certificate"
+        | "certificate_expired"
+        | "certificate_revoked"
+        | "access_denied" => "it did not accept the certificate it was shown.",
         "certificate_required" => "it requires a client certificate.",
         "protocol_version" => {
             "it does not speak the TLS versions offered (1.2 and 1.3 here): it may be a very old device."
@@ -285,12 +288,13 @@ pub(crate) fn classify(error: &rustls::Error, chain: &[CertInfo]) -> TlsFailureK
                     not_before: unix(*not_before),
                 }
             }
-            CertificateError::NotValidForNameContext { expected, presented } => {
-                TlsFailureKind::NameMismatch {
-                    expected: expected.to_str().into_owned(),
-                    presented: presented.clone(),
-                }
-            }
+            CertificateError::NotValidForNameContext {
+                expected,
+                presented,
+            } => TlsFailureKind::NameMismatch {
+                expected: expected.to_str().into_owned(),
+                presented: presented.clone(),
+            },
             CertificateError::NotValidForName => TlsFailureKind::NameMismatch {
                 expected: String::new(),
                 presented: leaf.map(|c| c.names.clone()).unwrap_or_default(),
@@ -342,13 +346,19 @@ mod tests {
 
     #[test]
     fn alert_names_follow_the_standard() {
-        assert_eq!(alert_name(AlertDescription::BadCertificate), "bad_certificate");
+        assert_eq!(
+            alert_name(AlertDescription::BadCertificate),
+            "bad_certificate"
+        );
         assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
         assert_eq!(
             alert_name(AlertDescription::CertificateRequired),
             "certificate_required"
         );
-        assert_eq!(alert_name(AlertDescription::ProtocolVersion), "protocol_version");
+        assert_eq!(
+            alert_name(AlertDescription::ProtocolVersion),
+            "protocol_version"
+        );
     }
 
     #[test]

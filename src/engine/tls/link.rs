@@ -111,6 +111,10 @@ fn write_out(
     Ok(())
 }
 
+fn failure(peer: SocketAddr, kind: TlsFailureKind) -> EngineError {
+    EngineError::Tls(Box::new(TlsFailure { peer, kind }))
+}
+
 impl TlsLink {
     pub(crate) fn new(state: rustls::Connection, side: Side, timeout: Duration) -> Self {
         let (done_tx, done_rx) = bounded(0);
@@ -151,10 +155,6 @@ impl TlsLink {
             Side::Client { seen, .. } => lock(seen).clone(),
             Side::Server { .. } => Vec::new(),
         }
-    }
-
-    fn failure(&self, peer: SocketAddr, kind: TlsFailureKind) -> EngineError {
-        EngineError::Tls(Box::new(TlsFailure { peer, kind }))
     }
 
     /// Runs the handshake on the reader's stream, reporting its steps. On success application
@@ -260,7 +260,11 @@ impl TlsLink {
                 } else {
                     Verification::Verified
                 };
-                (chain, verification, server.server_name().map(ToOwned::to_owned))
+                (
+                    chain,
+                    verification,
+                    server.server_name().map(ToOwned::to_owned),
+                )
             }
             (Side::Server { .. }, rustls::Connection::Client(_)) => {
                 (Vec::new(), Verification::NotAsked, None)
@@ -294,7 +298,7 @@ impl TlsLink {
         wire: &Wire,
     ) -> Result<(), EngineError> {
         let timeout_ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
-        let timed_out = || self.failure(peer, TlsFailureKind::HandshakeTimeout { timeout_ms });
+        let timed_out = || failure(peer, TlsFailureKind::HandshakeTimeout { timeout_ms });
         let deadline = Instant::now() + self.timeout;
         let _ = stream.set_write_timeout(Some(self.timeout));
         let mut first_in: Vec<u8> = Vec::new();
@@ -326,7 +330,7 @@ impl TlsLink {
             let _ = stream.set_read_timeout(Some(left));
             let n = match stream.read(&mut buf) {
                 Ok(0) => {
-                    return Err(self.failure(peer, TlsFailureKind::ClosedDuringHandshake));
+                    return Err(failure(peer, TlsFailureKind::ClosedDuringHandshake));
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -341,7 +345,7 @@ impl TlsLink {
                 first_in.extend_from_slice(&buf[..n.min(room)]);
                 let echoed = first_in.len() >= 5 && first_out.starts_with(&first_in);
                 if echoed {
-                    return Err(self.failure(
+                    return Err(failure(
                         peer,
                         TlsFailureKind::NotTls {
                             first_bytes: first_in,
@@ -350,7 +354,7 @@ impl TlsLink {
                     ));
                 }
                 if !looks_like_tls(&first_in) {
-                    return Err(self.failure(
+                    return Err(failure(
                         peer,
                         TlsFailureKind::NotTls {
                             first_bytes: first_in,
@@ -392,7 +396,7 @@ impl TlsLink {
                 Err(e) => {
                     drop(state);
                     let kind = classify(&e, &self.seen_chain());
-                    received.error = Some(self.failure(peer, kind));
+                    received.error = Some(failure(peer, kind));
                     return received;
                 }
             };
@@ -400,7 +404,11 @@ impl TlsLink {
             if waiting > 0 {
                 let start = received.plain.len();
                 received.plain.resize(start + waiting, 0);
-                if state.reader().read_exact(&mut received.plain[start..]).is_err() {
+                if state
+                    .reader()
+                    .read_exact(&mut received.plain[start..])
+                    .is_err()
+                {
                     received.plain.truncate(start);
                 }
             }

@@ -249,10 +249,9 @@ impl TlsEvent {
     /// The step as one line of the transcript.
     pub fn transcript_line(&self) -> String {
         match &self.step {
-            TlsStep::ServerCertificate { cert, .. } => format!(
-                "TLS certificate {} (SHA-256 {})",
-                cert.subject, cert.sha256
-            ),
+            TlsStep::ServerCertificate { cert, .. } => {
+                format!("TLS certificate {} (SHA-256 {})", cert.subject, cert.sha256)
+            }
             TlsStep::HandshakeStarted { server_name, .. } => match server_name {
                 Some(name) => format!("TLS handshake begins (server name {name})"),
                 None => "TLS handshake begins".to_owned(),
@@ -382,7 +381,10 @@ impl TlsClientSettings {
             (None, Trust::AnyCertificate)
         } else {
             let (roots, trust) = match &self.ca_file {
-                Some(path) => (load_roots(TlsFileRole::CaFile, path)?, Trust::CaFile(path.clone())),
+                Some(path) => (
+                    load_roots(TlsFileRole::CaFile, path)?,
+                    Trust::CaFile(path.clone()),
+                ),
                 None => {
                     let found = rustls_native_certs::load_native_certs();
                     let mut roots = RootCertStore::empty();
@@ -405,7 +407,10 @@ impl TlsClientSettings {
                 message: format!("the trusted certificates cannot be used: {e}"),
                 bad_input: true,
             })?;
-            (Some(verifier as Arc<dyn rustls::client::danger::ServerCertVerifier>), trust)
+            (
+                Some(verifier as Arc<dyn rustls::client::danger::ServerCertVerifier>),
+                trust,
+            )
         };
         let verifier = Arc::new(RecordingVerifier::new(inner, &provider, Arc::clone(&seen)));
         let mut config = ClientConfig::builder_with_provider(provider)
@@ -434,11 +439,12 @@ impl TlsClientSettings {
 impl ClientTls {
     /// A fresh client connection state for the link of one connection.
     pub(crate) fn link(&self) -> Result<link::TlsLink, EngineError> {
-        let conn = rustls::ClientConnection::new(Arc::clone(&self.config), self.server_name.clone())
-            .map_err(|e| EngineError::TlsSetup {
-                message: e.to_string(),
-                bad_input: false,
-            })?;
+        let conn =
+            rustls::ClientConnection::new(Arc::clone(&self.config), self.server_name.clone())
+                .map_err(|e| EngineError::TlsSetup {
+                    message: e.to_string(),
+                    bad_input: false,
+                })?;
         let sni = match &self.server_name {
             ServerName::DnsName(name) => Some(name.as_ref().to_owned()),
             _ => None,
@@ -492,12 +498,13 @@ impl TlsServerSettings {
                 (chain, private, None)
             }
             ServerIdentity::SelfSigned => {
-                let made = cert::generate_self_signed().map_err(|message| {
-                    EngineError::TlsSetup {
-                        message: format!("the self-signed certificate could not be made: {message}"),
+                let made =
+                    cert::generate_self_signed().map_err(|message| EngineError::TlsSetup {
+                        message: format!(
+                            "the self-signed certificate could not be made: {message}"
+                        ),
                         bad_input: false,
-                    }
-                })?;
+                    })?;
                 (vec![made.cert], made.key, Some(made.cert_pem))
             }
         };
@@ -532,7 +539,9 @@ impl TlsServerSettings {
             file_error(
                 role,
                 &path,
-                format!("it cannot be used with the certificate ({e}); is it the certificate's own key?"),
+                format!(
+                    "it cannot be used with the certificate ({e}); is it the certificate's own key?"
+                ),
             )
         })?;
         config.alpn_protocols = self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
@@ -551,13 +560,12 @@ impl TlsServerSettings {
 impl ServerTls {
     /// A fresh server connection state for one accepted connection.
     pub(crate) fn link(&self) -> Result<link::TlsLink, EngineError> {
-        let conn =
-            rustls::ServerConnection::new(Arc::clone(&self.config)).map_err(|e| {
-                EngineError::TlsSetup {
-                    message: e.to_string(),
-                    bad_input: false,
-                }
-            })?;
+        let conn = rustls::ServerConnection::new(Arc::clone(&self.config)).map_err(|e| {
+            EngineError::TlsSetup {
+                message: e.to_string(),
+                bad_input: false,
+            }
+        })?;
         Ok(link::TlsLink::new(
             rustls::Connection::Server(conn),
             link::Side::Server {

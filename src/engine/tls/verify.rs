@@ -52,13 +52,9 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|der| CertInfo::from_der(der))
             .collect();
         match &self.inner {
-            Some(inner) => inner.verify_server_cert(
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            ),
+            Some(inner) => {
+                inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
             None => Ok(ServerCertVerified::assertion()),
         }
     }
