@@ -125,7 +125,7 @@ fn client_talks_to_openssl_s_server_over_tls_1_2_and_1_3() {
             .unwrap();
         server.expect("hello from socketlab");
         server.type_line("hello from openssl");
-        receive_text(&client, "hello from openssl");
+        receive_text(&client, "hello from openssl\n");
 
         let counters = client.counters();
         assert!(counters.tls);
@@ -522,11 +522,26 @@ fn a_peer_that_vanishes_without_close_notify_is_reported_as_truncation() {
     let ca = Ca::new(&dir, "CA");
     let leaf = ca.issue(&dir, "server", &["127.0.0.1"], VALID);
 
-    // A clean end first: "Q" makes s_server shut the connection down with close_notify.
-    let (mut server, addr) = s_server(&leaf.cert, &leaf.key, &[]);
-    let client = tls_client(addr.port(), trusting(&ca.cert));
+    // A clean end first: a server that closes sends close_notify, and the client says so.
+    let server = engine::tcp_server::start(
+        TcpServerConfig {
+            tls: Some(TlsServerSettings::self_signed()),
+            ..TcpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let local = bound_addr(&server);
+    let client = tls_client(
+        local.port(),
+        TlsClientSettings {
+            accept_any_certificate: true,
+            ..TlsClientSettings::default()
+        },
+    );
     collect_until(&client, "TLS established", is_established);
-    server.type_line("Q");
+    let (conn, ..) = crate::common::connected(&server);
+    collect_until(&server, "TLS established", is_established);
+    server.send(TcpServerCommand::Disconnect(conn)).unwrap();
     let clean = collect_until(&client, "peer finished", |e| {
         matches!(e.kind, EventKind::PeerFinished { .. })
     });

@@ -293,7 +293,12 @@ pub(crate) fn classify(error: &rustls::Error, chain: &[CertInfo]) -> TlsFailureK
                 presented,
             } => TlsFailureKind::NameMismatch {
                 expected: expected.to_str().into_owned(),
-                presented: presented.clone(),
+                // rustls lists them in its debug form (`DnsName("a.example")`); the
+                // certificate's own fields read better.
+                presented: leaf
+                    .map(|c| c.names.clone())
+                    .filter(|names| !names.is_empty())
+                    .unwrap_or_else(|| presented.clone()),
             },
             CertificateError::NotValidForName => TlsFailureKind::NameMismatch {
                 expected: String::new(),
