@@ -210,7 +210,7 @@ pub struct ServerTlsArgs {
     /// The private key of `--cert` (PEM).
     #[arg(long, value_name = "FILE", requires_all = ["tls", "cert"])]
     pub key: Option<PathBuf>,
-    /// Generate a certificate for localhost, 127.0.0.1 and ::1 now; its SHA-256 fingerprint
+    /// Generate a certificate for `localhost`, `127.0.0.1` and `::1` now; its SHA-256 fingerprint
     /// is printed so clients can check it.
     #[arg(long, requires = "tls", conflicts_with_all = ["cert", "key"])]
     pub self_signed: bool,

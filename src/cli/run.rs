@@ -631,7 +631,7 @@ pub(crate) fn tcp_listen(
         echo: server.echo,
         close_when_client_finishes: false,
         capture: check_capture(server, true)?,
-        tls: server_tls(&args.tls)?,
+        tls: server_tls(&args.tls)?.map(Box::new),
         ..TcpServerConfig::default()
     };
     let broadcast = (!sources.is_empty()).then(|| Broadcast {

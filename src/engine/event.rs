@@ -140,7 +140,7 @@ pub enum EventKind {
     /// [`crate::engine::file_send`]). The bytes are in the counters, not in `Sent` events.
     FileSend(Box<super::file_send::FileSendEvent>),
     /// A step of a TLS connection: the handshake, the peer's certificates, `close_notify`.
-    Tls(super::tls::TlsEvent),
+    Tls(Box<super::tls::TlsEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.

@@ -118,11 +118,11 @@ impl ConnCtx {
     }
 
     fn tls_event(&self, step: TlsStep) {
-        self.sink.emit(EventKind::Tls(TlsEvent {
+        self.sink.emit(EventKind::Tls(Box::new(TlsEvent {
             conn: Some(self.id),
             peer: Some(self.peer),
             step,
-        }));
+        })));
     }
 
     /// Ends the TLS stream cleanly before the TCP one: without `close_notify` the peer cannot

@@ -59,7 +59,7 @@ pub struct TcpServerConfig {
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
     /// Speak TLS with every client (`None`: plain TCP).
-    pub tls: Option<TlsServerSettings>,
+    pub tls: Option<Box<TlsServerSettings>>,
 }
 
 impl Default for TcpServerConfig {
@@ -177,7 +177,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     // anyone can connect.
     let tls = match config
         .tls
-        .as_ref()
+        .as_deref()
         .map(TlsServerSettings::prepare)
         .transpose()
     {
@@ -203,7 +203,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     sink.emit(EventKind::Listening { local });
     if let Some(tls) = &tls {
         ctx.shared.counters.tls.store(true, Ordering::Relaxed);
-        sink.emit(EventKind::Tls(TlsEvent {
+        sink.emit(EventKind::Tls(Box::new(TlsEvent {
             conn: None,
             peer: None,
             step: TlsStep::ServerCertificate {
@@ -211,7 +211,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
                 generated_pem: tls.generated_pem.clone(),
                 clients: tls.clients.clone(),
             },
-        }));
+        })));
     }
 
     // Notices are few per connection and the supervisor always takes them; an unbounded channel

@@ -1,5 +1,6 @@
 //! `tcp-connect --tls` and `tcp-listen --tls` as a user runs them, against OpenSSL's
 //! `s_server` and `s_client`, with certificates made by rcgen for each test.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails loudly; that is its job
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -1,4 +1,4 @@
-//! The window, driven with egui_kittest on real loopback sockets, one module per area. One binary
+//! The window, driven with `egui_kittest` on real loopback sockets, one module per area. One binary
 //! for all of them; `gui_close` stays apart because it counts the process's threads.
 
 #[path = "../support/gui.rs"]

@@ -191,7 +191,7 @@ impl OpenSsl {
         })
     }
 
-    /// Types a line into OpenSSL's standard input (s_server and s_client send it to the peer).
+    /// Types a line into OpenSSL's standard input (`s_server` and `s_client` send it to the peer).
     pub fn type_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(line.as_bytes()).unwrap();
@@ -204,7 +204,7 @@ impl OpenSsl {
         self.stdin = None;
     }
 
-    /// Kills OpenSSL at once (SIGKILL): its connection ends without a TLS close_notify.
+    /// Kills OpenSSL at once (SIGKILL): its connection ends without a TLS `close_notify`.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -277,8 +277,8 @@ pub fn openssl_fingerprint(cert: &Path) -> String {
         .output()
         .expect("openssl x509 runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim()
-        .split_once('=')
-        .map(|(_, fp)| fp.to_owned())
-        .unwrap_or_else(|| panic!("no fingerprint in {text:?}"))
+    text.trim().split_once('=').map_or_else(
+        || panic!("no fingerprint in {text:?}"),
+        |(_, fp)| fp.to_owned(),
+    )
 }

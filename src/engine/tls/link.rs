@@ -168,11 +168,11 @@ impl TlsLink {
         wire: &Wire,
     ) -> Result<(), EngineError> {
         let emit = |step| {
-            sink.emit(EventKind::Tls(TlsEvent {
+            sink.emit(EventKind::Tls(Box::new(TlsEvent {
                 conn: Some(conn),
                 peer: Some(peer),
                 step,
-            }));
+            })));
         };
         emit(match &self.side {
             Side::Client {

@@ -380,23 +380,22 @@ impl TlsClientSettings {
         let (inner, trust) = if self.accept_any_certificate {
             (None, Trust::AnyCertificate)
         } else {
-            let (roots, trust) = match &self.ca_file {
-                Some(path) => (
+            let (roots, trust) = if let Some(path) = &self.ca_file {
+                (
                     load_roots(TlsFileRole::CaFile, path)?,
                     Trust::CaFile(path.clone()),
-                ),
-                None => {
-                    let found = rustls_native_certs::load_native_certs();
-                    let mut roots = RootCertStore::empty();
-                    let (count, _) = roots.add_parsable_certificates(found.certs);
-                    if count == 0 {
-                        return Err(EngineError::TlsSetup {
-                            message: "this computer has no root certificates to check servers against (on Debian: apt-get install ca-certificates); give a CA file instead".to_owned(),
-                            bad_input: false,
-                        });
-                    }
-                    (roots, Trust::SystemRoots { count })
+                )
+            } else {
+                let found = rustls_native_certs::load_native_certs();
+                let mut roots = RootCertStore::empty();
+                let (count, _) = roots.add_parsable_certificates(found.certs);
+                if count == 0 {
+                    return Err(EngineError::TlsSetup {
+                        message: "this computer has no root certificates to check servers against (on Debian: apt-get install ca-certificates); give a CA file instead".to_owned(),
+                        bad_input: false,
+                    });
                 }
+                (roots, Trust::SystemRoots { count })
             };
             let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
                 Arc::new(roots),

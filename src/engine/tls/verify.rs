@@ -1,4 +1,4 @@
-//! The client's certificate check: rustls's own WebPKI verifier (or, with "accept any
+//! The client's certificate check: rustls's own `WebPKI` verifier (or, with "accept any
 //! certificate", none), wrapped so the chain the server presented is kept for the handshake
 //! report, and for the failure sentence when the check fails (rustls's error alone does not say
 //! who the certificate was for, or whether it signed itself).
