@@ -527,6 +527,12 @@ fn a_peer_that_vanishes_without_close_notify_is_reported_as_truncation() {
     let (mut server, addr) = s_server(&leaf.cert, &leaf.key, &[]);
     let client = tls_client(addr.port(), trusting(&ca.cert));
     collect_until(&client, "TLS established", is_established);
+    // Once s_server has read everything (our Finished included), a kill ends the connection
+    // with FIN; with unread bytes the system would send a reset instead.
+    client
+        .send(TcpClientCommand::Send(bytes(b"last words\n")))
+        .unwrap();
+    server.expect("last words");
     server.kill();
     let cut = collect_until(&client, "peer finished", |e| {
         matches!(e.kind, EventKind::PeerFinished { .. })
