@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 use super::{CommonArgs, EXIT_NETWORK, Failure, OutputMode};
 use crate::engine::framing::{Message, MessageBatch, Piece};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
+use crate::engine::tls::{CertInfo, Trust};
 use crate::engine::{
-    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason,
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason, TlsEvent,
+    TlsStep, Verification,
 };
 
 /// Which role the console speaks for: it changes the wording and what counts as a failure.
@@ -137,6 +139,8 @@ impl Console {
                     "not_shown_bytes": counters.not_shown_bytes,
                     "connections_accepted": counters.connections_accepted,
                     "connections_rejected": counters.connections_rejected,
+                    "wire_bytes_in": counters.wire_bytes_in,
+                    "wire_bytes_out": counters.wire_bytes_out,
                 });
                 self.stdout_line(&value.to_string());
             }
@@ -289,6 +293,7 @@ impl Console {
             EventKind::Messages { peer, batch, .. } => self.count_messages(*peer, batch),
             EventKind::Generator(g) => super::traffic::generator_status(g),
             EventKind::Relay(r) => super::relay::relay_status(r),
+            EventKind::Tls(tls) => self.tls_status(tls),
             EventKind::Call(_)
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
@@ -323,6 +328,17 @@ impl Console {
                     overflow.max
                 );
             }
+        }
+    }
+
+    /// The TLS steps in plain words on standard error.
+    fn tls_status(&self, tls: &TlsEvent) {
+        let who = match (self.role.is_server(), tls.conn, tls.peer) {
+            (true, Some(conn), Some(peer)) => format!("client {conn} ({peer}): "),
+            _ => String::new(),
+        };
+        for line in tls_lines(tls) {
+            eprintln!("{who}{line}");
         }
     }
 
@@ -462,6 +478,14 @@ impl Console {
                 );
             }
         }
+        if c.tls {
+            let _ = write!(
+                s,
+                "; on the wire (TLS records): received {}, sent {}",
+                plural(c.wire_bytes_in, "byte"),
+                plural(c.wire_bytes_out, "byte")
+            );
+        }
         if c.not_shown_datagrams > 0 {
             let _ = write!(
                 s,
@@ -472,6 +496,209 @@ impl Console {
         }
         s
     }
+}
+
+fn trust_text(trust: &Trust) -> String {
+    match trust {
+        Trust::SystemRoots { count } => {
+            format!("checking the certificate against the system's {count} root certificates")
+        }
+        Trust::CaFile(path) => format!("checking the certificate against {}", path.display()),
+        Trust::AnyCertificate => {
+            "accepting ANY certificate (--insecure): the server will NOT be verified".to_owned()
+        }
+        Trust::ClientCertificates(path) => format!(
+            "clients must present a certificate signed by a CA in {}",
+            path.display()
+        ),
+        Trust::NoClientCertificates => "no client certificate is asked for".to_owned(),
+    }
+}
+
+fn cert_lines(cert: &CertInfo, indent: &str) -> Vec<String> {
+    vec![
+        format!("{indent}subject:  {}", cert.subject),
+        format!(
+            "{indent}issuer:   {}{}",
+            cert.issuer,
+            if cert.self_signed {
+                " (self-signed)"
+            } else {
+                ""
+            }
+        ),
+        format!(
+            "{indent}valid:    {} to {}",
+            cert.valid_from(),
+            cert.valid_until()
+        ),
+        format!("{indent}names:    {}", cert.names_text()),
+        format!("{indent}SHA-256:  {}", cert.sha256),
+    ]
+}
+
+/// A TLS step as the lines standard error shows.
+fn tls_lines(tls: &TlsEvent) -> Vec<String> {
+    match &tls.step {
+        TlsStep::ServerCertificate {
+            cert,
+            generated_pem,
+            clients,
+        } => {
+            let mut lines = vec![if generated_pem.is_some() {
+                "TLS: generated a self-signed certificate; clients must trust it, or check its fingerprint:".to_owned()
+            } else {
+                "TLS: the server's certificate:".to_owned()
+            }];
+            lines.extend(cert_lines(cert, "  "));
+            lines.push(format!("TLS: {}", trust_text(clients)));
+            lines
+        }
+        TlsStep::HandshakeStarted {
+            server_name,
+            alpn,
+            trust,
+        } => {
+            let alpn = if alpn.is_empty() {
+                "none".to_owned()
+            } else {
+                alpn.join(", ")
+            };
+            match trust {
+                Trust::ClientCertificates(_) | Trust::NoClientCertificates => {
+                    vec!["TLS handshake begins".to_owned()]
+                }
+                _ => vec![format!(
+                    "TLS handshake begins: server name {}, ALPN offered: {alpn}; {}",
+                    server_name.as_deref().unwrap_or("not sent (an IP address)"),
+                    trust_text(trust)
+                )],
+            }
+        }
+        TlsStep::Negotiated {
+            version,
+            cipher_suite,
+            key_exchange,
+        } => vec![format!(
+            "TLS: {version}, cipher suite {cipher_suite}{}",
+            key_exchange
+                .as_ref()
+                .map_or_else(String::new, |k| format!(", key exchange {k}"))
+        )],
+        TlsStep::PeerCertificates {
+            chain,
+            verification,
+        } => {
+            let mut lines = Vec::new();
+            for (i, cert) in chain.iter().enumerate() {
+                lines.push(format!("TLS: certificate {} of {}:", i + 1, chain.len()));
+                lines.extend(cert_lines(cert, "  "));
+            }
+            lines.push(
+                match verification {
+                    Verification::Verified => "TLS: the certificate is verified",
+                    Verification::NotVerified => {
+                        "TLS: NOT VERIFIED: any certificate is accepted (--insecure), so anyone could be at the other end"
+                    }
+                    Verification::Rejected => "TLS: the certificate is rejected",
+                    Verification::NotAsked => "TLS: no client certificate was asked for",
+                }
+                .to_owned(),
+            );
+            lines
+        }
+        TlsStep::Established {
+            version,
+            alpn,
+            server_name,
+            verification,
+            ..
+        } => {
+            let mut line = format!(
+                "TLS established ({version}); ALPN: {}",
+                alpn.as_deref().unwrap_or("none agreed")
+            );
+            if let Some(name) = server_name {
+                let _ = write!(line, "; server name {name}");
+            }
+            line.push_str(match verification {
+                Verification::NotVerified => "; NOT VERIFIED",
+                Verification::Verified => "; verified",
+                Verification::Rejected | Verification::NotAsked => "",
+            });
+            line.push_str("; application data is encrypted from here on");
+            vec![line]
+        }
+        TlsStep::CloseNotifySent => {
+            vec!["TLS close_notify sent: the end of our data is marked".to_owned()]
+        }
+        TlsStep::CloseNotifyReceived => {
+            vec!["TLS close_notify received: the peer's data ended cleanly".to_owned()]
+        }
+    }
+}
+
+fn cert_json(cert: &CertInfo) -> Value {
+    json!({
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "not_before": cert.valid_from(),
+        "not_after": cert.valid_until(),
+        "names": cert.names,
+        "sha256": cert.sha256,
+        "self_signed": cert.self_signed,
+    })
+}
+
+fn tls_json(tls: &TlsEvent) -> Value {
+    let mut v = match &tls.step {
+        TlsStep::ServerCertificate {
+            cert,
+            generated_pem,
+            ..
+        } => {
+            json!({"step": "server_certificate", "certificate": cert_json(cert), "generated": generated_pem.is_some()})
+        }
+        TlsStep::HandshakeStarted {
+            server_name, alpn, ..
+        } => json!({"step": "handshake_started", "server_name": server_name, "alpn": alpn}),
+        TlsStep::Negotiated {
+            version,
+            cipher_suite,
+            key_exchange,
+        } => {
+            json!({"step": "negotiated", "version": version, "cipher_suite": cipher_suite, "key_exchange": key_exchange})
+        }
+        TlsStep::PeerCertificates {
+            chain,
+            verification,
+        } => json!({
+            "step": "peer_certificates",
+            "chain": chain.iter().map(cert_json).collect::<Vec<_>>(),
+            "verification": format!("{verification:?}"),
+        }),
+        TlsStep::Established {
+            version,
+            cipher_suite,
+            alpn,
+            server_name,
+            verification,
+        } => json!({
+            "step": "established", "version": version, "cipher_suite": cipher_suite,
+            "alpn": alpn, "server_name": server_name,
+            "verification": format!("{verification:?}"),
+        }),
+        TlsStep::CloseNotifySent => json!({"step": "close_notify_sent"}),
+        TlsStep::CloseNotifyReceived => json!({"step": "close_notify_received"}),
+    };
+    v["event"] = json!("tls");
+    if let Some(conn) = tls.conn {
+        v["conn"] = json!(conn);
+    }
+    if let Some(peer) = tls.peer {
+        v["peer"] = json!(peer.to_string());
+    }
+    v
 }
 
 /// `1 byte`, `2 bytes`.
@@ -706,6 +933,7 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
         }
         EventKind::Generator(g) => super::traffic::generator_json(g),
         EventKind::Relay(r) => super::relay::relay_json(r),
+        EventKind::Tls(tls) => tls_json(tls),
         EventKind::Error(e) => {
             let mut v = json!({"event": "error"});
             error_fields(&mut v, e);

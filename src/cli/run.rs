@@ -13,16 +13,17 @@ use super::console::{Console, Role};
 use super::data::{self, Framing, STREAM_CHUNK};
 use super::traffic::print_sequence_report;
 use super::{
-    Failure, Outgoing, ServerArgs, TcpConnectArgs, TcpListenArgs, UdpListenArgs, UdpSendArgs,
-    auto_reply, bind_address, host, port, reply,
+    ClientTlsArgs, Failure, Outgoing, ServerArgs, ServerTlsArgs, TcpConnectArgs, TcpListenArgs,
+    UdpListenArgs, UdpSendArgs, alpn, auto_reply, bind_address, host, port, reply,
 };
 use crate::engine::generator::{SequenceCheck, StreamSequenceCheck};
 use crate::engine::payload::EMPTY_STREAM_SEND;
 use crate::engine::services::{PortUse, Protocol};
+use crate::engine::tls::DEFAULT_HANDSHAKE_TIMEOUT;
 use crate::engine::{
-    self, CaptureConfig, EngineError, Event, EventKind, Op, Payload, Session, TcpClientCommand,
-    TcpClientConfig, TcpServerCommand, TcpServerConfig, UdpClientConfig, UdpCommand,
-    UdpServerConfig,
+    self, CaptureConfig, EngineError, Event, EventKind, Op, Payload, ServerIdentity, Session,
+    TcpClientCommand, TcpClientConfig, TcpServerCommand, TcpServerConfig, TlsClientSettings,
+    TlsServerSettings, TlsStep, UdpClientConfig, UdpCommand, UdpServerConfig,
 };
 
 /// Most bytes handed to the session and not yet reported sent. It keeps memory bounded while
@@ -253,6 +254,8 @@ fn check_capture(server: &ServerArgs, per_client: bool) -> Result<Option<Capture
 
 struct TcpConnect {
     outbox: Outbox<TcpClientCommand>,
+    /// Over TLS, data waits for the handshake: it is sent once the connection is established.
+    tls: bool,
     connected: bool,
     shutdown: bool,
     wait: Option<Duration>,
@@ -289,7 +292,10 @@ impl Driver for TcpConnect {
 
     fn on_event(&mut self, event: &Event, session: &Session<TcpClientCommand>, c: &mut Console) {
         match &event.kind {
-            EventKind::Connected { .. } => self.connected = true,
+            EventKind::Connected { .. } => self.connected = !self.tls,
+            EventKind::Tls(tls) if matches!(tls.step, TlsStep::Established { .. }) => {
+                self.connected = true;
+            }
             EventKind::Sent { echo: false, .. } => {
                 if let Err(e) = self.outbox.completed(session) {
                     c.fail(&Failure::engine(&e));
@@ -347,6 +353,7 @@ pub(crate) fn tcp_connect(
     data::refuse_empty_stream_sends(&sources)?;
     let mut config = TcpClientConfig::new(host, port);
     config.local = args.local;
+    args.common.refuse_framing_with_tls(args.tls.tls)?;
     config.framing = args.common.framing()?;
     if let Some(timeout) = args.timeout {
         if timeout.is_zero() {
@@ -356,11 +363,14 @@ pub(crate) fn tcp_connect(
         }
         config.connect_timeout = timeout;
     }
+    config.tls = client_tls(&args.tls, args.timeout, &config.host)?;
     let mut console = Console::new(&args.common, Role::TcpClient);
     let input = data::spawn_reader(sources, Framing::Stream);
+    let config_tls = config.tls.is_some();
     let session = engine::tcp_client::start(config, engine::noop_waker());
     let mut driver = TcpConnect {
         outbox: Outbox::new(input, TcpClientCommand::Send),
+        tls: config_tls,
         connected: false,
         shutdown: args.shutdown,
         wait: args.wait,
@@ -369,6 +379,85 @@ pub(crate) fn tcp_connect(
         close_asked: false,
     };
     drive(&session, &mut driver, &mut console)
+}
+
+/// `--tls ...` of `tcp-connect` as engine settings, checked (files, server name) before any
+/// connection is made, so a file problem is bad input (exit 2).
+fn client_tls(
+    args: &ClientTlsArgs,
+    timeout: Option<Duration>,
+    host: &str,
+) -> Result<Option<TlsClientSettings>, Failure> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let settings = TlsClientSettings {
+        ca_file: args.ca.clone(),
+        server_name: args.sni.clone(),
+        alpn: alpn(&args.alpn)?,
+        accept_any_certificate: args.insecure,
+        handshake_timeout: timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
+    };
+    settings.check(host).map_err(|e| Failure::engine(&e))?;
+    Ok(Some(settings))
+}
+
+/// `--tls ...` of `tcp-listen` as engine settings, with the files checked.
+fn server_tls(args: &ServerTlsArgs) -> Result<Option<TlsServerSettings>, Failure> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let identity = match (&args.cert, &args.key, args.self_signed) {
+        (Some(cert), Some(key), false) => ServerIdentity::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        (None, None, true) => ServerIdentity::SelfSigned,
+        _ => {
+            return Err(Failure::usage(
+                "--tls needs the server's certificate: give --cert FILE and --key FILE, or --self-signed to generate one.",
+            ));
+        }
+    };
+    if let Some(path) = &args.save_cert
+        && path.exists()
+    {
+        return Err(Failure::usage(format!(
+            "--save-cert: the file {} already exists, and Socket Lab does not replace files silently. Choose another name, or remove it first.",
+            path.display()
+        )));
+    }
+    let settings = TlsServerSettings {
+        identity,
+        client_ca: args.client_ca.clone(),
+        alpn: alpn(&args.alpn)?,
+        handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+    };
+    // Files are checked now, so a bad one is bad input (exit 2); a generated certificate is
+    // made again when the server starts (it takes a millisecond).
+    settings.check().map_err(|e| Failure::engine(&e))?;
+    Ok(Some(settings))
+}
+
+/// Writes a generated certificate for `--save-cert`, never over an existing file.
+fn save_certificate(path: &std::path::Path, pem: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(pem.as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!("saved the certificate to {}", path.display());
+            Ok(())
+        }
+        Err(e) => Err(Failure::usage(format!(
+            "--save-cert: could not write {} ({}).",
+            path.display(),
+            engine::error::file_reason(&e)
+        ))),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,6 +529,7 @@ impl Broadcast {
 struct TcpListen {
     /// `--sequence`: every received byte goes through the stream check.
     sequence: Option<StreamSequenceCheck>,
+    save_cert: Option<std::path::PathBuf>,
     reply: Option<Payload>,
     once: bool,
     stop_asked: bool,
@@ -461,6 +551,17 @@ impl Driver for TcpListen {
             }
         }
         match &event.kind {
+            EventKind::Tls(tls) => {
+                if let TlsStep::ServerCertificate {
+                    generated_pem: Some(pem),
+                    ..
+                } = &tls.step
+                    && let Some(path) = self.save_cert.take()
+                    && let Err(failure) = save_certificate(&path, pem)
+                {
+                    c.fail(&failure);
+                }
+            }
             EventKind::Connected { .. } => self.clients += 1,
             EventKind::Received { conn, .. } => {
                 if let Some(reply) = &self.reply
@@ -559,7 +660,11 @@ pub(crate) fn tcp_listen(
         auto_reply: auto_reply(server)?,
         close_when_client_finishes: false,
         capture: check_capture(server, true)?,
-        framing: server.common.framing()?,
+        framing: {
+            server.common.refuse_framing_with_tls(args.tls.tls)?;
+            server.common.framing()?
+        },
+        tls: server_tls(&args.tls)?.map(Box::new),
         ..TcpServerConfig::default()
     };
     let broadcast = (!sources.is_empty()).then(|| Broadcast {
@@ -571,6 +676,7 @@ pub(crate) fn tcp_listen(
     });
     let mut driver = TcpListen {
         sequence: server.sequence.then(StreamSequenceCheck::new),
+        save_cert: args.tls.save_cert.clone(),
         reply: tcp_reply,
         once: args.once,
         stop_asked: false,

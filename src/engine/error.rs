@@ -221,6 +221,28 @@ pub enum EngineError {
         /// The maximum.
         max: usize,
     },
+    /// A TLS handshake or TLS connection failed (boxed: it is rare, and events stay small).
+    #[error(transparent)]
+    Tls(Box<super::tls::TlsFailure>),
+    /// A certificate, key or CA file of a TLS setup cannot be used.
+    #[error("{} {path} cannot be used: {reason}", role.name())]
+    TlsFile {
+        /// Which file it is.
+        role: super::tls::TlsFileRole,
+        /// The file.
+        path: String,
+        /// Why, in plain words.
+        reason: String,
+    },
+    /// A TLS setup cannot be made for another reason (a server name that cannot be one, no
+    /// system root certificates).
+    #[error("TLS cannot be set up: {message}")]
+    TlsSetup {
+        /// Why, in plain words.
+        message: String,
+        /// True when what the user typed is at fault (exit code 2), false for the system.
+        bad_input: bool,
+    },
     /// A worker thread could not start, or ended by panicking; the session reports it instead of
     /// taking the program down.
     #[error("internal error in thread {thread}: {message}")]
@@ -270,9 +292,17 @@ impl EngineError {
             EngineError::FileSend(f) => f.class,
             EngineError::Resolve { .. } => ErrorClass::NotFound,
             EngineError::ConnectTimeout { .. } => ErrorClass::TimedOut,
+            EngineError::Tls(failure) => match failure.kind {
+                super::tls::TlsFailureKind::HandshakeTimeout { .. } => ErrorClass::TimedOut,
+                _ => ErrorClass::Other,
+            },
             EngineError::PayloadTooLarge { .. }
             | EngineError::DatagramSize { .. }
             | EngineError::UdpFileTooLarge { .. }
+            | EngineError::TlsFile { .. }
+            | EngineError::TlsSetup {
+                bad_input: true, ..
+            }
             | EngineError::Capture { exists: true, .. } => ErrorClass::InvalidInput,
             EngineError::NoSuchClient { .. }
             | EngineError::QueueFull { .. }
@@ -280,6 +310,9 @@ impl EngineError {
             | EngineError::NotNow { .. }
             | EngineError::Capture { exists: false, .. }
             | EngineError::Oversize { .. }
+            | EngineError::TlsSetup {
+                bad_input: false, ..
+            }
             | EngineError::WorkerFailed { .. } => ErrorClass::Other,
         }
     }
@@ -323,6 +356,19 @@ impl EngineError {
                 "That message is {len} bytes, but one UDP datagram over {family} can carry at most {limit} bytes. Send it in smaller pieces, or use TCP, which is a stream and has no such limit."
             ),
             EngineError::FileSend(f) => file_sentence(f),
+            EngineError::Tls(failure) => failure.plain_sentence(),
+            EngineError::TlsFile { role, path, reason } => {
+                let mut name = role.name().to_owned();
+                if let Some(first) = name.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!(
+                    "{name} {path} cannot be used: {reason}. TLS needs PEM files (text that starts with -----BEGIN ...)."
+                )
+            }
+            EngineError::TlsSetup { message, .. } => {
+                format!("TLS cannot be set up: {message}.")
+            }
             EngineError::DatagramSize { limit, family, .. } => format!(
                 "Choose a datagram size from 1 to {limit} bytes: one UDP datagram over {family} cannot carry more."
             ),

@@ -156,6 +156,8 @@ pub enum EventKind {
     /// A relay took a client, or says what its knobs can and cannot do (see
     /// [`crate::engine::relay`]). Its counters are read from the relay's handle.
     Relay(Box<super::relay::RelayEvent>),
+    /// A step of a TLS connection: the handshake, the peer's certificates, `close_notify`.
+    Tls(Box<super::tls::TlsEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.
@@ -215,6 +217,7 @@ impl EventKind {
                     _ => "whole file",
                 }
             )),
+            EventKind::Tls(tls) => Some(tls.transcript_line()),
             _ => None,
         }
     }

@@ -28,6 +28,7 @@ pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;
 pub mod template;
+pub mod tls;
 pub mod udp;
 
 pub use capture::CaptureConfig;
@@ -44,4 +45,8 @@ pub use session::{ClientSnapshot, CounterSnapshot, QueueSizes, Session, Waker, n
 pub use tcp_client::{TcpClient, TcpClientCommand, TcpClientConfig};
 pub use tcp_server::{TcpServer, TcpServerCommand, TcpServerConfig};
 pub use template::Template;
+pub use tls::{
+    CertInfo, ServerIdentity, TlsClientSettings, TlsEvent, TlsFailure, TlsFailureKind,
+    TlsServerSettings, TlsStep, Verification,
+};
 pub use udp::{UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession};

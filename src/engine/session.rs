@@ -43,6 +43,11 @@ pub struct Counters {
     pub(crate) connections_accepted: AtomicU64,
     pub(crate) connections_rejected: AtomicU64,
     pub(crate) clients_active: AtomicU64,
+    /// Bytes of TLS records read from and written to the sockets (TLS sessions only).
+    pub(crate) wire_in: AtomicU64,
+    pub(crate) wire_out: AtomicU64,
+    /// The session speaks TLS: its wire bytes differ from its application bytes.
+    pub(crate) tls: AtomicBool,
 }
 
 /// A copy of a session's counters at one moment.
@@ -70,12 +75,21 @@ pub struct CounterSnapshot {
     pub connections_rejected: u64,
     /// TCP connections open right now.
     pub clients_active: u64,
+    /// Bytes that arrived on the sockets. For TLS these are the encrypted records (handshake,
+    /// alerts and overhead included), while `bytes_in` counts the application data they carried;
+    /// for plain TCP and UDP the two are the same.
+    pub wire_bytes_in: u64,
+    /// Bytes written to the sockets (see `wire_bytes_in`).
+    pub wire_bytes_out: u64,
+    /// True for a TLS session.
+    pub tls: bool,
 }
 
 impl Counters {
     /// Reads every counter.
     pub fn snapshot(&self) -> CounterSnapshot {
         let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let tls = self.tls.load(Ordering::Relaxed);
         CounterSnapshot {
             bytes_in: r(&self.bytes_in),
             bytes_out: r(&self.bytes_out),
@@ -88,6 +102,9 @@ impl Counters {
             connections_accepted: r(&self.connections_accepted),
             connections_rejected: r(&self.connections_rejected),
             clients_active: r(&self.clients_active),
+            wire_bytes_in: r(if tls { &self.wire_in } else { &self.bytes_in }),
+            wire_bytes_out: r(if tls { &self.wire_out } else { &self.bytes_out }),
+            tls,
         }
     }
 }
@@ -109,6 +126,9 @@ pub struct ClientStats {
     pub(crate) writes: AtomicU64,
     pub(crate) peer_finished: AtomicBool,
     pub(crate) write_shut: AtomicBool,
+    pub(crate) wire_in: AtomicU64,
+    pub(crate) wire_out: AtomicU64,
+    pub(crate) tls: AtomicBool,
 }
 
 impl ClientStats {
@@ -124,11 +144,15 @@ impl ClientStats {
             writes: AtomicU64::new(0),
             peer_finished: AtomicBool::new(false),
             write_shut: AtomicBool::new(false),
+            wire_in: AtomicU64::new(0),
+            wire_out: AtomicU64::new(0),
+            tls: AtomicBool::new(false),
         }
     }
 
     fn snapshot(&self) -> ClientSnapshot {
         let r = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let tls = self.tls.load(Ordering::Relaxed);
         ClientSnapshot {
             id: self.id,
             peer: self.peer,
@@ -140,6 +164,8 @@ impl ClientStats {
             writes: r(&self.writes),
             peer_finished: self.peer_finished.load(Ordering::Relaxed),
             write_shut: self.write_shut.load(Ordering::Relaxed),
+            wire_bytes_in: r(if tls { &self.wire_in } else { &self.bytes_in }),
+            wire_bytes_out: r(if tls { &self.wire_out } else { &self.bytes_out }),
         }
     }
 }
@@ -167,6 +193,10 @@ pub struct ClientSnapshot {
     pub peer_finished: bool,
     /// We have shut down our sending side.
     pub write_shut: bool,
+    /// Bytes that arrived on the socket (TLS: encrypted records; plain TCP: `bytes_in`).
+    pub wire_bytes_in: u64,
+    /// Bytes written to the socket (TLS: encrypted records; plain TCP: `bytes_out`).
+    pub wire_bytes_out: u64,
 }
 
 /// State shared by a session's handle and its workers.

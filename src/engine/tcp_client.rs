@@ -19,6 +19,7 @@ use super::options::{
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
 use super::template::Template;
+use super::tls::TlsClientSettings;
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;
@@ -40,6 +41,8 @@ pub struct TcpClientConfig {
     pub queues: QueueSizes,
     /// How received data is cut into messages (none by default: one event per `recv`).
     pub framing: FramingConfig,
+    /// Speak TLS over the connection (`None`: plain TCP).
+    pub tls: Option<TlsClientSettings>,
 }
 
 impl TcpClientConfig {
@@ -53,6 +56,7 @@ impl TcpClientConfig {
             options: TcpOptions::default(),
             queues: QueueSizes::tcp(),
             framing: FramingConfig::default(),
+            tls: None,
         }
     }
 }
@@ -93,6 +97,16 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     let sink = &ctx.sink;
     let stopped = |reason| {
         sink.emit(EventKind::Stopped { reason });
+    };
+    // Files and names first: a CA file that cannot be read is found before any packet is sent.
+    let tls = match config
+        .tls
+        .as_ref()
+        .map(|t| t.prepare(&config.host))
+        .transpose()
+    {
+        Ok(tls) => tls,
+        Err(e) => return stopped(StopReason::Failed(e)),
     };
     let addrs = match resolve(&config.host, config.port) {
         Ok(addrs) => {
@@ -142,6 +156,10 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
     };
     *lock(&ctx.shared.local_addr) = Some(local);
 
+    let tls = match tls.as_ref().map(super::tls::ClientTls::link).transpose() {
+        Ok(link) => link,
+        Err(e) => return stopped(StopReason::Failed(e)),
+    };
     let (notice_tx, notice_rx) = unbounded();
     let pool = BufferPool::new(16);
     let setup = ConnSetup {
@@ -153,6 +171,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         thread_name: format!("tcp-client-read {peer}"),
         capture: None,
         framing: config.framing.clone(),
+        tls,
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,

@@ -24,6 +24,8 @@ use super::file_send::{
 };
 use super::framing::{Framer, FramingConfig, MessageBatch, Piece};
 use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_worker};
+use super::tls::link::{TlsLink, Wire};
+use super::tls::{TlsEvent, TlsFailure, TlsFailureKind, TlsStep};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
 const BIG_READ: usize = 64 * 1024;
@@ -33,6 +35,8 @@ const SMALL_READ: usize = 4 * 1024;
 const SMALL_STREAK_TO_SHRINK: u32 = 64;
 /// Messages that may wait for one connection's writer.
 const WRITE_QUEUE: usize = 256;
+/// A TLS connection's read buffer: one whole record (16 KiB of data plus its overhead).
+const TLS_READ: usize = 17 * 1024 + 512;
 
 /// Big read buffers that travel inside [`Chunk`]s and come back when the owner drops them.
 #[derive(Clone)]
@@ -102,9 +106,36 @@ struct ConnCtx {
     /// A clone of the socket for shutdown and `SO_LINGER` from any thread.
     control: Arc<Socket>,
     wake_reader: Sender<()>,
+    /// The TLS state, for a TLS connection.
+    tls: Option<Arc<TlsLink>>,
 }
 
 impl ConnCtx {
+    fn wire(&self) -> Wire<'_> {
+        Wire {
+            session: &self.shared.counters,
+            conn: &self.stats,
+        }
+    }
+
+    fn tls_event(&self, step: TlsStep) {
+        self.sink.emit(EventKind::Tls(Box::new(TlsEvent {
+            conn: Some(self.id),
+            peer: Some(self.peer),
+            step,
+        })));
+    }
+
+    /// Ends the TLS stream cleanly before the TCP one: without `close_notify` the peer cannot
+    /// tell our end of data from a cut connection.
+    fn send_close_notify(&self) {
+        if let Some(tls) = &self.tls
+            && tls.close_notify(|bytes| try_send_now(&self.control, bytes), &self.wire())
+        {
+            self.tls_event(TlsStep::CloseNotifySent);
+        }
+    }
+
     fn shutdown(&self, how: Shutdown) {
         let args = match how {
             Shutdown::Read => "SHUT_RD",
@@ -124,6 +155,13 @@ impl ConnCtx {
     /// Starts a close: remember why, shut the socket down so a blocked `recv` returns, and wake
     /// a reader that waits after end of stream.
     fn close_now(&self, reason: CloseReason) {
+        if matches!(
+            reason,
+            CloseReason::YouClosed | CloseReason::PeerClosed | CloseReason::ServerStopped
+        ) && self.state.closing().is_none()
+        {
+            self.send_close_notify();
+        }
         self.state.set_closing(reason);
         // When both sides have already sent FIN there is nothing left to shut down (the call
         // would only fail with "not connected"); the reader is waiting and just needs waking.
@@ -136,6 +174,7 @@ impl ConnCtx {
     }
 
     fn shutdown_write(&self) {
+        self.send_close_notify();
         self.shutdown(Shutdown::Write);
         self.stats.write_shut.store(true, Ordering::Release);
         self.sink.emit(EventKind::WriteShutdown {
@@ -157,6 +196,10 @@ impl ConnCtx {
     /// Cancel can interrupt a send to a peer that does not read): a timeout only means "still
     /// full", so it waits on, unless the connection is closing.
     fn write_patiently(&self, stream: &mut TcpStream, data: &[u8]) -> std::io::Result<()> {
+        if let Some(tls) = &self.tls {
+            let retry = |e: &std::io::Error| is_send_timeout(e) && self.state.closing().is_none();
+            return tls.write_app(stream, data, &self.wire(), &retry);
+        }
         let mut written = 0;
         while written < data.len() {
             match stream.write(&data[written..]) {
@@ -223,6 +266,8 @@ pub(crate) struct ConnSetup {
     pub capture: Option<CaptureWriter>,
     /// How the reader cuts the stream into messages.
     pub framing: FramingConfig,
+    /// TLS over this connection: the reader runs the handshake first.
+    pub tls: Option<TlsLink>,
 }
 
 impl Connection {
@@ -243,12 +288,18 @@ impl Connection {
             thread_name,
             capture,
             framing,
+            tls,
         } = setup;
         let control = stream
             .try_clone()
             .map(|s| Arc::new(Socket::from(s)))
             .map_err(|e| EngineError::io(Op::Socket, peer, &e))?;
         let stats = Arc::new(ClientStats::new(id, local, peer));
+        let tls = tls.map(Arc::new);
+        if tls.is_some() {
+            stats.tls.store(true, Ordering::Relaxed);
+            shared.counters.tls.store(true, Ordering::Relaxed);
+        }
         shared.register_client(Arc::clone(&stats));
         let (wake_tx, wake_rx) = bounded(1);
         let ctx = ConnCtx {
@@ -264,6 +315,7 @@ impl Connection {
             }),
             control,
             wake_reader: wake_tx,
+            tls,
         };
         sink.emit(EventKind::Connected {
             conn: id,
@@ -279,15 +331,25 @@ impl Connection {
             sink,
             move || {
                 let mut capture = capture;
-                let mut reason = read_loop(
-                    &reader_ctx,
-                    stream,
-                    &reader_pool,
-                    &reader_notices,
-                    &wake_rx,
-                    &mut capture,
-                    &framing,
-                );
+                let mut reason = match reader_ctx.tls.clone() {
+                    Some(tls) => tls_read_loop(
+                        &reader_ctx,
+                        &tls,
+                        stream,
+                        &reader_notices,
+                        &wake_rx,
+                        &mut capture,
+                    ),
+                    None => read_loop(
+                        &reader_ctx,
+                        stream,
+                        &reader_pool,
+                        &reader_notices,
+                        &wake_rx,
+                        &mut capture,
+                        &framing,
+                    ),
+                };
                 if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
                     reason = failed;
                 }
@@ -370,7 +432,9 @@ impl Connection {
                 why: "sending was already shut down on this connection".to_owned(),
             });
         }
-        if self.ctx.state.writer_pending.load(Ordering::Acquire) == 0
+        // Over TLS every write goes through the writer: the records must be made in order.
+        if self.ctx.tls.is_none()
+            && self.ctx.state.writer_pending.load(Ordering::Acquire) == 0
             && self.ctx.state.closing().is_none()
         {
             // Nothing waits for the writer: try the write here, without waiting, which saves a
@@ -556,7 +620,6 @@ fn read_loop(
     capture: &mut Option<CaptureWriter>,
     framing: &FramingConfig,
 ) -> CloseReason {
-    let counters = &ctx.shared.counters;
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
     let mut auto_reply = AutoReplyView::default();
@@ -632,18 +695,12 @@ fn read_loop(
             }
             return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
         }
-        add(&counters.bytes_in, n);
-        add(&counters.reads, 1);
-        add(&ctx.stats.bytes_in, n);
-        add(&ctx.stats.reads, 1);
-        if let Some(file) = capture.as_mut()
-            && let Err(error) = file.write(&buf[..n])
-        {
-            return capture_failed(ctx, capture, error);
+        if let Some(failed) = count_and_capture(ctx, &buf[..n], capture) {
+            return failed;
         }
 
         let capacity = buf.len();
-        let mut data = if capacity == BIG_READ && n > SMALL_READ {
+        let data = if capacity == BIG_READ && n > SMALL_READ {
             Chunk::pooled(std::mem::replace(&mut buf, pool.take()), n, pool.tx.clone())
         } else {
             Chunk::from_vec(buf[..n].to_vec())
@@ -671,6 +728,65 @@ fn read_loop(
             continue;
         }
 
+        if let Some(reason) = deliver(ctx, &mut stream, data, &mut auto_reply) {
+            return reason;
+        }
+    }
+}
+
+/// The peer finished sending: report it, and stay until someone closes (the peer may still
+/// read what we send).
+fn peer_finished(
+    ctx: &ConnCtx,
+    notices: &Sender<ConnNotice>,
+    wake: &Receiver<()>,
+    capture: &mut Option<CaptureWriter>,
+) -> CloseReason {
+    if let Some(failed) = flush_capture(ctx, capture) {
+        return failed;
+    }
+    ctx.stats.peer_finished.store(true, Ordering::Release);
+    ctx.sink.emit(EventKind::PeerFinished {
+        conn: ctx.id,
+        peer: ctx.peer,
+    });
+    let _ = notices.send(ConnNotice::CloseAfterPeerFinished(ctx.id));
+    select! {
+        recv(wake) -> _ => {},
+        recv(ctx.sink.abort_signal()) -> _ => {},
+    }
+    ctx.state.closing().unwrap_or(CloseReason::PeerClosed)
+}
+
+/// Counts received application bytes and captures them; a capture that fails ends the
+/// connection.
+fn count_and_capture(
+    ctx: &ConnCtx,
+    bytes: &[u8],
+    capture: &mut Option<CaptureWriter>,
+) -> Option<CloseReason> {
+    let counters = &ctx.shared.counters;
+    add(&counters.bytes_in, bytes.len());
+    add(&counters.reads, 1);
+    add(&ctx.stats.bytes_in, bytes.len());
+    add(&ctx.stats.reads, 1);
+    if let Some(file) = capture.as_mut()
+        && let Err(error) = file.write(bytes)
+    {
+        return Some(capture_failed(ctx, capture, error));
+    }
+    None
+}
+
+/// Replies (echo or a rule) and reports received data; `Some` when the connection is over.
+fn deliver(
+    ctx: &ConnCtx,
+    stream: &mut TcpStream,
+    mut data: Chunk,
+    auto_reply: &mut AutoReplyView,
+) -> Option<CloseReason> {
+    let n = data.len();
+    {
         // Echo (or a rule's reply) first, so the peer's round trip does not wait for the event queue; the events
         // still come in order (`Received`, then `Sent`).
         let echo = auto_reply
@@ -678,13 +794,13 @@ fn read_loop(
             .and_then(|auto| auto.reply_for(&data, &ctx.shared.templates))
             .map(|reply| {
                 let payload = Payload::from(reply.as_ref());
-                let result = ctx.write_patiently(&mut stream, &payload);
+                let result = ctx.write_patiently(stream, &payload);
                 (payload, result)
             });
         // Wait here, not in the queue, while the owner holds too much received data: the bytes
         // stay in the socket buffer and TCP slows the peer down.
         let Some(permit) = ctx.sink.reserve_received(n) else {
-            return CloseReason::YouClosed;
+            return Some(CloseReason::YouClosed);
         };
         data.hold(permit);
         if !ctx.sink.emit(EventKind::Received {
@@ -692,13 +808,96 @@ fn read_loop(
             peer: ctx.peer,
             data,
         }) {
-            return CloseReason::YouClosed;
+            return Some(CloseReason::YouClosed);
         }
         if let Some((payload, result)) = echo
             && !ctx.finish_write(payload, true, result)
         {
-            return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
+            return Some(ctx.state.closing().unwrap_or(CloseReason::PeerClosed));
         }
+    }
+    None
+}
+
+/// The reader of a TLS connection: the handshake, then records in and application data out.
+/// It takes the TLS state only for memory work, never across `recv`.
+fn tls_read_loop(
+    ctx: &ConnCtx,
+    tls: &TlsLink,
+    mut stream: TcpStream,
+    notices: &Sender<ConnNotice>,
+    wake: &Receiver<()>,
+    capture: &mut Option<CaptureWriter>,
+) -> CloseReason {
+    if let Err(error) = tls.handshake(&mut stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
+        return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
+    }
+    let retry = |e: &std::io::Error| is_send_timeout(e) && ctx.state.closing().is_none();
+    let mut auto_reply = AutoReplyView::default();
+    let mut buf = vec![0; TLS_READ];
+    // Data that came with the handshake's last records is already decrypted: take it first.
+    let mut n = 0;
+    loop {
+        let received = tls.feed(&buf[..n], ctx.peer);
+        // Answers rustls owes the peer (key updates); a busy writer sends them after its data.
+        if let Err(e) = tls.flush_if_free(&mut stream, &ctx.wire(), &retry) {
+            return ctx
+                .state
+                .closing()
+                .unwrap_or(CloseReason::Failed(EngineError::io(Op::Send, ctx.peer, &e)));
+        }
+        if !received.plain.is_empty() {
+            let plain = received.plain;
+            if let Some(failed) = count_and_capture(ctx, &plain, capture) {
+                return failed;
+            }
+            if let Some(reason) = deliver(ctx, &mut stream, Chunk::from_vec(plain), &mut auto_reply)
+            {
+                return reason;
+            }
+        }
+        if let Some(error) = received.error {
+            return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
+        }
+        if received.close_notify {
+            ctx.tls_event(TlsStep::CloseNotifyReceived);
+            return peer_finished(ctx, notices, wake, capture);
+        }
+        n = loop {
+            match stream.read(&mut buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if let Some(reason) = ctx.state.closing() {
+                        return reason;
+                    }
+                    ctx.sink.call(
+                        Some(ctx.id),
+                        Op::Recv,
+                        buf.len().to_string(),
+                        Err(e.to_string()),
+                    );
+                    return CloseReason::Failed(EngineError::io(Op::Recv, ctx.peer, &e));
+                }
+            }
+        };
+        if n == 0 {
+            if let Some(reason) = ctx.state.closing() {
+                return reason;
+            }
+            if !tls.close_notify_received() {
+                // The TCP stream ended but the TLS stream did not: say so, never pass it off
+                // as a clean end.
+                ctx.sink
+                    .emit(EventKind::Error(EngineError::Tls(Box::new(TlsFailure {
+                        peer: ctx.peer,
+                        kind: TlsFailureKind::Truncated,
+                    }))));
+            }
+            return peer_finished(ctx, notices, wake, capture);
+        }
+        add(&ctx.shared.counters.wire_in, n);
+        add(&ctx.stats.wire_in, n);
     }
 }
 
@@ -774,6 +973,19 @@ fn deliver_batch(
 }
 
 fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
+    if let Some(tls) = &ctx.tls {
+        // Application data waits for the handshake, which the reader runs.
+        select! {
+            recv(tls.handshake_over()) -> _ => {},
+            recv(ctx.sink.abort_signal()) -> _ => {
+                ctx.close_now(CloseReason::YouClosed);
+                return;
+            },
+        }
+        if !tls.is_established() {
+            return;
+        }
+    }
     let mut send_timeout_set = false;
     loop {
         let op = select! {
@@ -866,6 +1078,20 @@ fn send_file(
                 return true;
             }
         };
+        if ctx.tls.is_some() {
+            // Records once made must go out whole, so over TLS a piece is written completely
+            // and Cancel acts between pieces.
+            if let Err(e) = ctx.write_patiently(stream, &buf[..n]) {
+                return file_send_failed(ctx, &source.path, progress, &e);
+            }
+            add(&counters.bytes_out, n);
+            add(&ctx.stats.bytes_out, n);
+            progress.advance(&ctx.sink, &buf[..n], false);
+            add(&counters.writes, 1);
+            add(&ctx.stats.writes, 1);
+            progress.count_piece();
+            continue;
+        }
         let mut written = 0;
         while written < n {
             match stream.write(&buf[written..n]) {

@@ -28,6 +28,7 @@ use super::session::{
 };
 use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
 use super::template::Template;
+use super::tls::{ServerTls, TlsEvent, TlsServerSettings, TlsStep};
 
 /// How to listen.
 #[derive(Debug, Clone)]
@@ -62,6 +63,8 @@ pub struct TcpServerConfig {
     /// How each client's data is cut into messages (none by default: one event per `recv`).
     /// Reply rules then see messages.
     pub framing: FramingConfig,
+    /// Speak TLS with every client (`None`: plain TCP).
+    pub tls: Option<Box<TlsServerSettings>>,
 }
 
 impl Default for TcpServerConfig {
@@ -80,6 +83,7 @@ impl Default for TcpServerConfig {
             capture: None,
             queues: QueueSizes::tcp(),
             framing: FramingConfig::default(),
+            tls: None,
         }
     }
 }
@@ -183,6 +187,22 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         });
         return;
     }
+    // Certificate and key before the socket: a file that cannot be used is reported before
+    // anyone can connect.
+    let tls = match config
+        .tls
+        .as_deref()
+        .map(TlsServerSettings::prepare)
+        .transpose()
+    {
+        Ok(tls) => tls,
+        Err(e) => {
+            sink.emit(EventKind::Stopped {
+                reason: StopReason::Failed(e),
+            });
+            return;
+        }
+    };
     let (listener, local) = match listen(sink, config) {
         Ok(l) => l,
         Err(e) => {
@@ -195,6 +215,18 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
     };
     *lock(&ctx.shared.local_addr) = Some(local);
     sink.emit(EventKind::Listening { local });
+    if let Some(tls) = &tls {
+        ctx.shared.counters.tls.store(true, Ordering::Relaxed);
+        sink.emit(EventKind::Tls(Box::new(TlsEvent {
+            conn: None,
+            peer: None,
+            step: TlsStep::ServerCertificate {
+                cert: tls.cert.clone(),
+                generated_pem: tls.generated_pem.clone(),
+                clients: tls.clients.clone(),
+            },
+        })));
+    }
 
     // Notices are few per connection and the supervisor always takes them; an unbounded channel
     // keeps readers from ever waiting on it.
@@ -233,6 +265,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         stop_reason: None,
         acceptor_running: acceptor.is_some(),
         max_clients,
+        tls,
     };
     if acceptor.is_none() {
         supervisor.begin_stop(StopReason::Failed(EngineError::WorkerFailed {
@@ -311,6 +344,7 @@ struct Supervisor<'a> {
     stop_reason: Option<StopReason>,
     acceptor_running: bool,
     max_clients: Arc<AtomicUsize>,
+    tls: Option<ServerTls>,
 }
 
 impl Supervisor<'_> {
@@ -475,6 +509,14 @@ impl Supervisor<'_> {
             },
             None => None,
         };
+        let tls = match self.tls.as_ref().map(ServerTls::link).transpose() {
+            Ok(link) => link,
+            Err(e) => {
+                self.sink.emit(EventKind::Error(e));
+                self.sink.ok(Some(id), Op::Close, "");
+                return;
+            }
+        };
         add(&self.shared.counters.connections_accepted, 1);
         let setup = ConnSetup {
             id,
@@ -485,6 +527,7 @@ impl Supervisor<'_> {
             thread_name: format!("tcp-server-conn {id} {peer}"),
             capture,
             framing: self.config.framing.clone(),
+            tls,
         };
         match Connection::start(setup, self.sink, self.shared, &self.pool, &self.notices) {
             Ok(conn) => {

@@ -35,6 +35,8 @@ const CASES: &[(&[&str], i32, &str)] = &[
     (&["tcp-connect", "127.0.0.1", "0"], 2, "Port 0 means \"let the system choose\""),
     (&["udp-send", "127.0.0.1", "0"], 2, "Port 0 means \"let the system choose\""),
     (&["tcp-connect", "127.0.0.1", "65536"], 2, "65536 is not a port: ports go from 0 to 65535."),
+    (&["tcp-connect", "127.0.0.1", "9", "--tls", "--framing", "lf"], 2, "--framing lf does not work with --tls yet"),
+    (&["tcp-listen", "0", "--tls", "--self-signed", "--framing", "crlf"], 2, "--framing crlf does not work with --tls yet"),
     (&["tcp-connect", "127.0.0.1", "-1"], 2, "-1 is not a port: ports go from 0 to 65535."),
     (&["tcp-connect", "127.0.0.1", "80a"], 2, "\"80a\" is not a number, and no tcp service has that name."),
     (&["udp-send", "127.0.0.1", "no-such-service"], 2, "\"no-such-service\" is not a number, and no udp service has that name."),

@@ -6,6 +6,8 @@
 mod common;
 #[path = "../support/normal_user.rs"]
 mod normal_user;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod bad_input;
 mod child;
@@ -13,4 +15,5 @@ mod framing;
 mod permission;
 mod relay;
 mod subcommands;
+mod tls;
 mod traffic;

@@ -21,7 +21,7 @@ const LINE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running `socketlab` child. Standard output and error are read on threads (so a full pipe
 /// never blocks the child); dropping it kills the child, so a failing test leaves nothing behind.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     stderr_lines: Receiver<String>,
     stderr_seen: Vec<String>,
@@ -30,14 +30,14 @@ struct Running {
 }
 
 /// What a finished run left behind.
-struct Finished {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
+pub(crate) struct Finished {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: String,
 }
 
 impl Finished {
-    fn stdout_text(&self) -> String {
+    pub(crate) fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
 }
@@ -47,7 +47,7 @@ fn socketlab() -> Command {
 }
 
 impl Running {
-    fn spawn(args: &[&str], stdin: Stdio) -> Self {
+    pub(crate) fn spawn(args: &[&str], stdin: Stdio) -> Self {
         let mut child = socketlab()
             .args(args)
             .stdin(stdin)
@@ -80,12 +80,12 @@ impl Running {
         }
     }
 
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         Self::spawn(args, Stdio::null())
     }
 
     /// The next line of standard error.
-    fn stderr_line(&mut self) -> String {
+    pub(crate) fn stderr_line(&mut self) -> String {
         match self.stderr_lines.recv_timeout(LINE_TIMEOUT) {
             Ok(line) => {
                 self.stderr_seen.push(line.clone());
@@ -99,7 +99,7 @@ impl Running {
     }
 
     /// A server's first line of standard error, `listening on ADDR:PORT`, as an address.
-    fn listening(&mut self) -> SocketAddr {
+    pub(crate) fn listening(&mut self) -> SocketAddr {
         let line = self.stderr_line();
         line.strip_prefix("listening on ")
             .and_then(|a| a.parse().ok())
@@ -107,7 +107,7 @@ impl Running {
     }
 
     /// Waits for the child to exit on its own and collects its output.
-    fn finish(mut self) -> Finished {
+    pub(crate) fn finish(mut self) -> Finished {
         let deadline = Instant::now() + RUN_TIMEOUT;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait works") {
@@ -148,7 +148,7 @@ impl Drop for Running {
 }
 
 /// Runs a subcommand that ends by itself and returns what it left.
-fn run(args: &[&str]) -> Finished {
+pub(crate) fn run(args: &[&str]) -> Finished {
     Running::start(args).finish()
 }
 

@@ -7,6 +7,8 @@
 
 #[path = "../support/common.rs"]
 mod common;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod autoreply;
 mod capture;
@@ -18,4 +20,5 @@ mod lookup;
 mod periodic;
 mod relay;
 mod tcp;
+mod tls;
 mod udp;
