@@ -113,37 +113,45 @@ esac
 echo "   .socketlab → SocketLab.Workspace → $open_command"
 
 exe_windows="$(within winepath -w "$instdir/socketlab.exe" 2>>"$work/wine.log" | tr -d '\r\n')"
-step "installed socketlab.exe --version"
-printed="$(within wine "$exe_windows" --version 2>>"$work/wine.log")" ||
-  fail "socketlab.exe --version exited with $? (124: it did not finish within ${wine_timeout} s)"
-printed="$(printf '%s' "$printed" | tr -d '\r')"
-echo "   $printed"
-[ "$printed" = "socketlab $version" ] || fail "socketlab.exe --version printed '$printed', expected 'socketlab $version'"
+# Rust's standard library imports ProcessPrng from bcryptprimitives.dll (Windows 10 and later);
+# Wine has it from version 9 on. Debian 12's Wine 8.0 lacks it and cannot start the program at all
+# (import_dll: bcryptprimitives.dll not found), so there only the installer and uninstaller run.
+if [ -e "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ]; then
+  step "installed socketlab.exe --version"
+  printed="$(within wine "$exe_windows" --version 2>>"$work/wine.log")" ||
+    fail "socketlab.exe --version exited with $? (124: it did not finish within ${wine_timeout} s)"
+  printed="$(printf '%s' "$printed" | tr -d '\r')"
+  echo "   $printed"
+  [ "$printed" = "socketlab $version" ] || fail "socketlab.exe --version printed '$printed', expected 'socketlab $version'"
 
-step "TCP on 127.0.0.1 under Wine: tcp-listen 0 --once --echo, tcp-connect to it"
-within wine "$exe_windows" tcp-listen 0 --bind 127.0.0.1 --once --echo --output raw \
-  >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-port=""
-deadline=$((SECONDS + 120))
-while [ "$SECONDS" -lt "$deadline" ]; do
-  port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.err" | head -n 1)"
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || fail "tcp-listen exited: $(tr -d '\r' <"$work/server.err")"
-  sleep 0.2
-done
-[ -n "$port" ] || fail "tcp-listen did not say where it listens within 120 s: $(tr -d '\r' <"$work/server.err")"
-echo "   server: listening on 127.0.0.1:$port"
-within wine "$exe_windows" tcp-connect 127.0.0.1 "$port" --send "hello from Wine " \
-  --hex "00 ff 0d 0a" --shutdown --output raw >"$work/client.out" 2>"$work/client.err" ||
-  fail "tcp-connect failed: $(tr -d '\r' <"$work/client.err")"
-wait "$server_pid" || fail "tcp-listen --once exited with $?: $(tr -d '\r' <"$work/server.err")"
-server_pid=""
-printf 'hello from Wine \000\377\r\n' >"$work/expected"
-cmp "$work/expected" "$work/server.out" || fail "the server received other bytes: $(od -c "$work/server.out")"
-cmp "$work/expected" "$work/client.out" || fail "the client got other bytes back: $(od -c "$work/client.out")"
-echo "   $(wc -c <"$work/expected") bytes sent, received by the server and echoed back unchanged"
-sed 's/\r$//; s/^/   server: /' "$work/server.err" | tail -n 3
+  step "TCP on 127.0.0.1 under Wine: tcp-listen 0 --once --echo, tcp-connect to it"
+  within wine "$exe_windows" tcp-listen 0 --bind 127.0.0.1 --once --echo --output raw \
+    >"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  port=""
+  deadline=$((SECONDS + 120))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.err" | head -n 1)"
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || fail "tcp-listen exited: $(tr -d '\r' <"$work/server.err")"
+    sleep 0.2
+  done
+  [ -n "$port" ] || fail "tcp-listen did not say where it listens within 120 s: $(tr -d '\r' <"$work/server.err")"
+  echo "   server: listening on 127.0.0.1:$port"
+  within wine "$exe_windows" tcp-connect 127.0.0.1 "$port" --send "hello from Wine " \
+    --hex "00 ff 0d 0a" --shutdown --output raw >"$work/client.out" 2>"$work/client.err" ||
+    fail "tcp-connect failed: $(tr -d '\r' <"$work/client.err")"
+  wait "$server_pid" || fail "tcp-listen --once exited with $?: $(tr -d '\r' <"$work/server.err")"
+  server_pid=""
+  printf 'hello from Wine \000\377\r\n' >"$work/expected"
+  cmp "$work/expected" "$work/server.out" || fail "the server received other bytes: $(od -c "$work/server.out")"
+  cmp "$work/expected" "$work/client.out" || fail "the client got other bytes back: $(od -c "$work/client.out")"
+  echo "   $(wc -c <"$work/expected") bytes sent, received by the server and echoed back unchanged"
+  sed 's/\r$//; s/^/   server: /' "$work/server.err" | tail -n 3
+
+else
+  echo "-- SKIPPED: running socketlab.exe: $(wine --version) has no bcryptprimitives.dll, which Rust's standard library needs (Wine 9 or newer has it)"
+fi
 
 step "silent uninstall: Uninstall.exe /S"
 # The uninstaller copies itself to %TEMP% and runs from there so it can delete itself:
@@ -160,4 +168,8 @@ regkey_exists 'HKCU\Software\Classes\.socketlab' && left+=('HKCU\Software\Classe
 regkey_exists 'HKCU\Software\Microsoft\Windows\CurrentVersion\App Paths\socketlab.exe' && left+=('App Paths\socketlab.exe')
 [ "${#left[@]}" -eq 0 ] || fail "left behind after uninstalling: ${left[*]}"
 echo "   program folder, shortcuts, Apps & features entry, file type and App Paths entry are gone"
-echo "check-wine.sh: OK: Socket Lab $version installed silently under Wine, ran, exchanged bytes on 127.0.0.1 and uninstalled cleanly"
+if [ -e "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ]; then
+  echo "check-wine.sh: OK: Socket Lab $version installed silently under Wine, ran, exchanged bytes on 127.0.0.1 and uninstalled cleanly"
+else
+  echo "check-wine.sh: OK (program run SKIPPED, see above): Socket Lab $version installed silently under Wine and uninstalled cleanly"
+fi
