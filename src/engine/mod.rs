@@ -24,8 +24,10 @@ pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;
 pub mod udp;
+#[cfg(target_os = "linux")]
+mod udp_burst;
 
-pub use capture::CaptureConfig;
+pub use capture::{CaptureConfig, SharedOutput};
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{
     Chunk, CloseReason, ConnId, Datagram, DatagramBatch, Event, EventKind, Payload, SocketCall,

@@ -16,7 +16,7 @@ use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
 };
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
-use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection, PassOn};
 
 /// The id of a TCP client's one connection.
 pub const CLIENT_CONN: u64 = 1;
@@ -141,6 +141,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         close_on_peer_finished: false,
         thread_name: format!("tcp-client-read {peer}"),
         capture: None,
+        pass_on: PassOn::default(),
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,

@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use socket2::Socket;
 
 use super::autoreply::AutoReplyView;
-use super::capture::CaptureWriter;
+use super::capture::{CaptureWriter, SharedOutput};
 use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::file_send::{
@@ -26,6 +26,10 @@ use super::session::{ClientStats, EventSink, SessionShared, add, lock, spawn_wor
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
 const BIG_READ: usize = 64 * 1024;
+/// Read size of a connection whose data goes only to a capture file or a [`SharedOutput`]: the
+/// buffer is reused in place, so it can be larger than a pooled one without costing memory per
+/// read, and fewer, larger reads and writes carry a bulk transfer.
+const PASS_ON_READ: usize = 256 * 1024;
 /// Size of a connection's first read buffer: small, so idle connections stay cheap.
 const SMALL_READ: usize = 4 * 1024;
 /// After this many small reads in a row, a connection gives its big buffer back.
@@ -220,6 +224,27 @@ pub(crate) struct ConnSetup {
     pub thread_name: String,
     /// Where the reader writes every received byte, if capturing.
     pub capture: Option<CaptureWriter>,
+    /// What the reader does with received bytes besides capturing them.
+    pub pass_on: PassOn,
+}
+
+/// Where a reader passes received bytes on, besides a capture file.
+#[derive(Debug, Clone)]
+pub(crate) struct PassOn {
+    /// Written here by the reader as they arrive (see [`SharedOutput`]).
+    pub output: Option<SharedOutput>,
+    /// Queue a `Received` event for every read. Off for an owner that never looks at the data:
+    /// the reader then neither copies nor queues it, and reads into the same buffer again.
+    pub events: bool,
+}
+
+impl Default for PassOn {
+    fn default() -> Self {
+        PassOn {
+            output: None,
+            events: true,
+        }
+    }
 }
 
 impl Connection {
@@ -239,6 +264,7 @@ impl Connection {
             close_on_peer_finished,
             thread_name,
             capture,
+            pass_on,
         } = setup;
         let control = stream
             .try_clone()
@@ -282,6 +308,7 @@ impl Connection {
                     &reader_notices,
                     &wake_rx,
                     &mut capture,
+                    &pass_on,
                 );
                 if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
                     reason = failed;
@@ -545,6 +572,7 @@ fn read_loop(
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
+    pass_on: &PassOn,
 ) -> CloseReason {
     let counters = &ctx.shared.counters;
     let mut buf = vec![0; SMALL_READ];
@@ -595,6 +623,30 @@ fn read_loop(
             && let Err(error) = file.write(&buf[..n])
         {
             return capture_failed(ctx, capture, error);
+        }
+        if let Some(output) = &pass_on.output
+            && let Err(error) = output.write(&buf[..n])
+        {
+            ctx.sink.emit(EventKind::Error(error.clone()));
+            ctx.close_now(CloseReason::Failed(error.clone()));
+            return CloseReason::Failed(error);
+        }
+        if !pass_on.events {
+            // Nobody looks at the data: no copy, no event, no hand-over to the owner's thread.
+            if let Some(reply) = auto_reply
+                .get(&ctx.shared.auto_reply)
+                .and_then(|auto| auto.reply_for(&buf[..n]))
+            {
+                let payload = Payload::from(reply);
+                let result = ctx.write_patiently(&mut stream, &payload);
+                if !ctx.finish_write(payload, true, result) {
+                    return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
+                }
+            }
+            if n == buf.len() && buf.len() < PASS_ON_READ {
+                buf = vec![0; PASS_ON_READ];
+            }
+            continue;
         }
 
         let capacity = buf.len();
