@@ -176,14 +176,16 @@ impl Drop for Proc {
     }
 }
 
-/// True if `program` can be run here (it answers `-V`, as socat and iperf3 both do).
+/// True if `program` can be run here (it answers `--version`, or `-V` as socat does).
 fn installed(program: &str) -> bool {
-    Command::new(program)
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    ["--version", "-V"].iter().any(|flag| {
+        Command::new(program)
+            .arg(flag)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 /// `Ok(true)` when every program is there; `Ok(false)` (after saying so) when one is missing on
@@ -306,7 +308,9 @@ fn receive_once(
 ) -> Result<ReceiveRun, String> {
     let port = free_tcp_port()?;
     let out_file = scratch.0.join("received.bin");
-    let _ = std::fs::remove_file(&out_file);
+    for old in [&out_file, &scratch.0.join("received-1.bin")] {
+        let _ = std::fs::remove_file(old);
+    }
     let mut command;
     let written_to;
     match who {
@@ -349,9 +353,6 @@ fn receive_once(
                 }
             }
         }
-    }
-    if let Some(f) = &written_to {
-        let _ = std::fs::remove_file(f);
     }
     let mut receiver = Proc::spawn(&format!("{who:?} receiver"), command)?;
     receiver.wait_line("listening on", Duration::from_secs(20))?;
@@ -659,9 +660,18 @@ fn iperf3_once(size: usize, count: u64) -> Result<(u64, u64, f64), String> {
     let port = free_tcp_port()?;
     let mut server_cmd = Command::new("iperf3");
     server_cmd
-        .args(["-s", "-1", "-B", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-s",
+            "-1",
+            "--forceflush",
+            "-B",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::piped());
-    // iperf3 -s writes "Server listening on PORT" to standard output: read it there.
+    // iperf3 -s writes "Server listening on PORT" to standard output (flushed at once with
+    // --forceflush; a pipe would otherwise hold it back): read it there.
     let mut child = server_cmd
         .spawn()
         .map_err(|e| format!("cannot start iperf3 -s: {e}"))?;
