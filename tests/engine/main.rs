@@ -11,6 +11,7 @@ mod capture;
 mod faults;
 mod file_send;
 mod lookup;
+mod pass_on;
 mod periodic;
 mod tcp;
 mod udp;
