@@ -35,6 +35,14 @@ use crate::{Mode, sys};
 
 /// The program under test, as cargo built it for this benchmark.
 const PROGRAM: &str = env!("CARGO_BIN_EXE_socketlab");
+/// Set to another `socketlab` binary to measure it instead (an older build, for the "before"
+/// figures of a change).
+const PROGRAM_ENV: &str = "SOCKETLAB_BENCH_PROGRAM";
+
+/// The `socketlab` binary these items run.
+fn program() -> std::ffi::OsString {
+    std::env::var_os(PROGRAM_ENV).unwrap_or_else(|| PROGRAM.into())
+}
 /// How long one run may take before it counts as hung (a debug build under load is slow).
 const RUN_LIMIT: Duration = Duration::from_mins(3);
 /// Set (to anything) to make a missing socat or iperf3 a failure instead of a skip (CI).
@@ -337,7 +345,7 @@ fn receive_once(
             }
         }
         Receiver8::SocketLab => {
-            command = Command::new(PROGRAM);
+            command = Command::new(program());
             command.args(["tcp-listen", &port.to_string(), "--once"]);
             command.stdout(dev_null()?);
             match sink {
@@ -471,7 +479,7 @@ fn send_once(ours: bool, source: &Path, total: u64) -> Result<f64, String> {
     receiver.wait_line("listening on", Duration::from_secs(20))?;
     let start = Instant::now();
     let mut sender = if ours {
-        let mut c = Command::new(PROGRAM);
+        let mut c = Command::new(program());
         c.args([
             "tcp-connect",
             "127.0.0.1",
@@ -606,7 +614,7 @@ fn udp_once(ours: bool, size: usize, count: u64, rate: Option<f64>) -> Result<Ud
     let port = free_udp_port()?;
     let local = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut receiver = if ours {
-        let mut c = Command::new(PROGRAM);
+        let mut c = Command::new(program());
         c.args(["udp-listen", &port.to_string(), "--output", "none"])
             .stdout(Stdio::null());
         let p = Proc::spawn("socketlab udp-listen", c)?;
