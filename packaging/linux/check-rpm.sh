@@ -72,8 +72,9 @@ while IFS= read -r path; do
   [ -f "$root$path" ] || fail "$path is not in the scratch root after installing"
 done <"$work/rpm-files"
 [ -x "$root/usr/bin/socketlab" ] || fail "/usr/bin/socketlab is not executable"
-# rpm -V checks every file's digest, size and mode against the package header.
-rpm --root "$root" -V "$name" || fail "rpm -V found installed files that differ from the package"
+# rpm -V checks every file's digest, size and mode against the package header; --nodeps because
+# the scratch root has none of the libraries (the install was --nodeps too).
+rpm --root "$root" -V --nodeps "$name" || fail "rpm -V found installed files that differ from the package"
 echo "   $(wc -l <"$work/rpm-files") files installed and verified"
 printed="$("$root/usr/bin/socketlab" --version)"
 echo "   $root/usr/bin/socketlab --version: $printed"
