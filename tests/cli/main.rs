@@ -4,6 +4,7 @@
 
 #[path = "../support/common.rs"]
 mod common;
+#[cfg(unix)]
 #[path = "../support/normal_user.rs"]
 mod normal_user;
 #[path = "../support/tls.rs"]

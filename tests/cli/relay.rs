@@ -1,8 +1,11 @@
 //! `socketlab relay` as a user runs it: the real binary between real loopback peers, its
 //! counters at the end, the TCP note about loss, and bad input refused with exit 2.
 
+#[cfg(unix)]
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::UdpSocket;
+#[cfg(unix)]
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use crate::child::{Running, number_after};

@@ -1,7 +1,9 @@
 //! The traffic generator on the command line: `udp-send --rate --count --size --sequence` into
 //! `udp-listen --sequence` (directly and through a lossy relay), and the same over TCP.
 
-use crate::child::{Running, number_after};
+use crate::child::Running;
+#[cfg(unix)]
+use crate::child::number_after;
 
 #[cfg(unix)]
 fn sequence_report(mut listener: Running, wait_for: &str) -> String {
