@@ -102,13 +102,18 @@ version="${version##*[@#]}"
 setup="target/windows/socketlab-$version-x86_64-setup.exe"
 portable="target/windows/socketlab-$version-x86_64-portable.zip"
 exe="target/x86_64-pc-windows-gnu/release/socketlab.exe"
-# A GUI-subsystem (2) 64-bit PE with the icon and version information build.rs embedded.
-x86_64-w64-mingw32-objdump -p "$exe" | grep -q '^Subsystem[[:space:]]*00000002' ||
+# A GUI-subsystem (2) 64-bit PE with the icon and version information build.rs embedded. Each
+# tool's output is read whole first: `grep -q` stops reading at its first match, and under
+# pipefail the writer's SIGPIPE would fail the check.
+headers="$(x86_64-w64-mingw32-objdump -p "$exe")"
+grep -q '^Subsystem[[:space:]]*00000002' <<<"$headers" ||
   { echo "$exe is not a Windows GUI-subsystem program" >&2; exit 1; }
-x86_64-w64-mingw32-objdump -h "$exe" | grep -q '\.rsrc' || { echo "$exe has no resources" >&2; exit 1; }
+sections="$(x86_64-w64-mingw32-objdump -h "$exe")"
+grep -q '\.rsrc' <<<"$sections" || { echo "$exe has no resources" >&2; exit 1; }
+# Version strings are UTF-16 in the resource section.
+iconv -f UTF-16LE -t UTF-8 -c <"$exe" >target/windows/exe-utf16-strings
 for text in "Socket Lab developers" "$version"; do
-  # Version strings are UTF-16 in the resource section.
-  iconv -f UTF-16LE -t UTF-8 -c <"$exe" | grep -qF "$text" ||
+  grep -qaF "$text" target/windows/exe-utf16-strings ||
     { echo "$exe's version information lacks '$text'" >&2; exit 1; }
 done
 unzip -Z1 "$portable" | sort >"target/windows/zip-contents"
