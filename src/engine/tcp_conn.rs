@@ -653,24 +653,12 @@ fn read_loop(
                 continue;
             }
             Err(e) => {
-                if let Some(reason) = ctx.state.closing() {
-                    return reason;
-                }
-                ctx.sink.call(
-                    Some(ctx.id),
-                    Op::Recv,
-                    buf.len().to_string(),
-                    Err(e.to_string()),
-                );
-                return CloseReason::Failed(EngineError::io(Op::Recv, ctx.peer, &e));
+                return recv_failed(ctx, buf.len(), &e);
             }
         };
         if n == 0 {
             if let Some(reason) = ctx.state.closing() {
                 return reason;
-            }
-            if let Some(failed) = flush_capture(ctx, capture) {
-                return failed;
             }
             // What an unfinished message had gathered is handed over, never dropped.
             if let Some(f) = framer.as_mut() {
@@ -682,18 +670,7 @@ fn read_loop(
                     return end;
                 }
             }
-            ctx.stats.peer_finished.store(true, Ordering::Release);
-            ctx.sink.emit(EventKind::PeerFinished {
-                conn: ctx.id,
-                peer: ctx.peer,
-            });
-            let _ = notices.send(ConnNotice::CloseAfterPeerFinished(ctx.id));
-            // Nothing more can arrive; stay until someone closes (the peer may still read).
-            select! {
-                recv(wake) -> _ => {},
-                recv(ctx.sink.abort_signal()) -> _ => {},
-            }
-            return ctx.state.closing().unwrap_or(CloseReason::PeerClosed);
+            return peer_finished(ctx, notices, wake, capture);
         }
         if let Some(failed) = count_and_capture(ctx, &buf[..n], capture) {
             return failed;
@@ -732,6 +709,21 @@ fn read_loop(
             return reason;
         }
     }
+}
+
+/// A `recv` failed: a close we asked for explains it; otherwise the failed call is reported and
+/// ends the connection.
+fn recv_failed(ctx: &ConnCtx, asked: usize, error: &std::io::Error) -> CloseReason {
+    if let Some(reason) = ctx.state.closing() {
+        return reason;
+    }
+    ctx.sink.call(
+        Some(ctx.id),
+        Op::Recv,
+        asked.to_string(),
+        Err(error.to_string()),
+    );
+    CloseReason::Failed(EngineError::io(Op::Recv, ctx.peer, error))
 }
 
 /// The peer finished sending: report it, and stay until someone closes (the peer may still
@@ -868,16 +860,7 @@ fn tls_read_loop(
                 Ok(n) => break n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    if let Some(reason) = ctx.state.closing() {
-                        return reason;
-                    }
-                    ctx.sink.call(
-                        Some(ctx.id),
-                        Op::Recv,
-                        buf.len().to_string(),
-                        Err(e.to_string()),
-                    );
-                    return CloseReason::Failed(EngineError::io(Op::Recv, ctx.peer, &e));
+                    return recv_failed(ctx, buf.len(), &e);
                 }
             }
         };
