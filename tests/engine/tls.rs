@@ -124,6 +124,11 @@ fn client_talks_to_openssl_s_server_over_tls_1_2_and_1_3() {
         client
             .send(TcpClientCommand::Send(bytes(b"hello from socketlab\n")))
             .unwrap();
+        // The client counts a send once the call has returned, which can be after openssl has
+        // the bytes and has answered: wait for its report before reading the counters.
+        wait(&client, "the send reported", |e| {
+            matches!(e.kind, EventKind::Sent { .. })
+        });
         server.expect("hello from socketlab");
         server.type_line("hello from openssl");
         receive_text(&client, "hello from openssl\n");
