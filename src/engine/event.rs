@@ -158,6 +158,9 @@ pub enum EventKind {
     Relay(Box<super::relay::RelayEvent>),
     /// A step of a TLS connection: the handshake, the peer's certificates, `close_notify`.
     Tls(Box<super::tls::TlsEvent>),
+    /// A UDP server joined or left a multicast group, or has heard nothing from its groups for a
+    /// while (see [`crate::engine::multicast`]).
+    Multicast(Box<super::multicast::MulticastEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.
@@ -180,21 +183,7 @@ impl EventKind {
                 Some(format!("send({} bytes) → {}", data.len(), data.len()))
             }
             EventKind::PeerFinished { .. } => Some("recv() → 0 (end of stream)".to_owned()),
-            EventKind::Datagrams(batch) => Some(if batch.len() == 1 {
-                let d = batch.iter().next().map_or(0, |d| d.data.len());
-                format!(
-                    "recvfrom() → {d} bytes from {}",
-                    batch
-                        .last_peer()
-                        .map_or_else(String::new, |p| p.to_string())
-                )
-            } else {
-                format!(
-                    "recvfrom() × {} → {} bytes",
-                    batch.len(),
-                    batch.total_bytes()
-                )
-            }),
+            EventKind::Datagrams(batch) => Some(datagrams_line(batch)),
             EventKind::DatagramSent { to, data } => Some(format!(
                 "sendto({} bytes, {to}) → {}",
                 data.len(),
@@ -220,6 +209,28 @@ impl EventKind {
             EventKind::Tls(tls) => Some(tls.transcript_line()),
             _ => None,
         }
+    }
+}
+
+/// The transcript line of a batch: `recvmsg` when the destination of each datagram was asked
+/// for (`IP_PKTINFO`), `recvfrom` otherwise.
+fn datagrams_line(batch: &DatagramBatch) -> String {
+    let first = batch.iter().next();
+    let call = if first.is_some_and(|d| d.to.is_some()) {
+        "recvmsg"
+    } else {
+        "recvfrom"
+    };
+    match first {
+        Some(d) if batch.len() == 1 => {
+            let to = d.to.map_or_else(String::new, |to| format!(" to {to}"));
+            format!("{call}() → {} bytes from {}{to}", d.data.len(), d.peer)
+        }
+        _ => format!(
+            "{call}() × {} → {} bytes",
+            batch.len(),
+            batch.total_bytes()
+        ),
     }
 }
 
@@ -370,6 +381,9 @@ pub struct Datagram<'a> {
     pub peer: SocketAddr,
     /// Its payload.
     pub data: &'a [u8],
+    /// The address it was sent to (a group, a broadcast address or this host) and the interface
+    /// it came in on; `None` where the system cannot tell (or for a connected socket).
+    pub to: Option<super::multicast::Destination>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -378,6 +392,7 @@ struct DatagramMeta {
     peer: SocketAddr,
     start: usize,
     len: usize,
+    to: Option<super::multicast::Destination>,
 }
 
 /// Datagrams that were waiting together, in arrival order, stored in one allocation.
@@ -390,8 +405,19 @@ pub struct DatagramBatch {
 }
 
 impl DatagramBatch {
-    /// Appends one datagram.
+    /// Appends one datagram whose destination is not known.
     pub fn push(&mut self, at: SystemTime, peer: SocketAddr, data: &[u8]) {
+        self.push_to(at, peer, data, None);
+    }
+
+    /// Appends one datagram and the address it was sent to.
+    pub fn push_to(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &[u8],
+        to: Option<super::multicast::Destination>,
+    ) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(data);
         self.items.push(DatagramMeta {
@@ -399,6 +425,7 @@ impl DatagramBatch {
             peer,
             start,
             len: data.len(),
+            to,
         });
     }
 
@@ -428,6 +455,7 @@ impl DatagramBatch {
             at: m.at,
             peer: m.peer,
             data: &self.bytes[m.start..m.start + m.len],
+            to: m.to,
         })
     }
 }

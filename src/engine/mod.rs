@@ -18,6 +18,7 @@ pub mod framing;
 pub mod generator;
 pub mod log_store;
 pub mod lookup;
+pub mod multicast;
 pub mod options;
 pub mod payload;
 pub mod periodic;
