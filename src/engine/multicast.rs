@@ -71,10 +71,9 @@ impl NetInterface {
         }
     }
 
-    /// The interface's flags as Linux shows them (`IFF_UP`, `IFF_MULTICAST` …); `None` elsewhere
-    /// or when they cannot be read.
+    /// The interface's flags (`IFF_UP`, `IFF_MULTICAST` …) where the system gives them.
     pub fn flags(&self) -> Option<u32> {
-        linux_flags(&self.name)
+        interface_flags(&self.name)
     }
 
     /// Whether the interface is up (`None`: this system does not say).
@@ -91,18 +90,18 @@ impl NetInterface {
 const IFF_UP: u32 = 0x1;
 const IFF_MULTICAST: u32 = 0x1000;
 
-#[cfg(target_os = "linux")]
-fn linux_flags(name: &str) -> Option<u32> {
-    // A name with a slash would read another file; interface names never have one.
-    if name.contains('/') || name.is_empty() {
-        return None;
-    }
-    let text = std::fs::read_to_string(format!("/sys/class/net/{name}/flags")).ok()?;
-    u32::from_str_radix(text.trim().trim_start_matches("0x"), 16).ok()
+/// From `getifaddrs`, which answers for the calling thread's network namespace (/sys/class/net
+/// shows the namespace it was mounted in).
+#[cfg(unix)]
+fn interface_flags(name: &str) -> Option<u32> {
+    nix::ifaddrs::getifaddrs()
+        .ok()?
+        .find(|a| a.interface_name == name)
+        .map(|a| a.flags.bits() as u32)
 }
 
-#[cfg(not(target_os = "linux"))]
-fn linux_flags(_name: &str) -> Option<u32> {
+#[cfg(not(unix))]
+fn interface_flags(_name: &str) -> Option<u32> {
     None
 }
 
@@ -860,9 +859,11 @@ impl Classifier {
     fn read(&mut self) {
         self.read_at = std::time::Instant::now();
         let Ok(list) = interfaces() else { return };
+        // Each subnet's last address, worked out from the address and its prefix: a broadcast
+        // address the system reports may be missing (or be the address itself).
         self.broadcasts = list
             .iter()
-            .flat_map(|i| i.addrs.iter().filter_map(|a| a.broadcast))
+            .flat_map(|i| i.addrs.iter().filter_map(subnet_broadcast))
             .collect();
         self.locals = list
             .iter()
@@ -903,6 +904,17 @@ impl Classifier {
             return self.broadcasts.contains(&v4);
         }
         false
+    }
+}
+
+/// The broadcast address of an IPv4 address's subnet (none for /31 and /32 links).
+fn subnet_broadcast(a: &IfAddress) -> Option<Ipv4Addr> {
+    match a.ip {
+        IpAddr::V4(v4) if a.prefix < 31 => {
+            let host_bits = u32::MAX >> a.prefix;
+            Some(Ipv4Addr::from(u32::from(v4) | host_bits))
+        }
+        _ => None,
     }
 }
 
@@ -1110,7 +1122,7 @@ impl Cause {
                 others.join(", ")
             ),
             Cause::Ttl => "A sender on another network: group datagrams leave with a TTL (hop limit) of 1 unless the sender raises it, and a router does not pass them on with 1. The sender must set a larger TTL (udp-send --ttl 8), and the routers must route multicast.".to_owned(),
-            Cause::LoopbackOff => "A sender on this machine with multicast loopback off (IP_MULTICAST_LOOP 0, udp-send --multicast-loop off) sends no copy to its own machine's members.".to_owned(),
+            Cause::LoopbackOff => "A sender on this machine with multicast loopback off (IP_MULTICAST_LOOP 0, udp-send --multicast-loop off) sends no copy to its own machine's members (except through the loopback interface, which is a loop by itself).".to_owned(),
             Cause::Firewall { port } => format!(
                 "A firewall may drop the datagrams before they reach the socket: allow UDP to port {port} (and IGMP / MLD) on this machine, on the sender's and on the routers between."
             ),
@@ -1202,17 +1214,90 @@ fn route_interface(group: IpAddr, port: u16, list: &[NetInterface]) -> Result<Op
         Err(e) if e.kind() == std::io::ErrorKind::NetworkUnreachable => return Err(()),
         Err(_) => return Ok(None),
     }
-    let Ok(local) = probe.local_addr() else {
-        return Ok(None);
-    };
-    let holders: Vec<&NetInterface> = list
-        .iter()
-        .filter(|n| n.addrs.iter().any(|a| a.ip == local.ip()))
-        .collect();
-    Ok(match holders.as_slice() {
-        [one] => Some(one.name.clone()),
-        _ => None,
-    })
+    // The source address the system picked does not tell the interface (a route through lo
+    // borrows another interface's address): the routing table does.
+    Ok(route_device(group).filter(|dev| list.iter().any(|n| &n.name == dev)))
+}
+
+/// The interface of the most specific route for `group` in the system's routing table, when
+/// one route decides it (Linux: /proc/net/route and /proc/net/ipv6_route).
+#[cfg(target_os = "linux")]
+fn route_device(group: IpAddr) -> Option<String> {
+    // (prefix length, metric, device) of each route that covers the group.
+    let mut matches: Vec<(u8, u32, String)> = Vec::new();
+    match group {
+        IpAddr::V4(g) => {
+            let table = read_net_table("route")?;
+            for line in table.lines().skip(1) {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let [dev, dest, _, flags, _, _, metric, mask, ..] = f.as_slice() else {
+                    continue;
+                };
+                let hex = |t: &str| u32::from_str_radix(t, 16).ok();
+                let (Some(dest), Some(flags), Some(mask)) = (hex(dest), hex(flags), hex(mask))
+                else {
+                    continue;
+                };
+                // The table prints each address as the number its bytes make in memory.
+                let dest = u32::from_be_bytes(dest.to_ne_bytes());
+                let mask = u32::from_be_bytes(mask.to_ne_bytes());
+                if flags & 1 == 1 && u32::from(g) & mask == dest {
+                    let metric = metric.parse().unwrap_or(u32::MAX);
+                    matches.push((mask.count_ones() as u8, metric, (*dev).to_owned()));
+                }
+            }
+        }
+        IpAddr::V6(g) => {
+            let table = read_net_table("ipv6_route")?;
+            for line in table.lines() {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let [dest, prefix, _, _, _, metric, _, _, flags, dev] = f.as_slice() else {
+                    continue;
+                };
+                let (Ok(dest), Ok(prefix), Ok(metric), Ok(flags)) = (
+                    u128::from_str_radix(dest, 16),
+                    u8::from_str_radix(prefix, 16),
+                    u32::from_str_radix(metric, 16),
+                    u32::from_str_radix(flags, 16),
+                ) else {
+                    continue;
+                };
+                let mask = if prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(prefix.min(128)))
+                };
+                // RTF_UP, and not a reject route (RTF_REJECT, 0x200).
+                if flags & 1 == 1 && flags & 0x200 == 0 && u128::from(g) & mask == dest {
+                    matches.push((prefix, metric, (*dev).to_owned()));
+                }
+            }
+        }
+    }
+    matches.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    match matches.as_slice() {
+        [] => None,
+        [best, rest @ ..] => {
+            let tie = rest
+                .iter()
+                .any(|r| r.0 == best.0 && r.1 == best.1 && r.2 != best.2);
+            (!tie).then(|| best.2.clone())
+        }
+    }
+}
+
+/// A table of /proc/net as the calling thread sees it: /proc/net is the process's, and a thread
+/// may be in a network namespace of its own.
+#[cfg(target_os = "linux")]
+fn read_net_table(name: &str) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
+        .or_else(|_| std::fs::read_to_string(format!("/proc/net/{name}")))
+        .ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn route_device(_group: IpAddr) -> Option<String> {
+    None
 }
 
 #[cfg(test)]
