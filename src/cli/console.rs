@@ -360,10 +360,9 @@ impl Console {
                 for d in batch.iter() {
                     // A datagram to a group or a broadcast address says so; one to this
                     // machine's own address reads as it always has.
-                    let to = d
-                        .to
-                        .filter(|to| to.kind != DestinationKind::ThisHost)
-                        .map(|to| format!(" to {to}"));
+                    let to =
+                        d.to.filter(|to| to.kind != DestinationKind::ThisHost)
+                            .map(|to| format!(" to {to}"));
                     self.received(d.at, d.peer, d.data, mode, to.as_deref());
                 }
             }
@@ -742,11 +741,7 @@ fn multicast_lines(event: &MulticastEvent) -> Vec<String> {
                 waited.as_secs()
             )];
             for cause in causes {
-                let tag = if cause.found() {
-                    "found"
-                } else {
-                    "possible"
-                };
+                let tag = if cause.found() { "found" } else { "possible" };
                 lines.push(format!("  - {tag}: {}", cause.sentence()));
             }
             lines

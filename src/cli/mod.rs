@@ -545,13 +545,13 @@ pub struct UdpListenArgs {
     #[command(flatten)]
     pub server: ServerArgs,
     /// Join a multicast group, GROUP[@IFACE]: an IPv4 group (224.0.0.0 to 239.255.255.255) or an
-    /// IPv6 group (ff00::/8), on the interface named (by name or address; without it the system
+    /// IPv6 group (`ff00::/8`), on the interface named (by name or address; without it the system
     /// chooses by its route for the group). Repeat it for more groups. With --join the socket is
-    /// bound to 0.0.0.0 (or ::) unless --bind says otherwise, and SO_REUSEADDR is set so other
+    /// bound to 0.0.0.0 (or ::) unless --bind says otherwise, and `SO_REUSEADDR` is set so other
     /// programs can listen to the same group and port.
     #[arg(long = "join", value_name = "GROUP[@IFACE]")]
     pub join: Vec<String>,
-    /// Hear only this sender in the --join before it (a source-specific join, IGMPv3; IPv4
+    /// Hear only this sender in the --join before it (a source-specific join, `IGMPv3`; IPv4
     /// groups). Repeat it for more senders of the same group.
     #[arg(long = "source", value_name = "ADDR", requires = "join")]
     pub source: Vec<String>,

@@ -29,7 +29,8 @@ pub(super) fn joins(
         .unwrap_or_default();
     let mut groups: Vec<(GroupJoin, Vec<&str>)> = Vec::new();
     for text in &args.join {
-        let join = GroupJoin::parse(text).map_err(|e| Failure::usage(format!("--join {text}: {e}")))?;
+        let join =
+            GroupJoin::parse(text).map_err(|e| Failure::usage(format!("--join {text}: {e}")))?;
         groups.push((join, Vec::new()));
     }
     for (n, source) in args.source.iter().enumerate() {
@@ -126,7 +127,11 @@ pub(super) fn bind_for_groups(
 /// `--ttl`, `--interface` and `--multicast-loop` of `udp-send`, checked: the interface must exist,
 /// and multicast loopback needs a group target (when the host is an address).
 pub(super) fn send_options(args: &UdpSendArgs, host: &str) -> Result<SendOptions, Failure> {
-    let literal: Option<IpAddr> = host.trim_start_matches('[').trim_end_matches(']').parse().ok();
+    let literal: Option<IpAddr> = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok();
     if let (Some(ip), Some(_)) = (literal, args.multicast_loop)
         && !ip.is_multicast()
     {

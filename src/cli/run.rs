@@ -854,19 +854,17 @@ impl Driver for UdpListen {
 }
 
 /// `udp-listen PORT`.
-pub(crate) fn udp_listen(args: &UdpListenArgs, matches: Option<&ArgMatches>) -> Result<(), Failure> {
+pub(crate) fn udp_listen(
+    args: &UdpListenArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<(), Failure> {
     let server = &args.server;
     server.common.refuse_framing_for_udp()?;
     let sequence = server.sequence.then(SequenceCheck::new);
     let groups = super::multicast::joins(args, matches)?;
-    let bind_given = matches.is_some_and(|m| {
-        m.value_source("bind") == Some(clap::parser::ValueSource::CommandLine)
-    });
-    let bind = super::multicast::bind_for_groups(
-        bind_address(&server.bind)?,
-        bind_given,
-        &groups,
-    )?;
+    let bind_given = matches
+        .is_some_and(|m| m.value_source("bind") == Some(clap::parser::ValueSource::CommandLine));
+    let bind = super::multicast::bind_for_groups(bind_address(&server.bind)?, bind_given, &groups)?;
     let config = UdpServerConfig {
         bind,
         port: port(&server.port, Protocol::Udp, PortUse::Bind)?,

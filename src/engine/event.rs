@@ -226,11 +226,7 @@ fn datagrams_line(batch: &DatagramBatch) -> String {
             let to = d.to.map_or_else(String::new, |to| format!(" to {to}"));
             format!("{call}() → {} bytes from {}{to}", d.data.len(), d.peer)
         }
-        _ => format!(
-            "{call}() × {} → {} bytes",
-            batch.len(),
-            batch.total_bytes()
-        ),
+        _ => format!("{call}() × {} → {} bytes", batch.len(), batch.total_bytes()),
     }
 }
 

@@ -60,6 +60,9 @@ pub struct LogEntry {
     pub len: usize,
     /// The first [`PREVIEW_BYTES`] bytes (for a note, its text as UTF-8).
     pub preview: Box<[u8]>,
+    /// A received datagram: whether it was sent to a group, a broadcast address or this host,
+    /// where the system tells (one byte, in what would be padding).
+    pub to: Option<super::multicast::DestinationKind>,
 }
 
 impl LogEntry {
@@ -141,7 +144,23 @@ impl LogStore {
             conn,
             len: data.len(),
             preview: preview.into(),
+            to: None,
         });
+    }
+
+    /// Appends a received datagram with what it was addressed to (a group, a broadcast
+    /// address, this host).
+    pub fn push_datagram_in(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &[u8],
+        to: Option<super::multicast::DestinationKind>,
+    ) {
+        self.push_data(at, Direction::In, Some(peer), None, data);
+        if let Some(last) = self.entries.back_mut() {
+            last.to = to;
+        }
     }
 
     /// Appends one row that stands for `len` bytes sent in `pieces` writes or datagrams, of which
@@ -166,6 +185,7 @@ impl LogStore {
             conn,
             len: usize::try_from(len).unwrap_or(usize::MAX),
             preview: kept.into(),
+            to: None,
         });
     }
 

@@ -185,7 +185,7 @@ fn shortened(text: &str) -> String {
     }
 }
 
-/// True for a multicast group address: IPv4 224.0.0.0/4, IPv6 ff00::/8.
+/// True for a multicast group address: IPv4 224.0.0.0/4, IPv6 `ff00::/8`.
 pub fn is_group(ip: IpAddr) -> bool {
     ip.is_multicast()
 }
@@ -221,7 +221,7 @@ pub struct GroupJoin {
     pub group: IpAddr,
     /// The interface's name (or one of its addresses); `None` lets the system choose.
     pub interface: Option<String>,
-    /// Hear only this sender (IGMPv3 / MLDv2 source-specific multicast).
+    /// Hear only this sender (`IGMPv3` / `MLDv2` source-specific multicast).
     pub source: Option<IpAddr>,
 }
 
@@ -923,7 +923,10 @@ fn subnet_broadcast(a: &IfAddress) -> Option<Ipv4Addr> {
 pub(crate) fn enable_destination(sink: &EventSink, socket: &UdpSocket, local: SocketAddr) -> bool {
     use nix::sys::socket::{setsockopt, sockopt};
     let (name, result) = if local.is_ipv4() {
-        ("IP_PKTINFO", setsockopt(socket, sockopt::Ipv4PacketInfo, &true))
+        (
+            "IP_PKTINFO",
+            setsockopt(socket, sockopt::Ipv4PacketInfo, &true),
+        )
     } else {
         (
             "IPV6_RECVPKTINFO",
@@ -947,6 +950,10 @@ pub(crate) fn enable_destination(_: &EventSink, _: &UdpSocket, _: SocketAddr) ->
     false
 }
 
+/// What one `recvmsg` returned: the length, the sender (none when the socket was shut down),
+/// and the destination address with the index of the interface it arrived on.
+pub(crate) type Received = (usize, Option<SocketAddr>, Option<(IpAddr, u32)>);
+
 /// A buffer for the control messages of one `recvmsg`.
 pub(crate) fn control_buffer() -> Vec<u8> {
     #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
@@ -966,7 +973,7 @@ pub(crate) fn recv_with_destination(
     socket: &UdpSocket,
     buf: &mut [u8],
     control: &mut [u8],
-) -> std::io::Result<(usize, Option<SocketAddr>, Option<(IpAddr, u32)>)> {
+) -> std::io::Result<Received> {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
     use std::os::fd::AsRawFd;
     let mut iov = [std::io::IoSliceMut::new(buf)];
@@ -1007,7 +1014,7 @@ pub(crate) fn recv_with_destination(
     socket: &UdpSocket,
     buf: &mut [u8],
     _control: &mut [u8],
-) -> std::io::Result<(usize, Option<SocketAddr>, Option<(IpAddr, u32)>)> {
+) -> std::io::Result<Received> {
     let (n, peer) = socket.recv_from(buf)?;
     Ok((n, Some(peer), None))
 }
@@ -1220,7 +1227,7 @@ fn route_interface(group: IpAddr, port: u16, list: &[NetInterface]) -> Result<Op
 }
 
 /// The interface of the most specific route for `group` in the system's routing table, when
-/// one route decides it (Linux: /proc/net/route and /proc/net/ipv6_route).
+/// one route decides it (Linux: `/proc/net/route` and `/proc/net/ipv6_route`).
 #[cfg(target_os = "linux")]
 fn route_device(group: IpAddr) -> Option<String> {
     // (prefix length, metric, device) of each route that covers the group.
@@ -1317,13 +1324,39 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_group() {
-        assert!(GroupJoin::parse("10.0.0.1").unwrap_err().contains("not a multicast group"));
-        assert!(GroupJoin::parse("fe80::1").unwrap_err().contains("start with ff"));
-        assert!(GroupJoin::parse("banana").unwrap_err().contains("not a group address"));
-        assert!(GroupJoin::parse("239.1.2.3@").unwrap_err().contains("no interface"));
+        assert!(
+            GroupJoin::parse("10.0.0.1")
+                .unwrap_err()
+                .contains("not a multicast group")
+        );
+        assert!(
+            GroupJoin::parse("fe80::1")
+                .unwrap_err()
+                .contains("start with ff")
+        );
+        assert!(
+            GroupJoin::parse("banana")
+                .unwrap_err()
+                .contains("not a group address")
+        );
+        assert!(
+            GroupJoin::parse("239.1.2.3@")
+                .unwrap_err()
+                .contains("no interface")
+        );
         let j = GroupJoin::parse("239.1.2.3").unwrap();
-        assert!(j.clone().with_source("::1").unwrap_err().contains("families"));
-        assert!(j.clone().with_source("239.9.9.9").unwrap_err().contains("cannot be a source"));
+        assert!(
+            j.clone()
+                .with_source("::1")
+                .unwrap_err()
+                .contains("families")
+        );
+        assert!(
+            j.clone()
+                .with_source("239.9.9.9")
+                .unwrap_err()
+                .contains("cannot be a source")
+        );
         assert!(j.with_source("192.0.2.9").is_ok());
     }
 

@@ -168,7 +168,7 @@ impl Activity {
             EventKind::Datagrams(batch) => {
                 for d in batch.iter() {
                     self.log
-                        .push_data(d.at, Direction::In, Some(d.peer), None, d.data);
+                        .push_datagram_in(d.at, d.peer, d.data, d.to.map(|to| to.kind));
                     if batch.echoed {
                         self.log
                             .push_data(d.at, Direction::Echo, Some(d.peer), None, d.data);

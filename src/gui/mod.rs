@@ -27,6 +27,7 @@ pub mod roles;
 pub mod session;
 pub mod tabs;
 pub mod text;
+pub mod text_groups;
 pub mod text_teach;
 pub mod theme;
 pub mod widgets;

@@ -23,7 +23,11 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 
 fn bad_input(args: &[&str], sentence: &str) {
     let (code, _, stderr) = run(args);
-    assert_eq!(code, Some(2), "{args:?} should be bad input; stderr:\n{stderr}");
+    assert_eq!(
+        code,
+        Some(2),
+        "{args:?} should be bad input; stderr:\n{stderr}"
+    );
     assert!(
         stderr.contains(sentence),
         "{args:?}: no {sentence:?} in:\n{stderr}"
@@ -50,7 +54,14 @@ fn bad_groups_interfaces_and_sources_are_bad_input() {
         "This machine has no interface called \"no-such-if0\". Its interfaces are: ",
     );
     bad_input(
-        &["udp-listen", "0", "--join", "239.1.2.3", "--join", "ff15::1"],
+        &[
+            "udp-listen",
+            "0",
+            "--join",
+            "239.1.2.3",
+            "--join",
+            "ff15::1",
+        ],
         "are of different families (IPv4 and IPv6)",
     );
     bad_input(
@@ -62,7 +73,14 @@ fn bad_groups_interfaces_and_sources_are_bad_input() {
         "are of different families",
     );
     bad_input(
-        &["udp-listen", "0", "--join", "ff15::1", "--source", "2001:db8::9"],
+        &[
+            "udp-listen",
+            "0",
+            "--join",
+            "ff15::1",
+            "--source",
+            "2001:db8::9",
+        ],
         "source-specific join of an IPv6 group (MLDv2) is not available",
     );
     bad_input(
@@ -91,18 +109,46 @@ fn a_listener_in_a_group_prints_what_the_sender_sends_to_it() {
             "json",
         ]);
         let local = listener.listening();
-        assert_eq!(local.ip().to_string(), "0.0.0.0", "--join binds the wildcard");
+        assert_eq!(
+            local.ip().to_string(),
+            "0.0.0.0",
+            "--join binds the wildcard"
+        );
         let joined = listener.line_with("joined group");
         assert_eq!(joined, "joined group 239.1.2.3 on lo (index 1)");
         let port = local.port().to_string();
         let (code, _, stderr) = run(&[
-            "udp-send", "239.1.2.3", &port, "--interface", "lo", "--ttl", "2", "--send", "hello",
-            "--wait", "0", "--explain",
+            "udp-send",
+            "239.1.2.3",
+            &port,
+            "--interface",
+            "lo",
+            "--ttl",
+            "2",
+            "--send",
+            "hello",
+            "--wait",
+            "0",
+            "--explain",
         ]);
         assert_eq!(code, Some(0), "{stderr}");
-        assert!(stderr.contains("setsockopt(IP_MULTICAST_TTL, 2) → ok"), "{stderr}");
-        assert!(stderr.contains("setsockopt(IP_MULTICAST_IF, 127.0.0.1 (lo)) → ok"), "{stderr}");
-        let (code, _, stderr) = run(&["udp-send", "127.0.0.1", &port, "--send", "direct", "--wait", "0"]);
+        assert!(
+            stderr.contains("setsockopt(IP_MULTICAST_TTL, 2) → ok"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("setsockopt(IP_MULTICAST_IF, 127.0.0.1 (lo)) → ok"),
+            "{stderr}"
+        );
+        let (code, _, stderr) = run(&[
+            "udp-send",
+            "127.0.0.1",
+            &port,
+            "--send",
+            "direct",
+            "--wait",
+            "0",
+        ]);
         assert_eq!(code, Some(0), "{stderr}");
         let done = listener.finish();
         assert_eq!(done.code, Some(0), "{}", done.stderr);
@@ -134,10 +180,23 @@ fn a_silent_group_is_explained_on_standard_error() {
     ];
     in_netns("cli_silence", setup, || {
         let mut listener = Running::start(&[
-            "udp-listen", "0", "--join", "239.1.2.3@va", "--silence", "0.3",
+            "udp-listen",
+            "0",
+            "--join",
+            "239.1.2.3@va",
+            "--silence",
+            "0.3",
         ]);
         let port = listener.listening().port().to_string();
-        let (code, _, stderr) = run(&["udp-send", "239.1.2.3", &port, "--send", "lost", "--wait", "0"]);
+        let (code, _, stderr) = run(&[
+            "udp-send",
+            "239.1.2.3",
+            &port,
+            "--send",
+            "lost",
+            "--wait",
+            "0",
+        ]);
         assert_eq!(code, Some(0), "{stderr}");
         listener.line_with("nothing has arrived from the groups for");
         let wrong = listener.line_with("Wrong interface");
@@ -149,7 +208,11 @@ fn a_silent_group_is_explained_on_standard_error() {
         listener.interrupt();
         let done = listener.finish();
         assert_eq!(done.code, Some(0), "{}", done.stderr);
-        assert!(done.stderr.contains("received 0 datagrams"), "{}", done.stderr);
+        assert!(
+            done.stderr.contains("received 0 datagrams"),
+            "{}",
+            done.stderr
+        );
         assert!(done.stdout.is_empty(), "nothing arrived: {}", done.stdout);
     });
 }
@@ -161,19 +224,48 @@ fn broadcast_to_the_namespace_subnet_is_printed_as_broadcast() {
         "cli_broadcast",
         (
             "va",
-            &["link set lo up", "addr add 198.51.100.1/24 brd + dev va", "link set va up"],
+            &[
+                "link set lo up",
+                "addr add 198.51.100.1/24 brd + dev va",
+                "link set va up",
+            ],
         ),
         (
             "vb",
-            &["link set lo up", "addr add 198.51.100.2/24 brd + dev vb", "link set vb up"],
+            &[
+                "link set lo up",
+                "addr add 198.51.100.2/24 brd + dev vb",
+                "link set vb up",
+            ],
         ),
         move || {
-            let port = port_rx.recv_timeout(std::time::Duration::from_secs(20)).expect("port");
-            let (code, _, stderr) = run(&["udp-send", "198.51.100.255", &port, "--send", "x", "--wait", "0"]);
-            assert_eq!(code, Some(1), "without --broadcast the system refuses:\n{stderr}");
+            let port = port_rx
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .expect("port");
+            let (code, _, stderr) = run(&[
+                "udp-send",
+                "198.51.100.255",
+                &port,
+                "--send",
+                "x",
+                "--wait",
+                "0",
+            ]);
+            assert_eq!(
+                code,
+                Some(1),
+                "without --broadcast the system refuses:\n{stderr}"
+            );
             assert!(stderr.contains("turn on Broadcast"), "{stderr}");
             let (code, _, stderr) = run(&[
-                "udp-send", "198.51.100.255", &port, "--broadcast", "--send", "to all", "--wait", "0",
+                "udp-send",
+                "198.51.100.255",
+                &port,
+                "--broadcast",
+                "--send",
+                "to all",
+                "--wait",
+                "0",
             ]);
             assert_eq!(code, Some(0), "{stderr}");
         },
@@ -188,7 +280,10 @@ fn broadcast_to_the_namespace_subnet_is_printed_as_broadcast() {
     let Some(((), done)) = ran else { return };
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(
-        done.stdout.contains("from 198.51.100.1:") && done.stdout.contains(" to broadcast 198.51.100.255 6 bytes: to all"),
+        done.stdout.contains("from 198.51.100.1:")
+            && done
+                .stdout
+                .contains(" to broadcast 198.51.100.255 6 bytes: to all"),
         "{}",
         done.stdout
     );

@@ -13,7 +13,9 @@ use crossbeam_channel::bounded;
 
 use crate::common::{TIMEOUT, bound_addr, bytes, collect_until, wait};
 use crate::netns::{LO_MULTICAST, in_netns, two_netns};
-use socketlab::engine::multicast::{Cause, DestinationKind, GroupJoin, MulticastEvent, SendOptions};
+use socketlab::engine::multicast::{
+    Cause, DestinationKind, GroupJoin, MulticastEvent, SendOptions,
+};
 use socketlab::engine::{
     self, EngineError, Event, EventKind, UdpClientConfig, UdpCommand, UdpServerConfig, UdpSession,
     noop_waker,
@@ -85,9 +87,11 @@ fn received_until(
     session: &UdpSession,
     until: &[u8],
 ) -> Vec<(Vec<u8>, Option<DestinationKind>, Option<IpAddr>)> {
-    let events = collect_until(session, "the marker datagram", |e| {
-        matches!(&e.kind, EventKind::Datagrams(b) if b.iter().any(|d| d.data == until))
-    });
+    let events = collect_until(
+        session,
+        "the marker datagram",
+        |e| matches!(&e.kind, EventKind::Datagrams(b) if b.iter().any(|d| d.data == until)),
+    );
     datagrams(&events)
 }
 
@@ -140,8 +144,14 @@ fn ipv4_join_on_loopback_receives_the_group_and_says_so() {
             transcript.contains("setsockopt(IP_ADD_MEMBERSHIP, 239.1.2.3 on lo (index 1)) → ok"),
             "{transcript}"
         );
-        assert!(transcript.contains("setsockopt(IP_MULTICAST_ALL, 0) → ok"), "{transcript}");
-        assert!(transcript.contains("setsockopt(IP_PKTINFO, 1) → ok"), "{transcript}");
+        assert!(
+            transcript.contains("setsockopt(IP_MULTICAST_ALL, 0) → ok"),
+            "{transcript}"
+        );
+        assert!(
+            transcript.contains("setsockopt(IP_PKTINFO, 1) → ok"),
+            "{transcript}"
+        );
         let local = events
             .iter()
             .find_map(|e| match e.kind {
@@ -159,9 +169,13 @@ fn ipv4_join_on_loopback_receives_the_group_and_says_so() {
 
         let group: SocketAddr = (GROUP_V4.parse::<IpAddr>().unwrap(), local.port()).into();
         let client = sender(group, through("lo"));
-        client.send(UdpCommand::Send(bytes(b"to the group"))).unwrap();
+        client
+            .send(UdpCommand::Send(bytes(b"to the group")))
+            .unwrap();
         let marker: SocketAddr = (Ipv4Addr::LOCALHOST, local.port()).into();
-        client.send(UdpCommand::SendTo(marker, bytes(b"marker"))).unwrap();
+        client
+            .send(UdpCommand::SendTo(marker, bytes(b"marker")))
+            .unwrap();
         let got = received_until(&session, b"marker");
         assert_eq!(
             got,
@@ -199,11 +213,17 @@ fn ipv6_join_on_a_veth_link_receives_the_group() {
         let client = sender(group, through("va"));
         client.send(UdpCommand::Send(bytes(b"six"))).unwrap();
         let marker: SocketAddr = ("::1".parse::<IpAddr>().unwrap(), local.port()).into();
-        client.send(UdpCommand::SendTo(marker, bytes(b"marker"))).unwrap();
+        client
+            .send(UdpCommand::SendTo(marker, bytes(b"marker")))
+            .unwrap();
         let got = received_until(&session, b"marker");
         assert_eq!(
             got[0],
-            (b"six".to_vec(), Some(DestinationKind::Group), Some(group.ip())),
+            (
+                b"six".to_vec(),
+                Some(DestinationKind::Group),
+                Some(group.ip())
+            ),
             "{got:?}"
         );
         assert_eq!(got.len(), 2, "{got:?}");
@@ -237,7 +257,9 @@ fn two_members_of_one_group_both_receive_and_one_that_left_does_not() {
                 .send(UdpCommand::Send(bytes(format!("datagram {n}").as_bytes())))
                 .unwrap();
         }
-        client.send(UdpCommand::SendTo(marker, bytes(b"marker"))).unwrap();
+        client
+            .send(UdpCommand::SendTo(marker, bytes(b"marker")))
+            .unwrap();
         let want = |n: u8| {
             (
                 format!("datagram {n}").into_bytes(),
@@ -252,17 +274,23 @@ fn two_members_of_one_group_both_receive_and_one_that_left_does_not() {
 
         // The first member leaves; the second stays.
         first.send(UdpCommand::Leave(groups[0].clone())).unwrap();
-        let events = collect_until(&first, "the leave", |e| {
-            matches!(&e.kind, EventKind::Multicast(m) if matches!(**m, MulticastEvent::Left(_)))
-        });
+        let events = collect_until(
+            &first,
+            "the leave",
+            |e| matches!(&e.kind, EventKind::Multicast(m) if matches!(**m, MulticastEvent::Left(_))),
+        );
         assert!(
             calls(&events)
                 .iter()
                 .any(|c| c == "setsockopt(IP_DROP_MEMBERSHIP, 239.1.2.3 on lo (index 1)) → ok"),
             "{events:?}"
         );
-        client.send(UdpCommand::Send(bytes(b"after the leave"))).unwrap();
-        client.send(UdpCommand::SendTo(marker, bytes(b"marker 2"))).unwrap();
+        client
+            .send(UdpCommand::Send(bytes(b"after the leave")))
+            .unwrap();
+        client
+            .send(UdpCommand::SendTo(marker, bytes(b"marker 2")))
+            .unwrap();
         // The member that stayed proves the datagram went out and was delivered.
         let got = received_until(&second, b"after the leave");
         assert_eq!(got.len(), 1, "{got:?}");
@@ -290,11 +318,17 @@ fn a_source_specific_join_hears_only_its_source() {
         let from_source = engine::udp::start_client(config, noop_waker());
         bound_addr(&from_source);
         let other = sender(group, through("lo"));
-        other.send(UdpCommand::Send(bytes(b"from another sender"))).unwrap();
-        other.send(UdpCommand::SendTo(marker, bytes(b"marker 1"))).unwrap();
+        other
+            .send(UdpCommand::Send(bytes(b"from another sender")))
+            .unwrap();
+        other
+            .send(UdpCommand::SendTo(marker, bytes(b"marker 1")))
+            .unwrap();
         let got = received_until(&session, b"marker 1");
         assert_eq!(payloads(&got), vec![b"marker 1".as_slice()], "{got:?}");
-        from_source.send(UdpCommand::Send(bytes(b"from the source"))).unwrap();
+        from_source
+            .send(UdpCommand::Send(bytes(b"from the source")))
+            .unwrap();
         let got = received_until(&session, b"from the source");
         assert_eq!(got[0].1, Some(DestinationKind::Group));
     });
@@ -317,13 +351,19 @@ fn a_join_on_the_wrong_interface_hears_nothing_and_says_why() {
         let marker: SocketAddr = (Ipv4Addr::LOCALHOST, local.port()).into();
         // Sent the way a program on this machine sends by default: the route, through lo.
         let client = sender(group, SendOptions::default());
-        client.send(UdpCommand::Send(bytes(b"to the group"))).unwrap();
-        client.send(UdpCommand::SendTo(marker, bytes(b"marker"))).unwrap();
+        client
+            .send(UdpCommand::Send(bytes(b"to the group")))
+            .unwrap();
+        client
+            .send(UdpCommand::SendTo(marker, bytes(b"marker")))
+            .unwrap();
         let got = received_until(&session, b"marker");
         assert_eq!(payloads(&got), vec![b"marker".as_slice()], "{got:?}");
-        let event = wait(&session, "the silence explanation", |e| {
-            matches!(&e.kind, EventKind::Multicast(m) if matches!(**m, MulticastEvent::Silence { .. }))
-        });
+        let event = wait(
+            &session,
+            "the silence explanation",
+            |e| matches!(&e.kind, EventKind::Multicast(m) if matches!(**m, MulticastEvent::Silence { .. })),
+        );
         let EventKind::Multicast(m) = event.kind else {
             unreachable!()
         };
@@ -378,21 +418,38 @@ fn joins_that_cannot_be_done_are_refused_with_a_sentence() {
         assert!(sentence.contains("no route for the group"), "{sentence}");
 
         let (session, _) = member(0, &[], TIMEOUT);
-        session.send(UdpCommand::Join(join("239.1.2.3@nosuch0"))).unwrap();
+        session
+            .send(UdpCommand::Join(join("239.1.2.3@nosuch0")))
+            .unwrap();
         let e = next_error(&session);
         assert!(matches!(e, EngineError::BadInterface { .. }), "{e:?}");
-        assert!(e.plain_sentence().contains("no interface called \"nosuch0\""), "{e:?}");
+        assert!(
+            e.plain_sentence()
+                .contains("no interface called \"nosuch0\""),
+            "{e:?}"
+        );
         session.send(UdpCommand::Join(join("ff15::1@lo"))).unwrap();
         let e = next_error(&session);
-        assert!(e.plain_sentence().contains("can join only IPv4 groups"), "{e:?}");
-        session.send(UdpCommand::Leave(join("239.9.9.9@lo"))).unwrap();
+        assert!(
+            e.plain_sentence().contains("can join only IPv4 groups"),
+            "{e:?}"
+        );
+        session
+            .send(UdpCommand::Leave(join("239.9.9.9@lo")))
+            .unwrap();
         let e = next_error(&session);
-        assert!(e.plain_sentence().contains("not one of the session's groups"), "{e:?}");
+        assert!(
+            e.plain_sentence()
+                .contains("not one of the session's groups"),
+            "{e:?}"
+        );
     });
 }
 
 fn next_error(session: &UdpSession) -> EngineError {
-    let event = wait(session, "an error", |e| matches!(e.kind, EventKind::Error(_)));
+    let event = wait(session, "an error", |e| {
+        matches!(e.kind, EventKind::Error(_))
+    });
     let EventKind::Error(e) = event.kind else {
         unreachable!()
     };
@@ -407,11 +464,19 @@ fn broadcast_reaches_the_other_namespace_and_is_marked_broadcast() {
         "broadcast",
         (
             "va",
-            &["link set lo up", "addr add 198.51.100.1/24 brd + dev va", "link set va up"],
+            &[
+                "link set lo up",
+                "addr add 198.51.100.1/24 brd + dev va",
+                "link set va up",
+            ],
         ),
         (
             "vb",
-            &["link set lo up", "addr add 198.51.100.2/24 brd + dev vb", "link set vb up"],
+            &[
+                "link set lo up",
+                "addr add 198.51.100.2/24 brd + dev vb",
+                "link set vb up",
+            ],
         ),
         move || {
             // The sender's side.
@@ -427,7 +492,9 @@ fn broadcast_reaches_the_other_namespace_and_is_marked_broadcast() {
             config.broadcast = true;
             let subnet_sender = engine::udp::start_client(config, noop_waker());
             bound_addr(&subnet_sender);
-            subnet_sender.send(UdpCommand::Send(bytes(b"to the subnet"))).unwrap();
+            subnet_sender
+                .send(UdpCommand::Send(bytes(b"to the subnet")))
+                .unwrap();
             // 255.255.255.255 leaves through the interface whose address the socket is bound to.
             let mut config = UdpClientConfig::new("255.255.255.255", port);
             config.broadcast = true;
@@ -435,10 +502,16 @@ fn broadcast_reaches_the_other_namespace_and_is_marked_broadcast() {
             let limited = engine::udp::start_client(config, noop_waker());
             let from = bound_addr(&limited);
             assert_eq!(from.ip(), "198.51.100.1".parse::<IpAddr>().unwrap());
-            limited.send(UdpCommand::Send(bytes(b"to everyone"))).unwrap();
+            limited
+                .send(UdpCommand::Send(bytes(b"to everyone")))
+                .unwrap();
             let direct: SocketAddr = ("198.51.100.2".parse::<IpAddr>().unwrap(), port).into();
-            limited.send(UdpCommand::SendTo(direct, bytes(b"marker"))).unwrap();
-            done_rx.recv_timeout(TIMEOUT).expect("the receiver finished");
+            limited
+                .send(UdpCommand::SendTo(direct, bytes(b"marker")))
+                .unwrap();
+            done_rx
+                .recv_timeout(TIMEOUT)
+                .expect("the receiver finished");
         },
         move || {
             let session = engine::udp::start_server(
@@ -513,7 +586,8 @@ fn a_sender_sets_ttl_interface_and_loopback_as_asked() {
         let marker: SocketAddr = (Ipv4Addr::LOCALHOST, local.port()).into();
         // Loopback off: this machine's own member gets no copy of what leaves through va.
         off.send(UdpCommand::Send(bytes(b"not looped"))).unwrap();
-        off.send(UdpCommand::SendTo(marker, bytes(b"marker"))).unwrap();
+        off.send(UdpCommand::SendTo(marker, bytes(b"marker")))
+            .unwrap();
         let got = received_until(&session, b"marker");
         assert_eq!(payloads(&got), vec![b"marker".as_slice()], "{got:?}");
         assert_eq!(off.counters().datagrams_out, 2, "both went out");

@@ -11,9 +11,10 @@
 //! Where a namespace cannot be made (not root, no `ip`, no veth), the test prints that it was
 //! skipped and why. Under CI (`CI` set) as root it fails instead: there it must run.
 //!
-//! Addresses inside are from the documentation ranges (192.0.2.0/24, 2001:db8::/32) and the
-//! administratively scoped groups (239.0.0.0/8, ff15::/16): nothing here could be mistaken for a
-//! real network even if it leaked, and it cannot leak.
+//! Addresses inside are from the documentation ranges (198.51.100.0/24, `2001:db8::/32`) and the
+//! administratively scoped groups (239.0.0.0/8, `ff15::/16`): nothing here could be mistaken for
+//! a real network even if it leaked, and it cannot leak. (192.0.2.0/24 is avoided: the machine
+//! these tests were written on has it on its own network.)
 #![cfg(target_os = "linux")]
 #![allow(dead_code, clippy::missing_panics_doc, clippy::expect_used)]
 

@@ -10,6 +10,7 @@ use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
+use crate::engine::multicast::DestinationKind;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     CounterSnapshot, Event, EventKind, QueueSizes, Session, UdpCommand, UdpServerConfig, Waker, udp,
@@ -25,6 +26,10 @@ use crate::gui::widgets::fields::{
     address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
+use crate::gui::widgets::groups::{
+    GroupRequest, GroupSetting, GroupsView, check_groups, groups_ui, parse_silence,
+};
+use crate::gui::widgets::{badge, good_color};
 use crate::gui::workspace::SessionSettings;
 
 /// What a UDP server session remembers.
@@ -49,6 +54,10 @@ pub struct UdpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// Multicast groups, joined when the socket is bound (and by Join while it is).
+    pub groups: Vec<GroupSetting>,
+    /// Seconds of silence from the groups before the log says why, as typed.
+    pub silence: String,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -66,6 +75,8 @@ impl Default for UdpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            groups: Vec::new(),
+            silence: String::new(),
             common: CommonSettings::default(),
         }
     }
@@ -76,6 +87,8 @@ impl Default for UdpServerSettings {
 pub enum Action {
     /// Replace echo or the reply rules while running.
     SetAutoReply(AutoReply),
+    /// Join or leave a multicast group while running.
+    Group(GroupRequest),
 }
 
 /// A UDP server's view state.
@@ -87,6 +100,8 @@ pub struct UdpServer {
     pub reply_to: String,
     /// Keep `reply_to` on the newest sender.
     pub follow_sender: bool,
+    /// The groups being typed and joined, and what the session said about them.
+    pub groups: GroupsView,
 }
 
 impl Default for UdpServer {
@@ -95,6 +110,7 @@ impl Default for UdpServer {
             bound: None,
             reply_to: String::new(),
             follow_sender: true,
+            groups: GroupsView::default(),
         }
     }
 }
@@ -121,8 +137,13 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let auto_reply = s.auto_reply.effective(s.echo);
     let capture = s.capture.config(false).map_err(|p| p.sentence);
-    match (bind, port, rcv, auto_reply, capture) {
-        (Ok(bind), Ok(port), Ok(rcv), Ok(auto_reply), Ok(capture)) => {
+    let groups = match &bind {
+        Ok(ip) => check_groups(&s.groups, *ip),
+        Err(_) => Ok(Vec::new()),
+    };
+    let silence = parse_silence(&s.silence);
+    match (bind, port, rcv, auto_reply, capture, groups, silence) {
+        (Ok(bind), Ok(port), Ok(rcv), Ok(auto_reply), Ok(capture), Ok(groups), Ok(silence)) => {
             let mut config = UdpServerConfig {
                 bind,
                 port,
@@ -132,6 +153,8 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
                 echo: s.echo,
                 auto_reply,
                 capture,
+                groups,
+                silence_after: silence,
                 ..UdpServerConfig::default()
             };
             if rcv.is_some() {
@@ -139,12 +162,14 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
             }
             Ok(config)
         }
-        (bind, port, rcv, auto, capture) => Err(problems(&[
+        (bind, port, rcv, auto, capture, groups, silence) => Err(problems(&[
             bind.err(),
             port.err(),
             rcv.err(),
             auto.err(),
             capture.err(),
+            groups.err(),
+            silence.err(),
         ])),
     }
 }
@@ -193,6 +218,7 @@ impl Role for UdpServer {
         // Replacing existing capture files is asked for each time.
         s.capture.overwrite = false;
         self.bound = None;
+        self.groups.stopped();
     }
 
     fn apply(
@@ -214,8 +240,23 @@ impl Role for UdpServer {
                 {
                     self.reply_to = peer.to_string();
                 }
+                // Something came from a group: the silence is over.
+                if batch
+                    .iter()
+                    .any(|d| d.to.is_none_or(|to| to.kind == DestinationKind::Group))
+                {
+                    self.groups.silence = None;
+                }
             }
-            EventKind::Stopped { .. } => self.bound = None,
+            EventKind::Multicast(m) => {
+                for note in self.groups.observe(m) {
+                    a.log.push_note(event.at, None, &note);
+                }
+            }
+            EventKind::Stopped { .. } => {
+                self.bound = None;
+                self.groups.stopped();
+            }
             _ => {}
         }
     }
@@ -275,6 +316,10 @@ impl Role for UdpServer {
         s: &mut Self::Settings,
         running: bool,
     ) -> Option<Action> {
+        let group = groups_ui(ui, &mut s.groups, &mut s.silence, &mut self.groups, running);
+        if let Some(request) = group {
+            return Some(Action::Group(request));
+        }
         let _ = capture_ui(ui, &mut s.capture, false, running);
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
@@ -285,6 +330,30 @@ impl Role for UdpServer {
     }
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, c: &CounterSnapshot) {
+        let joined = self.groups.joined.len();
+        if joined > 0 {
+            let names: Vec<String> = self
+                .groups
+                .joined
+                .iter()
+                .map(|g| g.join.to_string())
+                .collect();
+            let hint = format!("{}\n{}", t::IN_GROUPS_HINT, names.join("\n"));
+            badge(ui, &t::in_groups(joined), good_color(ui.visuals()), &hint);
+        }
+        if let Some((waited, causes)) = &self.groups.silence {
+            let all: Vec<String> = causes
+                .iter()
+                .map(|c| t::cause_line(c.found(), &c.sentence()))
+                .collect();
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(t::silence_note(*waited)).color(ui.visuals().warn_fg_color),
+                )
+                .truncate(),
+            )
+            .on_hover_text(all.join("\n\n"));
+        }
         if c.not_shown_datagrams > 0 {
             let note = t::not_listed(c.not_shown_datagrams, c.not_shown_bytes);
             ui.colored_label(ui.visuals().warn_fg_color, note);
@@ -384,6 +453,8 @@ impl Role for UdpServer {
     ) {
         match action {
             Action::SetAutoReply(auto) => ctx.command(UdpCommand::SetAutoReply(auto)),
+            Action::Group(GroupRequest::Join(join)) => ctx.command(UdpCommand::Join(join)),
+            Action::Group(GroupRequest::Leave(join)) => ctx.command(UdpCommand::Leave(join)),
         }
     }
 }
