@@ -5,6 +5,9 @@
 
 #[path = "../support/gui.rs"]
 mod gui_support;
+#[cfg(target_os = "linux")]
+#[path = "../support/netns.rs"]
+mod netns;
 
 mod bad_input;
 mod files;
@@ -13,6 +16,8 @@ mod fonts;
 mod inert;
 mod layout;
 mod log;
+#[cfg(target_os = "linux")]
+mod multicast;
 mod peers;
 mod safety;
 mod sessions;

@@ -312,27 +312,14 @@ fn group_rows(
             ui.weak(state);
             if let Ok(j) = &join {
                 if running && view.is_joined(j) {
-                    if ui
-                        .button(t::LEAVE)
-                        .on_hover_text(t::leave_group(&name))
-                        .clicked()
-                    {
+                    if named_button(ui, t::LEAVE, &t::leave_group(&name)).clicked() {
                         asked = Some(GroupRequest::Leave(j.clone()));
                     }
-                } else if running
-                    && ui
-                        .button(t::JOIN)
-                        .on_hover_text(t::join_group(&name))
-                        .clicked()
-                {
+                } else if running && named_button(ui, t::JOIN, &t::join_group(&name)).clicked() {
                     asked = Some(GroupRequest::Join(j.clone()));
                 }
             }
-            if ui
-                .button(t::REMOVE_GROUP)
-                .on_hover_text(t::remove_group(&name))
-                .clicked()
-            {
+            if named_button(ui, t::REMOVE_GROUP, &t::remove_group(&name)).clicked() {
                 remove = Some(i);
                 if let Ok(j) = &join
                     && running
@@ -350,6 +337,15 @@ fn group_rows(
         groups.remove(i);
     }
     asked
+}
+
+/// A button whose accessible name says which row it acts on ("Leave 239.1.2.3 on lo"), so that
+/// a screen reader (and a test) can tell one row's button from the next.
+fn named_button(ui: &mut Ui, text: &str, name: &str) -> Response {
+    let response = ui.button(text).on_hover_text(name);
+    let name = name.to_owned();
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+    response
 }
 
 /// Adds the typed group to the list (and asks to join it now when the socket is open).
