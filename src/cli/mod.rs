@@ -28,7 +28,7 @@ use crate::engine::autoreply::{
     AutoReply, ByteRegex, Combine, Condition, HexPattern, ReplyAction, ReplyRule,
 };
 use crate::engine::checksum::Checksum;
-use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, LengthPrefix, Oversize};
+use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, Oversize};
 use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
@@ -134,7 +134,7 @@ pub struct CommonArgs {
     /// bytes:HEX (any delimiter, e.g. bytes:03), len:N[be|le][+hdr] (an N-byte length prefix,
     /// 1, 2 or 4; +hdr when it counts itself), fixed:N, or gap:MS (a message ends after MS
     /// milliseconds of silence). UDP keeps each datagram as one message.
-    #[arg(long, value_name = "FRAMING", default_value = "none", value_parser = parse_framing)]
+    #[arg(long, value_name = "FRAMING", default_value = "none", value_parser = str::parse::<Framing>)]
     pub framing: Framing,
     /// The largest message the framing accepts, in bytes (the body, for a length prefix).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
@@ -182,63 +182,6 @@ impl CommonArgs {
             )));
         }
         Ok(())
-    }
-}
-
-/// Parses `--framing`.
-fn parse_framing(text: &str) -> Result<Framing, String> {
-    let text = text.trim();
-    let lower = text.to_ascii_lowercase();
-    let bad = |why: &str| {
-        format!(
-            "\"{text}\" is not a framing{why}: use none, lf, crlf, bytes:HEX, len:N[be|le][+hdr], fixed:N or gap:MS"
-        )
-    };
-    let number = |digits: &str| digits.trim().parse::<usize>().map_err(|_| bad(""));
-    match lower.as_str() {
-        "none" => return Ok(Framing::None),
-        "lf" => return Ok(Framing::lf()),
-        "crlf" => return Ok(Framing::crlf()),
-        _ => {}
-    }
-    let Some((kind, value)) = lower.split_once(':') else {
-        return Err(bad(""));
-    };
-    match kind {
-        "bytes" => {
-            let bytes = payload::parse_hex(value).map_err(|e| bad(&format!(" ({e})")))?;
-            if bytes.is_empty() {
-                return Err(bad(" (bytes: needs at least one hex byte, e.g. bytes:03)"));
-            }
-            Ok(Framing::Delimiter(bytes))
-        }
-        "len" => {
-            let (value, includes_header) = match value.strip_suffix("+hdr") {
-                Some(v) => (v, true),
-                None => (value, false),
-            };
-            let (digits, big_endian) = if let Some(d) = value.strip_suffix("le") {
-                (d, false)
-            } else if let Some(d) = value.strip_suffix("be") {
-                (d, true)
-            } else {
-                (value, true)
-            };
-            let width = number(digits)?;
-            if !matches!(width, 1 | 2 | 4) {
-                return Err(bad(" (a length prefix is 1, 2 or 4 bytes wide)"));
-            }
-            Ok(Framing::LengthPrefix(LengthPrefix {
-                width: width as u8,
-                big_endian,
-                includes_header,
-            }))
-        }
-        "fixed" => Ok(Framing::Fixed(number(value)?)),
-        "gap" => Ok(Framing::IdleGap(Duration::from_millis(
-            number(value)? as u64
-        ))),
-        _ => Err(bad("")),
     }
 }
 
