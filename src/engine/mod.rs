@@ -22,6 +22,7 @@ pub mod options;
 pub mod payload;
 pub mod periodic;
 pub mod relay;
+pub mod script;
 pub mod services;
 pub mod session;
 pub mod tcp_client;
