@@ -10,6 +10,7 @@ mod data;
 mod lookup;
 mod relay;
 mod run;
+mod script;
 mod traffic;
 
 pub use relay::RelayArgs;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Forward between a listening address and a target, with delay, jitter, loss,
     /// duplication, reordering and a bandwidth limit: a network that misbehaves on purpose.
     Relay(RelayArgs),
+    /// Carry out a scripted exchange from a TOML file (connect or listen, then send, expect,
+    /// wait, repeat, set): exit 0 when every step passed, 1 when one failed, 2 for a bad script.
+    Run(script::RunArgs),
 }
 
 /// How received data is printed on standard output.
@@ -725,6 +729,7 @@ pub fn main() -> ExitCode {
         Command::UdpListen(args) => run::udp_listen(&args),
         Command::Lookup(args) => lookup::run(&args),
         Command::Relay(args) => relay::run(&args),
+        Command::Run(args) => script::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

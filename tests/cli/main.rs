@@ -15,6 +15,7 @@ mod child;
 mod framing;
 mod permission;
 mod relay;
+mod script;
 mod subcommands;
 mod tls;
 mod traffic;

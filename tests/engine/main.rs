@@ -19,6 +19,7 @@ mod generator;
 mod lookup;
 mod periodic;
 mod relay;
+mod script;
 mod tcp;
 mod tls;
 mod udp;

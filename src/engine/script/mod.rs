@@ -42,7 +42,7 @@ use super::checksum::Checksum;
 use super::framing::FramingConfig;
 use super::template::{GroupRef, Template};
 
-pub use parse::{ScriptError, parse};
+pub use parse::{MAX_SCRIPT_BYTES, ScriptError, parse};
 pub use runner::{
     Outcome, ScriptCommand, ScriptEvent, ScriptRun, StartMode, StepFailure, StepResult, start,
 };
@@ -259,6 +259,7 @@ pub enum Matcher {
     Regex(ByteRegex),
     /// Bytes with `??` wildcards, optionally open-ended with a final `*`.
     Hex(HexPattern),
-    /// The peer finishes sending (TCP: its FIN arrives).
+    /// The peer finishes sending (TCP: its FIN arrives). What arrived before the end and no
+    /// `expect` took is taken with it and reported ("read to the end").
     End,
 }

@@ -2,6 +2,7 @@
 //! column it is at (from the TOML parser's spans).
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::time::Duration;
@@ -812,7 +813,9 @@ fn escape_for_template(value: &[u8]) -> String {
             b'{' => out.push_str("{{"),
             b'\\' => out.push_str("\\\\"),
             0x20..=0x7e => out.push(char::from(b)),
-            _ => out.push_str(&format!("\\x{b:02X}")),
+            _ => {
+                let _ = write!(out, "\\x{b:02X}");
+            }
         }
     }
     out

@@ -3,6 +3,7 @@
 //! step and every byte over a bounded channel, as every engine session does.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -328,11 +329,11 @@ impl Runner {
         }
     }
 
-    /// Sets up the link and waits until there is a peer to talk to.
-    fn connect(&mut self) -> Result<(), Outcome> {
-        let script = Arc::clone(&self.script);
+    /// Starts the engine session for the script's target; also says how long to wait for a peer.
+    fn open_link(&self) -> (Link, Duration) {
+        let script = &self.script;
         let timeout = script.timeout;
-        let (link, wait) = match &script.target {
+        match &script.target {
             Target::Connect {
                 protocol: Protocol::Tcp,
                 host,
@@ -403,7 +404,13 @@ impl Runner {
                     *wait,
                 )
             }
-        };
+        }
+    }
+
+    /// Sets up the link and waits until there is a peer to talk to.
+    fn connect(&mut self) -> Result<(), Outcome> {
+        let script = Arc::clone(&self.script);
+        let (link, wait) = self.open_link();
         self.link = Some(link);
         let deadline = Instant::now() + wait;
         loop {
@@ -498,15 +505,14 @@ impl Runner {
                 recv(timer) -> _ => return Wake::Timeout,
             }
         };
-        match event {
-            Some(event) => self.take_in(event),
-            None => {
-                // The session's channel closed: it has ended (its Stopped came first).
-                self.link_closed = true;
-                self.inbox
-                    .ended
-                    .get_or_insert_with(|| "the session ended".into());
-            }
+        if let Some(event) = event {
+            self.take_in(event);
+        } else {
+            // The session's channel closed: it has ended (its Stopped came first).
+            self.link_closed = true;
+            self.inbox
+                .ended
+                .get_or_insert_with(|| "the session ended".into());
         }
         Wake::Event
     }
@@ -581,14 +587,15 @@ impl Runner {
                     let local = self.local;
                     let mut first = None;
                     let ours = match &mut self.link {
-                        Some(Link::Udp { peer, .. }) => match peer {
-                            Some(p) => *p == datagram.peer,
-                            None => {
+                        Some(Link::Udp { peer, .. }) => {
+                            if let Some(p) = peer {
+                                *p == datagram.peer
+                            } else {
                                 *peer = Some(datagram.peer);
                                 first = Some(datagram.peer);
                                 true
                             }
-                        },
+                        }
                         _ => false,
                     };
                     if let (Some(peer), Some(local)) = (first, local) {
@@ -736,11 +743,6 @@ impl Runner {
         )
     }
 
-    /// Steps fail with this as their entry; [`Runner::steps`] puts in the step's own.
-    fn current(&self) -> usize {
-        OWN_STEP
-    }
-
     fn send(&mut self, body: &SendBody) -> Result<String, Halt> {
         let bytes = match body {
             SendBody::Template(t) => self.templates.render(t),
@@ -748,7 +750,7 @@ impl Runner {
                 let names: HashSet<String> = self.variables.keys().cloned().collect();
                 let filled = put_in_variables(source, &|n| self.variables.get(n).cloned(), &names);
                 let template = Template::parse(&filled)
-                    .map_err(|e| Self::fail(self.current(), e.to_string(), None))?
+                    .map_err(|e| Self::fail(OWN_STEP, e.to_string(), None))?
                     .with_checksum(*checksum);
                 self.templates.render(&template)
             }
@@ -766,7 +768,7 @@ impl Runner {
                 client,
             }) => {
                 if let Err(e) = udp::check_datagram_size(*peer, bytes.len()) {
-                    return Err(Self::fail(self.current(), e.plain_sentence(), None));
+                    return Err(Self::fail(OWN_STEP, e.plain_sentence(), None));
                 }
                 session.send(if *client {
                     UdpCommand::Send(payload)
@@ -776,14 +778,14 @@ impl Runner {
             }
             _ => {
                 return Err(Self::fail(
-                    self.current(),
+                    OWN_STEP,
                     "there is no peer to send to.".into(),
                     None,
                 ));
             }
         };
         if let Err(e) = sent {
-            return Err(Self::fail(self.current(), e.plain_sentence(), None));
+            return Err(Self::fail(OWN_STEP, e.plain_sentence(), None));
         }
         let before = self.sent;
         let deadline = Instant::now() + SEND_CONFIRM;
@@ -792,7 +794,7 @@ impl Runner {
                 && self.link_is_over()
             {
                 return Err(Self::fail(
-                    self.current(),
+                    OWN_STEP,
                     format!("the {} bytes could not be sent: {why}.", bytes.len()),
                     None,
                 ));
@@ -802,7 +804,7 @@ impl Runner {
                 Wake::Stop => return Err(Halt::Stopped),
                 Wake::Timeout => {
                     return Err(Self::fail(
-                        self.current(),
+                        OWN_STEP,
                         format!(
                             "the {} bytes were not written within {} s: the peer is not reading.",
                             bytes.len(),
@@ -845,7 +847,7 @@ impl Runner {
     fn check_held(&self) -> Result<(), Halt> {
         if self.inbox.held > MAX_PENDING_BYTES {
             return Err(Self::fail(
-                self.current(),
+                OWN_STEP,
                 format!(
                     "more than {MAX_PENDING_BYTES} bytes arrived that no expect took; the run stops rather than drop any."
                 ),
@@ -865,7 +867,7 @@ impl Runner {
             .and_then(Clone::clone);
         let Some(value) = value else {
             return Err(Self::fail(
-                self.current(),
+                OWN_STEP,
                 "the group took no part in the last match, so there is no value to keep.".into(),
                 None,
             ));
@@ -894,7 +896,7 @@ impl Runner {
                 let why = self.inbox.ended.clone().unwrap_or_default();
                 let (had, arrived) = self.leftover();
                 return Err(Self::fail(
-                    self.current(),
+                    OWN_STEP,
                     format!(
                         "expected {}, but {why} first{had}.",
                         describe(&expect.matcher)
@@ -920,7 +922,7 @@ impl Runner {
                             expect.timeout.as_millis()
                         )
                     };
-                    return Err(Self::fail(self.current(), sentence, arrived.as_deref()));
+                    return Err(Self::fail(OWN_STEP, sentence, arrived.as_deref()));
                 }
             }
         }
@@ -940,6 +942,25 @@ impl Runner {
 
     /// With messages: the next one must match.
     fn match_message(&mut self, matcher: &Matcher) -> Option<Result<String, Halt>> {
+        if let Matcher::End = matcher {
+            // As on a stream: the messages before the end are taken, counted and passed.
+            self.inbox.ended.as_ref()?;
+            let rest = self.inbox.messages.len();
+            let bytes: usize = self
+                .inbox
+                .messages
+                .drain(..)
+                .map(|m| match m {
+                    Inbound::Message(b) | Inbound::Cut { bytes: b, .. } => b.len(),
+                })
+                .sum();
+            self.inbox.held = 0;
+            return Some(Ok(if rest == 0 {
+                "the peer finished sending".to_string()
+            } else {
+                format!("the peer finished sending after {rest} more messages ({bytes} bytes)")
+            }));
+        }
         let inbound = self.inbox.messages.pop_front()?;
         let message = match inbound {
             Inbound::Message(m) => m,
@@ -952,7 +973,7 @@ impl Runner {
                     _ => "the start of a message that never finished",
                 };
                 return Some(Err(Self::fail(
-                    self.current(),
+                    OWN_STEP,
                     format!(
                         "expected {}; arrived instead {} ({} bytes): {}.",
                         describe(matcher),
@@ -965,7 +986,7 @@ impl Runner {
             }
         };
         self.inbox.held = self.inbox.held.saturating_sub(message.len());
-        let matched = match matcher {
+        let is_match = match matcher {
             Matcher::Equals(p) => message == *p,
             Matcher::Contains(p) => memchr::memmem::find(&message, p).is_some(),
             Matcher::StartsWith(p) => message.starts_with(p),
@@ -980,7 +1001,7 @@ impl Runner {
             Matcher::Hex(p) => p.matches(&message),
             Matcher::End => false,
         };
-        Some(if matched {
+        Some(if is_match {
             Ok(format!(
                 "received a message of {} bytes: {}",
                 message.len(),
@@ -988,7 +1009,7 @@ impl Runner {
             ))
         } else {
             Err(Self::fail(
-                self.current(),
+                OWN_STEP,
                 format!(
                     "expected {}; arrived instead a message of {} bytes: {}.",
                     describe(matcher),
@@ -1043,21 +1064,19 @@ impl Runner {
                 }
             }
             Matcher::End => {
-                return self.inbox.ended.as_ref().map(|_| {
-                    if buf.is_empty() {
-                        Ok("the peer finished sending".to_string())
-                    } else {
-                        Err(Self::fail(
-                            self.current(),
-                            format!(
-                                "the peer finished, but {} bytes arrived before that which no expect took: {}.",
-                                buf.len(),
-                                show(buf)
-                            ),
-                            Some(buf),
-                        ))
-                    }
-                });
+                // "Read to the end": what came before the FIN is taken and shown, not dropped.
+                self.inbox.ended.as_ref()?;
+                let rest: Vec<u8> = std::mem::take(&mut self.inbox.stream);
+                self.inbox.held = self.inbox.held.saturating_sub(rest.len());
+                return Some(Ok(if rest.is_empty() {
+                    "the peer finished sending".to_string()
+                } else {
+                    format!(
+                        "the peer finished sending after {} more bytes: {}",
+                        rest.len(),
+                        show(&rest)
+                    )
+                }));
             }
         }?;
         let taken: Vec<u8> = self.inbox.stream.drain(..take).collect();
@@ -1072,7 +1091,7 @@ impl Runner {
     fn mismatch(&self, matcher: &Matcher) -> Halt {
         let buf = &self.inbox.stream;
         Self::fail(
-            self.current(),
+            OWN_STEP,
             format!(
                 "expected {}; arrived instead ({} bytes): {}.",
                 describe(matcher),
@@ -1137,7 +1156,7 @@ fn show(bytes: &[u8]) -> String {
         to_hex(cut)
     };
     if bytes.len() > cut.len() {
-        out.push_str(&format!(" … ({} more bytes)", bytes.len() - cut.len()));
+        let _ = write!(out, " … ({} more bytes)", bytes.len() - cut.len());
     }
     out
 }
