@@ -28,6 +28,7 @@ pub mod session;
 pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;
+pub mod tcp_state;
 pub mod template;
 pub mod tls;
 pub mod udp;

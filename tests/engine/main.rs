@@ -21,5 +21,6 @@ mod periodic;
 mod relay;
 mod script;
 mod tcp;
+mod tcp_state;
 mod tls;
 mod udp;
