@@ -90,7 +90,7 @@ pub type TcpClient = Session<TcpClientCommand>;
 pub fn start(config: TcpClientConfig, waker: Waker) -> TcpClient {
     let name = format!("tcp-client {}:{}", config.host, config.port);
     Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
-        run(&ctx, &config)
+        run(&ctx, &config);
     })
 }
 

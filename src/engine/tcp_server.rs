@@ -129,7 +129,7 @@ pub type TcpServer = Session<TcpServerCommand>;
 pub fn start(config: TcpServerConfig, waker: Waker) -> TcpServer {
     let name = format!("tcp-server {}", SocketAddr::new(config.bind, config.port));
     Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
-        run(&ctx, &config)
+        run(&ctx, &config);
     })
 }
 
