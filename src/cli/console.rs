@@ -301,6 +301,7 @@ impl Console {
                 }
             }
             EventKind::Call(_)
+            | EventKind::NextCall { .. }
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
             | EventKind::Datagrams(_)
@@ -1022,6 +1023,11 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
         }
         EventKind::Generator(g) => super::traffic::generator_json(g),
         EventKind::Relay(r) => super::relay::relay_json(r),
+        EventKind::NextCall { op, args } => json!({
+            "event": "next_call",
+            "op": op.name(),
+            "args": args,
+        }),
         EventKind::Tls(tls) => tls_json(tls),
         EventKind::Multicast(m) => multicast_json(m),
         EventKind::Error(e) => {

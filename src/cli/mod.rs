@@ -11,6 +11,7 @@ mod lookup;
 mod multicast;
 mod relay;
 mod run;
+mod script;
 mod traffic;
 
 pub use relay::RelayArgs;
@@ -29,7 +30,7 @@ use crate::engine::autoreply::{
     AutoReply, ByteRegex, Combine, Condition, HexPattern, ReplyAction, ReplyRule,
 };
 use crate::engine::checksum::Checksum;
-use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, LengthPrefix, Oversize};
+use crate::engine::framing::{DEFAULT_MAX_MESSAGE, Framing, FramingConfig, Oversize};
 use crate::engine::lookup::{normalize_host, parse_bind_address};
 use crate::engine::payload::{self, InputMode, LineEnding};
 use crate::engine::services::{PortUse, Protocol, parse_port};
@@ -75,6 +76,9 @@ pub enum Command {
     /// Forward between a listening address and a target, with delay, jitter, loss,
     /// duplication, reordering and a bandwidth limit: a network that misbehaves on purpose.
     Relay(RelayArgs),
+    /// Carry out a scripted exchange from a TOML file (connect or listen, then send, expect,
+    /// wait, repeat, set): exit 0 when every step passed, 1 when one failed, 2 for a bad script.
+    Run(script::RunArgs),
 }
 
 /// How received data is printed on standard output.
@@ -135,7 +139,7 @@ pub struct CommonArgs {
     /// bytes:HEX (any delimiter, e.g. bytes:03), len:N[be|le][+hdr] (an N-byte length prefix,
     /// 1, 2 or 4; +hdr when it counts itself), fixed:N, or gap:MS (a message ends after MS
     /// milliseconds of silence). UDP keeps each datagram as one message.
-    #[arg(long, value_name = "FRAMING", default_value = "none", value_parser = parse_framing)]
+    #[arg(long, value_name = "FRAMING", default_value = "none", value_parser = str::parse::<Framing>)]
     pub framing: Framing,
     /// The largest message the framing accepts, in bytes (the body, for a length prefix).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_MESSAGE)]
@@ -183,63 +187,6 @@ impl CommonArgs {
             )));
         }
         Ok(())
-    }
-}
-
-/// Parses `--framing`.
-fn parse_framing(text: &str) -> Result<Framing, String> {
-    let text = text.trim();
-    let lower = text.to_ascii_lowercase();
-    let bad = |why: &str| {
-        format!(
-            "\"{text}\" is not a framing{why}: use none, lf, crlf, bytes:HEX, len:N[be|le][+hdr], fixed:N or gap:MS"
-        )
-    };
-    let number = |digits: &str| digits.trim().parse::<usize>().map_err(|_| bad(""));
-    match lower.as_str() {
-        "none" => return Ok(Framing::None),
-        "lf" => return Ok(Framing::lf()),
-        "crlf" => return Ok(Framing::crlf()),
-        _ => {}
-    }
-    let Some((kind, value)) = lower.split_once(':') else {
-        return Err(bad(""));
-    };
-    match kind {
-        "bytes" => {
-            let bytes = payload::parse_hex(value).map_err(|e| bad(&format!(" ({e})")))?;
-            if bytes.is_empty() {
-                return Err(bad(" (bytes: needs at least one hex byte, e.g. bytes:03)"));
-            }
-            Ok(Framing::Delimiter(bytes))
-        }
-        "len" => {
-            let (value, includes_header) = match value.strip_suffix("+hdr") {
-                Some(v) => (v, true),
-                None => (value, false),
-            };
-            let (digits, big_endian) = if let Some(d) = value.strip_suffix("le") {
-                (d, false)
-            } else if let Some(d) = value.strip_suffix("be") {
-                (d, true)
-            } else {
-                (value, true)
-            };
-            let width = number(digits)?;
-            if !matches!(width, 1 | 2 | 4) {
-                return Err(bad(" (a length prefix is 1, 2 or 4 bytes wide)"));
-            }
-            Ok(Framing::LengthPrefix(LengthPrefix {
-                width: width as u8,
-                big_endian,
-                includes_header,
-            }))
-        }
-        "fixed" => Ok(Framing::Fixed(number(value)?)),
-        "gap" => Ok(Framing::IdleGap(Duration::from_millis(
-            number(value)? as u64
-        ))),
-        _ => Err(bad("")),
     }
 }
 
@@ -821,6 +768,7 @@ pub fn main() -> ExitCode {
         Command::UdpListen(args) => run::udp_listen(&args, sub_matches),
         Command::Lookup(args) => lookup::run(&args),
         Command::Relay(args) => relay::run(&args),
+        Command::Run(args) => script::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -82,6 +82,69 @@ impl Framing {
     }
 }
 
+/// Reads the command line's and scripts' way of writing a framing: `none`, `lf`, `crlf`,
+/// `bytes:HEX`, `len:N[be|le][+hdr]`, `fixed:N`, `gap:MS`. The error is the sentence to show.
+impl std::str::FromStr for Framing {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        let bad = |why: &str| {
+            format!(
+                "\"{text}\" is not a framing{why}: use none, lf, crlf, bytes:HEX, len:N[be|le][+hdr], fixed:N or gap:MS"
+            )
+        };
+        let number = |digits: &str| digits.trim().parse::<usize>().map_err(|_| bad(""));
+        match lower.as_str() {
+            "none" => return Ok(Framing::None),
+            "lf" => return Ok(Framing::lf()),
+            "crlf" => return Ok(Framing::crlf()),
+            _ => {}
+        }
+        let Some((kind, value)) = lower.split_once(':') else {
+            return Err(bad(""));
+        };
+        match kind {
+            "bytes" => {
+                let bytes =
+                    super::payload::parse_hex(value).map_err(|e| bad(&format!(" ({e})")))?;
+                if bytes.is_empty() {
+                    return Err(bad(" (bytes: needs at least one hex byte, e.g. bytes:03)"));
+                }
+                Ok(Framing::Delimiter(bytes))
+            }
+            "len" => {
+                let (value, includes_header) = match value.strip_suffix("+hdr") {
+                    Some(v) => (v, true),
+                    None => (value, false),
+                };
+                let (digits, big_endian) = if let Some(d) = value.strip_suffix("le") {
+                    (d, false)
+                } else if let Some(d) = value.strip_suffix("be") {
+                    (d, true)
+                } else {
+                    (value, true)
+                };
+                let width = number(digits)?;
+                if !matches!(width, 1 | 2 | 4) {
+                    return Err(bad(" (a length prefix is 1, 2 or 4 bytes wide)"));
+                }
+                Ok(Framing::LengthPrefix(LengthPrefix {
+                    width: width as u8,
+                    big_endian,
+                    includes_header,
+                }))
+            }
+            "fixed" => Ok(Framing::Fixed(number(value)?)),
+            "gap" => Ok(Framing::IdleGap(Duration::from_millis(
+                number(value)? as u64
+            ))),
+            _ => Err(bad("")),
+        }
+    }
+}
+
 impl fmt::Display for Framing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -20,6 +20,7 @@ mod framing;
 mod multicast;
 mod permission;
 mod relay;
+mod script;
 mod subcommands;
 mod tls;
 mod traffic;
