@@ -29,6 +29,7 @@ pub mod tabs;
 pub mod text;
 pub mod text_groups;
 pub mod text_teach;
+pub mod text_tls;
 pub mod theme;
 pub mod widgets;
 pub mod workspace;

@@ -975,3 +975,4 @@ pub fn close_session_button(title: &str) -> String {
     format!("Close session {title}")
 }
 pub use super::text_groups::*;
+pub use super::text_tls::*;

@@ -8,6 +8,8 @@ mod gui_support;
 #[cfg(target_os = "linux")]
 #[path = "../support/netns.rs"]
 mod netns;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod bad_input;
 mod files;
@@ -23,6 +25,7 @@ mod safety;
 mod sessions;
 mod tcp;
 mod teach;
+mod tls;
 mod tools;
 mod udp;
 mod workspace_files;

@@ -24,6 +24,9 @@ use crate::gui::widgets::fields::{
     parse_optional_size, parse_port_text, take_submit,
 };
 use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::tls::{
+    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_switch,
+};
 use crate::gui::workspace::SessionSettings;
 
 /// What a TCP client session remembers.
@@ -44,6 +47,8 @@ pub struct TcpClientSettings {
     pub send_buffer: String,
     /// Connect timeout in seconds, as typed.
     pub timeout_secs: String,
+    /// TLS: the switch, what to trust, server name, ALPN.
+    pub tls: ClientTlsSettings,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -59,6 +64,7 @@ impl Default for TcpClientSettings {
             recv_buffer: String::new(),
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
+            tls: ClientTlsSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -84,6 +90,16 @@ pub struct TcpClient {
     pub peer_finished: bool,
     /// We sent FIN.
     pub write_shut: bool,
+    /// The connection's TLS: the server's certificate, how it was checked.
+    pub tls: TlsView,
+    /// The TLS settings the session was started with (for its badge).
+    pub tls_settings: ClientTlsSettings,
+}
+
+impl TcpClient {
+    fn tls_badge(&self, ui: &mut Ui) {
+        client_badge(ui, &self.tls_settings, &self.tls);
+    }
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -93,10 +109,21 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let timeout = parse_number(&s.timeout_secs, t::CONNECT_TIMEOUT, 1, 600);
+    let tls = s.tls.engine();
+    if let Err(tls_problems) = &tls {
+        let mut all = problems(&[host.err(), port.err(), rcv.err(), snd.err(), timeout.err()]);
+        all.extend(tls_problems.iter().cloned());
+        return Err(all);
+    }
     match (host, port, rcv, snd, timeout) {
         (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout)) => {
             let mut config = TcpClientConfig::new(host, port);
             config.connect_timeout = Duration::from_secs(timeout);
+            config.tls = tls.ok().flatten().map(|mut tls| {
+                // The connect timeout bounds the handshake too, as on the command line.
+                tls.handshake_timeout = config.connect_timeout;
+                tls
+            });
             config.options = TcpOptions {
                 nodelay: s.nodelay,
                 keepalive: s.keepalive,
@@ -156,8 +183,10 @@ impl Role for TcpClient {
         )
     }
 
-    fn starting(&mut self, _settings: &mut TcpClientSettings) {
+    fn starting(&mut self, settings: &mut TcpClientSettings) {
         *self = TcpClient::default();
+        // The badge speaks for the session started with these settings.
+        self.tls_settings = settings.tls.clone();
     }
 
     fn apply(
@@ -175,6 +204,11 @@ impl Role for TcpClient {
                 self.peer = Some(*peer);
                 a.log
                     .push_note(event.at, Some(*peer), &t::note_connected(local, peer));
+            }
+            EventKind::Tls(tls) => {
+                if let Some(note) = self.tls.observe(tls) {
+                    a.log.push_note(event.at, tls.peer, &note);
+                }
             }
             EventKind::PeerFinished { .. } => self.peer_finished = true,
             EventKind::WriteShutdown { .. } => self.write_shut = true,
@@ -210,6 +244,7 @@ impl Role for TcpClient {
             Protocol::Tcp,
             PortUse::Connect,
         );
+        tls_switch(ui, &mut s.tls.on, t::TLS_CLIENT_HINT, running);
         let connected = *phase == Phase::Running;
         let mut asked = None;
         // Enter in an address or port field does what the main button does.
@@ -285,7 +320,18 @@ impl Role for TcpClient {
         None
     }
 
+    fn extra_tools_ui(
+        &mut self,
+        ui: &mut Ui,
+        s: &mut TcpClientSettings,
+        running: bool,
+    ) -> Option<Action> {
+        client_tls_ui(ui, &mut s.tls, &self.tls, running);
+        None
+    }
+
     fn notes_ui(&self, ui: &mut Ui, phase: &Phase, _counters: &CounterSnapshot) {
+        self.tls_badge(ui);
         // Half-closed states matter only while the connection lasts; afterwards the log keeps them.
         let connected = *phase == Phase::Running;
         if connected && self.peer_finished {

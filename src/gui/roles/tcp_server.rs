@@ -26,6 +26,9 @@ use crate::gui::widgets::fields::{
     parse_optional_size, parse_port_text,
 };
 use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::tls::{
+    ServerTlsSettings, TlsView, server_badge, server_tls_ui, tls_switch,
+};
 use crate::gui::workspace::SessionSettings;
 
 mod clients;
@@ -65,6 +68,8 @@ pub struct TcpServerSettings {
     pub recv_buffer: String,
     /// `SO_SNDBUF`, as typed.
     pub send_buffer: String,
+    /// TLS: the switch, the certificate, client certificates, ALPN.
+    pub tls: ServerTlsSettings,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -88,6 +93,7 @@ impl Default for TcpServerSettings {
             keepalive: engine.options.keepalive,
             recv_buffer: String::new(),
             send_buffer: String::new(),
+            tls: ServerTlsSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -127,6 +133,8 @@ pub struct TcpServer {
     pub clients: Vec<ClientSnapshot>,
     /// Who Send goes to.
     pub target: Target,
+    /// The server's certificate and the newest client's TLS.
+    pub tls: TlsView,
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -139,6 +147,22 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let auto_reply = s.auto_reply.effective(s.echo);
     let capture = s.capture.config(true).map_err(|p| p.sentence);
+    let tls = s.tls.engine();
+    if let Err(tls_problems) = &tls {
+        let mut all = problems(&[
+            bind.err(),
+            port.err(),
+            backlog.err(),
+            max.err(),
+            rcv.err(),
+            snd.err(),
+            auto_reply.err(),
+            capture.err(),
+        ]);
+        all.extend(tls_problems.iter().cloned());
+        return Err(all);
+    }
+    let tls = tls.ok().flatten();
     match (bind, port, backlog, max, rcv, snd, auto_reply, capture) {
         (Ok(bind), Ok(port), Ok(backlog), Ok(max), Ok(rcv), Ok(snd), Ok(auto), Ok(capture)) => {
             Ok(TcpServerConfig {
@@ -158,6 +182,7 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
                     recv_buffer: rcv,
                     send_buffer: snd,
                 },
+                tls,
                 ..TcpServerConfig::default()
             })
         }
@@ -238,6 +263,15 @@ impl Role for TcpServer {
                 let note = t::note_client_connected(*conn, peer);
                 log.push_note(event.at, Some(*peer), &note);
             }
+            EventKind::Tls(tls) => {
+                if let Some(note) = self.tls.observe(tls) {
+                    let note = match tls.conn {
+                        Some(conn) => format!("{} {note}", t::client_prefix(conn)),
+                        None => note,
+                    };
+                    log.push_note(event.at, tls.peer, &note);
+                }
+            }
             EventKind::Rejected { peer, limit } => {
                 log.push_note(event.at, Some(*peer), &t::note_rejected(peer, *limit));
             }
@@ -297,6 +331,7 @@ impl Role for TcpServer {
             Protocol::Tcp,
             PortUse::Bind,
         );
+        tls_switch(ui, &mut s.tls.on, t::TLS_SERVER_HINT, running);
         let state = (running, *phase == Phase::Stopping, config.is_some());
         let asked = server_buttons(ui, t::LISTEN, t::ECHO_TCP_HINT, state, &mut s.echo);
         server_request::<Self, _>(asked, (&s.auto_reply, s.echo), config, Action::SetAutoReply)
@@ -340,6 +375,7 @@ impl Role for TcpServer {
         s: &mut Self::Settings,
         running: bool,
     ) -> Option<Action> {
+        server_tls_ui(ui, &mut s.tls, &self.tls, running);
         let _ = capture_ui(ui, &mut s.capture, true, running);
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
@@ -350,6 +386,7 @@ impl Role for TcpServer {
     }
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, counters: &CounterSnapshot) {
+        server_badge(ui, &self.tls);
         let rejected = counters.connections_rejected;
         if rejected > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, t::clients_turned_away(rejected));

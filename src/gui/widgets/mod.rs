@@ -15,6 +15,7 @@ pub mod periodic;
 pub mod saved_messages;
 pub mod sequence;
 pub mod throughput;
+pub mod tls;
 pub mod transcript;
 
 use std::net::SocketAddr;
