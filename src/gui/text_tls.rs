@@ -145,14 +145,13 @@ pub fn client_prefix(conn: u64) -> String {
 }
 /// Sequence diagram: the client's hello.
 pub fn seq_client_hello(server_name: Option<&str>, alpn: &[String]) -> String {
-    let mut s = "TLS ClientHello".to_owned();
-    if let Some(name) = server_name {
-        s.push_str(&format!(" (SNI {name})"));
-    }
-    if !alpn.is_empty() {
-        s.push_str(&format!(" ALPN {}", alpn.join(",")));
-    }
-    s
+    let sni = server_name.map_or_else(String::new, |name| format!(" (SNI {name})"));
+    let alpn = if alpn.is_empty() {
+        String::new()
+    } else {
+        format!(" ALPN {}", alpn.join(","))
+    };
+    format!("TLS ClientHello{sni}{alpn}")
 }
 /// Sequence diagram: the server's hello.
 pub fn seq_server_hello(version: &str, suite: &str) -> String {
