@@ -134,8 +134,35 @@ pub fn interfaces() -> std::io::Result<Vec<NetInterface>> {
     for interface in &mut list {
         interface.addrs.sort_by_key(|a| a.ip.is_ipv6());
     }
+    add_interfaces_without_addresses(&mut list);
     Ok(list)
 }
+
+/// Interfaces that have no address (yet) can still be joined on by index (IPv6, and IPv4 on
+/// Linux): list them too, after the others.
+#[cfg(unix)]
+fn add_interfaces_without_addresses(list: &mut Vec<NetInterface>) {
+    let Ok(all) = nix::ifaddrs::getifaddrs() else {
+        return;
+    };
+    for entry in all {
+        if list.iter().any(|i| i.name == entry.interface_name) {
+            continue;
+        }
+        let index = nix::net::if_::if_nametoindex(entry.interface_name.as_str()).ok();
+        list.push(NetInterface {
+            loopback: entry
+                .flags
+                .contains(nix::net::if_::InterfaceFlags::IFF_LOOPBACK),
+            name: entry.interface_name,
+            index,
+            addrs: Vec::new(),
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn add_interfaces_without_addresses(_list: &mut Vec<NetInterface>) {}
 
 /// The names and addresses of `list`, for a sentence that says which interfaces there are.
 pub fn interface_list_text(list: &[NetInterface]) -> String {
