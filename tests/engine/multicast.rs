@@ -590,7 +590,13 @@ fn a_sender_sets_ttl_interface_and_loopback_as_asked() {
             .unwrap();
         let got = received_until(&session, b"marker");
         assert_eq!(payloads(&got), vec![b"marker".as_slice()], "{got:?}");
-        assert_eq!(off.counters().datagrams_out, 2, "both went out");
+        // Both went out: the count lands after each send returns, so wait for both reports.
+        let mut sent = 0;
+        collect_until(&off, "two datagrams sent", |e| {
+            sent += usize::from(matches!(e.kind, EventKind::DatagramSent { .. }));
+            sent == 2
+        });
+        assert_eq!(off.counters().datagrams_out, 2);
         // Loopback on: it does.
         let (on, _) = send_with_loop(true);
         on.send(UdpCommand::Send(bytes(b"looped"))).unwrap();

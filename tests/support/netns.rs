@@ -94,6 +94,53 @@ fn enter(setup: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
+/// Output of `ip ARGS` in the calling thread's namespace.
+fn ip_output(args: &str) -> String {
+    Command::new("ip")
+        .args(args.split_whitespace())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Waits (bounded) until every interface that `steps` bring up carries traffic: its carrier is
+/// up (a veth pair needs both ends up), and a non-loopback one has its IPv6 multicast route.
+/// The kernel does both a moment after `ip link set … up`; a datagram sent before is dropped.
+fn wait_links_up(steps: &[&str]) -> Result<(), String> {
+    let devices: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| {
+            let words: Vec<&str> = s.split_whitespace().collect();
+            match words.as_slice() {
+                ["link", "set", dev, "up"] => Some(*dev),
+                _ => None,
+            }
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for dev in devices {
+        loop {
+            let link = ip_output(&format!("-o link show dev {dev}"));
+            let carrier = link.contains("LOWER_UP");
+            let routed = dev == "lo"
+                || ip_output("-6 route show table local")
+                    .lines()
+                    .any(|l| l.contains("ff00::/8") && l.contains(&format!("dev {dev} ")));
+            if carrier && routed {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "the interface {dev} did not come up within 10 s: {}",
+                    link.trim()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `body` on a thread of its own in a new network namespace prepared with `setup` (each an
 /// `ip` command line). `None` (after printing why) when no namespace can be made here.
 pub fn in_netns<R: Send + 'static>(
@@ -106,7 +153,7 @@ pub fn in_netns<R: Send + 'static>(
         .name(format!("netns {test}"))
         .spawn(move || {
             let steps: Vec<&str> = setup.iter().map(String::as_str).collect();
-            match enter(&steps) {
+            match enter(&steps).and_then(|()| wait_links_up(&steps)) {
                 Ok(()) => Ok(body()),
                 Err(why) => Err(why),
             }
@@ -158,7 +205,11 @@ where
                     return None;
                 }
                 let steps: Vec<&str> = setup_b.iter().map(String::as_str).collect();
-                let prepared = steps.iter().try_for_each(|s| ip(s));
+                // The first namespace has brought its end up already.
+                let prepared = steps
+                    .iter()
+                    .try_for_each(|s| ip(s))
+                    .and_then(|()| wait_links_up(&steps));
                 let ok = prepared.is_ok();
                 let _ = ready_tx.send(prepared);
                 ok.then(b)
@@ -175,6 +226,8 @@ where
         ready_rx
             .recv_timeout(Duration::from_secs(20))
             .map_err(|e| e.to_string())??;
+        let steps_a: Vec<&str> = setup_a.iter().map(String::as_str).collect();
+        wait_links_up(&steps_a)?;
         let from_a = a();
         match peer.join() {
             Ok(Some(from_b)) => Ok((from_a, from_b)),
