@@ -60,6 +60,18 @@ pub struct LogEntry {
     pub len: usize,
     /// The first [`PREVIEW_BYTES`] bytes (for a note, its text as UTF-8).
     pub preview: Box<[u8]>,
+    /// With framing on: what framing made of these bytes (a message and how many reads it
+    /// took, an unfinished message, or bytes discarded after an oversized one).
+    pub framed: Option<Framed>,
+}
+
+/// What framing says about a received log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    /// A message, the start of one that never finished, or discarded bytes.
+    pub piece: super::framing::Piece,
+    /// How many reads its bytes came from.
+    pub reads: u32,
 }
 
 impl LogEntry {
@@ -141,6 +153,30 @@ impl LogStore {
             conn,
             len: data.len(),
             preview: preview.into(),
+            framed: None,
+        });
+    }
+
+    /// Appends a received piece of a framed stream (counted as one received piece).
+    pub fn push_framed(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        conn: Option<ConnId>,
+        data: &[u8],
+        framed: Framed,
+    ) {
+        self.totals.bytes_in += data.len() as u64;
+        self.totals.pieces_in += 1;
+        let preview = &data[..data.len().min(PREVIEW_BYTES)];
+        self.push(LogEntry {
+            at,
+            direction: Direction::In,
+            peer,
+            conn,
+            len: data.len(),
+            preview: preview.into(),
+            framed: Some(framed),
         });
     }
 
@@ -166,6 +202,7 @@ impl LogStore {
             conn,
             len: usize::try_from(len).unwrap_or(usize::MAX),
             preview: kept.into(),
+            framed: None,
         });
     }
 

@@ -23,7 +23,8 @@ use crate::gui::widgets::fields::{
     address_fields, host_field, number_field, optional_size_field, parse_host, parse_number,
     parse_optional_size, parse_port_text, take_submit,
 };
-use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::workspace::SessionSettings;
 
 /// What a TCP client session remembers.
@@ -44,6 +45,8 @@ pub struct TcpClientSettings {
     pub send_buffer: String,
     /// Connect timeout in seconds, as typed.
     pub timeout_secs: String,
+    /// How received data is cut into messages.
+    pub framing: FramingSettings,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -59,6 +62,7 @@ impl Default for TcpClientSettings {
             recv_buffer: String::new(),
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
+            framing: FramingSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -93,10 +97,12 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let timeout = parse_number(&s.timeout_secs, t::CONNECT_TIMEOUT, 1, 600);
-    match (host, port, rcv, snd, timeout) {
-        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout)) => {
+    let framing = s.framing.config();
+    match (host, port, rcv, snd, timeout, framing) {
+        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout), Ok(framing)) => {
             let mut config = TcpClientConfig::new(host, port);
             config.connect_timeout = Duration::from_secs(timeout);
+            config.framing = framing;
             config.options = TcpOptions {
                 nodelay: s.nodelay,
                 keepalive: s.keepalive,
@@ -105,13 +111,22 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
             };
             Ok(config)
         }
-        (host, port, rcv, snd, timeout) => Err(problems(&[
+        (host, port, rcv, snd, timeout, framing) => Err(problems(&[
             host.err(),
             port.err(),
             rcv.err(),
             snd.err(),
             timeout.err(),
+            framing.err(),
         ])),
+    }
+}
+
+/// The command that sends `message`.
+fn command(message: Outgoing) -> TcpClientCommand {
+    match message {
+        Outgoing::Bytes(data) => TcpClientCommand::Send(data),
+        Outgoing::Template(template) => TcpClientCommand::SendTemplate(template),
     }
 }
 
@@ -285,6 +300,16 @@ impl Role for TcpClient {
         None
     }
 
+    fn extra_tools_ui(
+        &mut self,
+        ui: &mut Ui,
+        s: &mut TcpClientSettings,
+        running: bool,
+    ) -> Option<Action> {
+        framing_ui(ui, "framing", &mut s.framing, running);
+        None
+    }
+
     fn notes_ui(&self, ui: &mut Ui, phase: &Phase, _counters: &CounterSnapshot) {
         // Half-closed states matter only while the connection lasts; afterwards the log keeps them.
         let connected = *phase == Phase::Running;
@@ -321,8 +346,8 @@ impl Role for TcpClient {
         ctx: &mut Ctx<'_, TcpClientCommand>,
     ) {
         match composed {
-            Composed::Send(data) => ctx.command(TcpClientCommand::Send(data)),
-            Composed::Repeat(repeat) => ctx.repeat(repeat, TcpClientCommand::Send),
+            Composed::Send(message) => ctx.command(command(message)),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, .. } => ctx.command(TcpClientCommand::SendFile(path)),
             Composed::CancelFile => {}
         }

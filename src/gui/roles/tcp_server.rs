@@ -25,7 +25,8 @@ use crate::gui::widgets::fields::{
     address_fields, bind_field, number_field, optional_size_field, parse_number,
     parse_optional_size, parse_port_text,
 };
-use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::workspace::SessionSettings;
 
 mod clients;
@@ -55,6 +56,8 @@ pub struct TcpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// How received data is cut into messages.
+    pub framing: FramingSettings,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -83,6 +86,7 @@ impl Default for TcpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            framing: FramingSettings::default(),
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
@@ -139,29 +143,47 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let auto_reply = s.auto_reply.effective(s.echo);
     let capture = s.capture.config(true).map_err(|p| p.sentence);
-    match (bind, port, backlog, max, rcv, snd, auto_reply, capture) {
-        (Ok(bind), Ok(port), Ok(backlog), Ok(max), Ok(rcv), Ok(snd), Ok(auto), Ok(capture)) => {
-            Ok(TcpServerConfig {
-                bind,
-                port,
-                reuse_address: s.reuse_address,
-                v6_only: s.v6_only,
-                backlog: i32::try_from(backlog).unwrap_or(i32::MAX),
-                max_clients: usize::try_from(max).unwrap_or(usize::MAX),
-                echo: s.echo,
-                auto_reply: auto,
-                capture,
-                close_when_client_finishes: s.close_when_client_finishes,
-                options: TcpOptions {
-                    nodelay: s.nodelay,
-                    keepalive: s.keepalive,
-                    recv_buffer: rcv,
-                    send_buffer: snd,
-                },
-                ..TcpServerConfig::default()
-            })
-        }
-        (bind, port, backlog, max, rcv, snd, auto, capture) => Err(problems(&[
+    let framing = s.framing.config();
+    match (
+        bind,
+        port,
+        backlog,
+        max,
+        rcv,
+        snd,
+        auto_reply,
+        (capture, framing),
+    ) {
+        (
+            Ok(bind),
+            Ok(port),
+            Ok(backlog),
+            Ok(max),
+            Ok(rcv),
+            Ok(snd),
+            Ok(auto),
+            (Ok(capture), Ok(framing)),
+        ) => Ok(TcpServerConfig {
+            bind,
+            port,
+            reuse_address: s.reuse_address,
+            v6_only: s.v6_only,
+            backlog: i32::try_from(backlog).unwrap_or(i32::MAX),
+            max_clients: usize::try_from(max).unwrap_or(usize::MAX),
+            echo: s.echo,
+            auto_reply: auto,
+            capture,
+            framing,
+            close_when_client_finishes: s.close_when_client_finishes,
+            options: TcpOptions {
+                nodelay: s.nodelay,
+                keepalive: s.keepalive,
+                recv_buffer: rcv,
+                send_buffer: snd,
+            },
+            ..TcpServerConfig::default()
+        }),
+        (bind, port, backlog, max, rcv, snd, auto, (capture, framing)) => Err(problems(&[
             bind.err(),
             port.err(),
             backlog.err(),
@@ -170,6 +192,7 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
             snd.err(),
             auto.err(),
             capture.err(),
+            framing.err(),
         ])),
     }
 }
@@ -340,6 +363,7 @@ impl Role for TcpServer {
         s: &mut Self::Settings,
         running: bool,
     ) -> Option<Action> {
+        framing_ui(ui, "framing", &mut s.framing, running);
         let _ = capture_ui(ui, &mut s.capture, true, running);
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
@@ -391,15 +415,15 @@ impl Role for TcpServer {
         ctx: &mut Ctx<'_, TcpServerCommand>,
     ) {
         let target = self.target;
+        let command = move |message: Outgoing| match (message, target) {
+            (Outgoing::Bytes(data), Target::All) => TcpServerCommand::SendToAll(data),
+            (Outgoing::Bytes(data), Target::Client(id)) => TcpServerCommand::SendTo(id, data),
+            (Outgoing::Template(t), Target::All) => TcpServerCommand::SendTemplateToAll(t),
+            (Outgoing::Template(t), Target::Client(id)) => TcpServerCommand::SendTemplateTo(id, t),
+        };
         match (composed, target) {
-            (Composed::Send(data), Target::All) => ctx.command(TcpServerCommand::SendToAll(data)),
-            (Composed::Send(data), Target::Client(id)) => {
-                ctx.command(TcpServerCommand::SendTo(id, data));
-            }
-            (Composed::Repeat(repeat), _) => ctx.repeat(repeat, |data| match target {
-                Target::All => TcpServerCommand::SendToAll(data),
-                Target::Client(id) => TcpServerCommand::SendTo(id, data),
-            }),
+            (Composed::Send(message), _) => ctx.command(command(message)),
+            (Composed::Repeat(repeat), _) => ctx.repeat(repeat, command),
             (Composed::SendFile { path, .. }, Target::All) => {
                 ctx.command(TcpServerCommand::SendFileToAll(path));
             }

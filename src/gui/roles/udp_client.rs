@@ -25,6 +25,7 @@ use crate::gui::widgets::fields::{
     address_fields, host_field, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
+use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::workspace::SessionSettings;
 
 /// What a UDP client session remembers.
@@ -111,6 +112,14 @@ impl UdpClient {
                     .filter(|_| ready)
                     .map(|l| SocketAddr::new(l.ip(), c.port))
             })
+    }
+}
+
+/// The command that sends `message` to the target.
+fn command(message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::Send(data),
+        Outgoing::Template(template) => UdpCommand::SendTemplate(template),
     }
 }
 
@@ -294,9 +303,9 @@ impl Role for UdpClient {
                     ctx.begin(session);
                 }
                 // Commands queue while the socket opens, and run once it is ready.
-                ctx.command(UdpCommand::Send(data));
+                ctx.command(command(data));
             }
-            Composed::Repeat(repeat) => ctx.repeat(repeat, UdpCommand::Send),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, udp } => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {

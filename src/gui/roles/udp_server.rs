@@ -12,7 +12,8 @@ use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    CounterSnapshot, Event, EventKind, QueueSizes, Session, UdpCommand, UdpServerConfig, Waker, udp,
+    CounterSnapshot, Event, EventKind, Payload, QueueSizes, Session, UdpCommand, UdpServerConfig,
+    Waker, udp,
 };
 use crate::gui::activity::{Activity, queue_budget};
 use crate::gui::session::{
@@ -25,6 +26,7 @@ use crate::gui::widgets::fields::{
     address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
+use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::workspace::SessionSettings;
 
 /// What a UDP server session remembers.
@@ -146,6 +148,14 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
             auto.err(),
             capture.err(),
         ])),
+    }
+}
+
+/// The command that sends `message` to `to`.
+fn send_to(to: SocketAddr, message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::SendTo(to, data),
+        Outgoing::Template(template) => UdpCommand::SendTemplateTo(to, template),
     }
 }
 
@@ -357,12 +367,17 @@ impl Role for UdpServer {
     ) {
         let to = self.reply_target().and_then(Result::ok);
         match (composed, to) {
-            (Composed::Send(data), Some(to)) => ctx.command(UdpCommand::SendTo(to, data)),
+            (Composed::Send(message), Some(to)) => ctx.command(send_to(to, message)),
             (Composed::Repeat(repeat), Some(to)) => {
-                ctx.repeat(repeat, |data| UdpCommand::SendTo(to, data));
+                ctx.repeat(repeat, |message| send_to(to, message));
             }
-            // Stopping needs no address.
-            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, UdpCommand::ReplyToLast),
+            // Stopping needs no address (and a start without one is not offered).
+            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, |message| match message {
+                Outgoing::Bytes(data) => UdpCommand::ReplyToLast(data),
+                Outgoing::Template(t) => UdpCommand::ReplyToLast(Payload::from(
+                    crate::gui::widgets::payload_editor::fresh_preview(&t),
+                )),
+            }),
             (Composed::SendFile { path, udp }, Some(to)) => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {

@@ -87,8 +87,11 @@ pub fn row_text_in(entry: &LogEntry, hex: bool, encoding: TextEncoding) -> Strin
         (n, true) => format!(" {}", t::row_more(n)),
         (n, false) => format!(" … {}", t::row_more(n)),
     };
+    let framed = entry.framed.map_or_else(String::new, |f| {
+        format!(" ({})", crate::gui::text_tools::framed_tag(f))
+    });
     format!(
-        "{}  {:<6}  {:<22} {:>8}  {content}{more}",
+        "{}  {:<6}  {:<22} {:>8}{framed}  {content}{more}",
         clock(entry.at),
         dir,
         peer,

@@ -6,6 +6,7 @@ pub mod capture;
 pub mod checklist;
 pub mod fields;
 pub mod file_send;
+pub mod framing;
 pub mod lines;
 pub mod log_filter;
 pub mod log_view;
