@@ -258,3 +258,131 @@ pub fn add_condition(rule: usize) -> String {
 pub fn remove_condition(rule: usize, n: usize) -> String {
     format!("✕ condition {n} of rule {rule}")
 }
+
+// ---- scripts ----
+
+/// The panel's title.
+pub const SCRIPT: &str = "Script";
+/// Label.
+pub const SCRIPT_FILE: &str = "Script file";
+/// Tooltip.
+pub const SCRIPT_FILE_HINT: &str = "A TOML file of steps: a target (connect or listen, TCP or UDP), then send, expect, wait, repeat and set. resources/scripts/ has examples; README, \"Scripted exchanges\", the whole format.";
+/// Placeholder.
+pub const SCRIPT_FILE_PLACEHOLDER: &str = "e.g. resources/scripts/http-get.toml";
+/// Button.
+pub const SCRIPT_OPEN: &str = "Open script";
+/// Tooltip.
+pub const SCRIPT_OPEN_HINT: &str =
+    "Read and check the file (nothing is sent yet); open it again after editing it.";
+/// Before a file is opened.
+pub const SCRIPT_EMPTY: &str = "Open a script to see its steps.";
+/// Label.
+pub const SCRIPT_TARGET: &str = "Target";
+/// Tooltip.
+pub const SCRIPT_TARGET_HINT: &str = "HOST:PORT to talk to instead of the file's target (as socketlab run --target); empty: the file's. The script opens a connection of its own.";
+/// Buttons.
+pub const SCRIPT_RUN: &str = "Run script";
+/// Buttons.
+pub const SCRIPT_CONTINUE: &str = "Run the rest";
+/// Tooltip.
+pub const SCRIPT_RUN_HINT: &str =
+    "Carry out every step; the run stops at the first step that fails.";
+/// Buttons.
+pub const SCRIPT_STEP: &str = "Step";
+/// Tooltip.
+pub const SCRIPT_STEP_HINT: &str = "Carry out the next step only, then wait (the first press connects, then takes the first step).";
+/// Buttons.
+pub const SCRIPT_STOP: &str = "Stop script";
+/// Tooltip.
+pub const SCRIPT_STOP_HINT: &str =
+    "Stop now: the step under way ends as stopped and the script's connection is closed.";
+/// The step that Step carries out next.
+pub const SCRIPT_NEXT: &str = "next";
+/// Run without a script.
+pub const SCRIPT_NOT_OPEN: &str = "Open a script first.";
+/// An empty path.
+pub const SCRIPT_FILE_NEEDED: &str = "Type the path of a script file first.";
+
+/// The panel's title with the script's name.
+pub fn script_title(name: &str) -> String {
+    format!("Script: {name}")
+}
+
+/// One step of the list.
+pub fn script_step(line: usize, summary: &str) -> String {
+    format!("line {line}: {summary}")
+}
+
+/// What arrived instead (under a failed step).
+pub fn script_arrived(text: &str, hex: &str) -> String {
+    format!("Arrived instead: \"{text}\" ({hex})")
+}
+
+/// A file that cannot be read.
+pub fn script_unreadable(path: &str, why: &str) -> String {
+    format!("Cannot read {path}: {why}")
+}
+
+/// A folder given as a file.
+pub fn script_is_folder(path: &str) -> String {
+    format!("{path} is a folder: choose a script file.")
+}
+
+/// A file over the limit.
+pub fn script_too_big(path: &str, size: u64) -> String {
+    format!(
+        "{path} is {size} bytes, more than a script may be ({} bytes).",
+        crate::engine::script::MAX_SCRIPT_BYTES
+    )
+}
+
+/// A script that does not check.
+pub fn script_bad(path: &str, problem: &str) -> String {
+    format!("{path}, {problem}")
+}
+
+/// A bad Target field.
+pub fn script_target_bad(text: &str) -> String {
+    format!("\"{text}\" is not HOST:PORT (a port from 1 to 65535; write [::1]:PORT for IPv6).")
+}
+
+/// The thread could not start.
+pub fn script_thread_failed(why: &str) -> String {
+    format!("The script could not start: {why}")
+}
+
+/// Placeholder: the file's target.
+pub fn script_connects(protocol: &str, host: &str, port: u16) -> String {
+    format!("the file's: {protocol} {host}:{port}")
+}
+
+/// Placeholder: the file's listening address.
+pub fn script_listens(protocol: &str, address: &std::net::SocketAddr) -> String {
+    format!("the file's: listen {protocol} {address}")
+}
+
+/// Log note.
+pub fn script_listening(local: &std::net::SocketAddr) -> String {
+    format!("Script: listening on {local}, waiting for the first client")
+}
+
+/// Log note.
+pub fn script_connected(local: &std::net::SocketAddr, peer: &std::net::SocketAddr) -> String {
+    format!("Script: talking to {peer} from {local}")
+}
+
+/// Outcome.
+pub fn script_passed(steps: u64) -> String {
+    let s = if steps == 1 { "step" } else { "steps" };
+    format!("Script passed: {steps} {s} carried out, every one passed.")
+}
+
+/// Outcome.
+pub fn script_failed(line: usize, steps: u64, sentence: &str) -> String {
+    format!("Script failed at the step on line {line} (after {steps} steps): {sentence}")
+}
+
+/// Outcome.
+pub fn script_stopped(steps: u64) -> String {
+    format!("Script stopped after {steps} steps.")
+}

@@ -57,7 +57,7 @@ pub fn session_ui<R: Role>(
                 .default_size(330.0)
                 .size_range(220.0..=640.0)
                 .show(ui, |ui| {
-                    if let Some(request) = tools(tab, ui, &rules) {
+                    if let Some(request) = tools(tab, ui, &rules, waker) {
                         asked = Some(request);
                     }
                 });
@@ -191,7 +191,12 @@ fn reserved_line(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
 }
 
 /// The drawer: socket options and the role's tools, saved messages, repeat, file, charts.
-fn tools<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui, rules: &SendRules) -> Option<Request<R>> {
+fn tools<R: Role>(
+    tab: &mut SessionTab<R>,
+    ui: &mut Ui,
+    rules: &SendRules,
+    waker: &Waker,
+) -> Option<Request<R>> {
     let running = tab.is_running();
     let mut asked = None;
     egui::ScrollArea::vertical()
@@ -211,6 +216,8 @@ fn tools<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui, rules: &SendRules) -> Op
             if let Some(composed) = composer_tools(tab, ui, rules) {
                 asked = Some(Request::Compose(composed));
             }
+            let script = &mut R::common_mut(&mut tab.settings).script;
+            tab.script.ui(ui, script, waker);
             throughput_ui(
                 ui,
                 "throughput",

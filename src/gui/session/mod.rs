@@ -106,6 +106,8 @@ pub struct CommonSettings {
     pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
+    /// The script panel's file and target.
+    pub script: crate::gui::widgets::script_panel::ScriptSettings,
 }
 
 impl Default for CommonSettings {
@@ -117,6 +119,7 @@ impl Default for CommonSettings {
             hex: false,
             log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
+            script: crate::gui::widgets::script_panel::ScriptSettings::default(),
         }
     }
 }
@@ -225,6 +228,8 @@ pub struct SessionTab<R: Role> {
     pub calls_shown: Option<bool>,
     /// Whether the socket-calls panel was shown in the last frame.
     pub calls_visible: bool,
+    /// The script panel (its run has a connection of its own).
+    pub script: crate::gui::widgets::script_panel::ScriptPanel,
     session: Option<Session<R::Command>>,
 }
 
@@ -243,6 +248,7 @@ impl<R: Role> SessionTab<R> {
             tools_open: false,
             calls_shown: None,
             calls_visible: true,
+            script: crate::gui::widgets::script_panel::ScriptPanel::default(),
             session: None,
         }
     }
@@ -282,8 +288,9 @@ impl<R: Role> SessionTab<R> {
 
     /// Takes waiting events within `budget`; true if more are waiting.
     pub fn poll(&mut self, budget: &mut FrameBudget) -> bool {
+        let script_more = self.script.poll(budget, &mut self.activity);
         let Some(session) = &self.session else {
-            return false;
+            return script_more;
         };
         let polled = self.activity.poll_session(session, budget);
         if !polled.ended {
@@ -295,7 +302,7 @@ impl<R: Role> SessionTab<R> {
         if polled.ended {
             self.session = None;
         }
-        polled.more
+        polled.more || script_more
     }
 
     /// Carries out what the user asked for.
@@ -399,6 +406,7 @@ impl<R: Role> Tab for SessionTab<R> {
     }
 
     fn stop_and_join(&mut self) {
+        self.script.stop_and_join();
         if let Some(session) = self.session.take() {
             // Dropping the handle stops the session and joins its threads.
             drop(session);

@@ -13,6 +13,7 @@ pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
 pub mod saved_messages;
+pub mod script_panel;
 pub mod sequence;
 pub mod throughput;
 pub mod transcript;
