@@ -386,3 +386,182 @@ pub fn script_failed(line: usize, steps: u64, sentence: &str) -> String {
 pub fn script_stopped(steps: u64) -> String {
     format!("Script stopped after {steps} steps.")
 }
+
+// ---- traffic generator and sequence check ----
+
+/// Section title.
+pub const GEN_TITLE: &str = "Traffic generator";
+/// Section title while it runs.
+pub const GEN_TITLE_RUNNING: &str = "Traffic generator (running)";
+/// Label.
+pub const GEN_SIZE: &str = "Message size";
+/// Tooltip.
+pub const GEN_SIZE_HINT: &str = "Bytes per message (one datagram, or one TCP write); with sequence numbers at least 32, the header's size.";
+/// Checkbox.
+pub const GEN_SEQUENCE: &str = "sequence numbers";
+/// Tooltip.
+pub const GEN_SEQUENCE_HINT: &str = "Start each message with a 32-byte header (sequence number, send time, run id) that a Socket Lab server with Sequence check counts: lost, duplicated, out of order, delay.";
+/// Label.
+pub const GEN_RATE: &str = "Rate";
+/// Tooltip.
+pub const GEN_RATE_HINT: &str = "As fast as the socket takes the messages, or a set number per second (messages or payload bytes). Pacing is by deadlines: no drift, and Stop works at once.";
+/// Rate choices.
+pub const GEN_MAX: &str = "as fast as possible";
+/// Rate choices.
+pub const GEN_PER_SECOND: &str = "messages/s";
+/// Rate choices.
+pub const GEN_BYTES_PER_SECOND: &str = "bytes/s";
+/// Label.
+pub const GEN_RATE_VALUE: &str = "Per second";
+/// Label.
+pub const GEN_COUNT: &str = "Messages";
+/// Tooltip.
+pub const GEN_COUNT_HINT: &str = "Stop after this many messages (empty: no count).";
+/// Label.
+pub const GEN_SECONDS: &str = "Seconds";
+/// Tooltip.
+pub const GEN_SECONDS_HINT: &str = "Stop after this many seconds (empty: no time limit).";
+/// Placeholder.
+pub const GEN_NO_LIMIT: &str = "no limit";
+/// Button.
+pub const GEN_START: &str = "Start generator";
+/// Tooltip.
+pub const GEN_START_HINT: &str = "Send the messages to this session's target from a socket of its own (the session's own connection is not used).";
+/// Button.
+pub const GEN_STOP: &str = "Stop generator";
+/// Tooltip.
+pub const GEN_STOP_HINT: &str =
+    "Stop at once, at any rate; the counters say exactly what went out.";
+/// End.
+pub const GEN_COMPLETED: &str = "finished";
+/// End.
+pub const GEN_STOPPED: &str = "stopped";
+/// The client's fields are invalid.
+pub const GEN_NEEDS_TARGET: &str =
+    "The generator sends to this session's host and port: correct them first.";
+
+/// A rate that is not a positive number.
+pub fn gen_rate_bad(text: &str) -> String {
+    format!("\"{text}\" is not a rate: give a number above 0 (e.g. 1000 or 2.5).")
+}
+
+/// Log note at the start.
+pub fn gen_started(to: &std::net::SocketAddr, run: Option<u32>) -> String {
+    match run {
+        Some(run) => format!("Generator: sending to {to}, run {run:08x}, with sequence numbers"),
+        None => format!("Generator: sending to {to}"),
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The progress bar's text.
+pub fn gen_progress(p: &crate::engine::generator::GeneratorProgress) -> String {
+    match p.count {
+        Some(count) => format!("{} of {} sent", thousands(p.sent), thousands(count)),
+        None => format!("{} sent", thousands(p.sent)),
+    }
+}
+
+/// The rate achieved.
+pub fn gen_rate(p: &crate::engine::generator::GeneratorProgress) -> String {
+    format!(
+        "Rate achieved: {} messages/s, {:.2} Mbit/s ({} bytes in {:.1} s)",
+        thousands(p.messages_per_second().round() as u64),
+        p.bits_per_second() / 1e6,
+        thousands(p.bytes),
+        p.elapsed.as_secs_f64()
+    )
+}
+
+/// The end, with the figures.
+pub fn gen_finished(how: &str, p: &crate::engine::generator::GeneratorProgress) -> String {
+    format!(
+        "Generator {how}: {} messages, {} bytes in {:.2} s ({} messages/s)",
+        thousands(p.sent),
+        thousands(p.bytes),
+        p.elapsed.as_secs_f64(),
+        thousands(p.messages_per_second().round() as u64)
+    )
+}
+
+/// Section title.
+pub const SEQ_TITLE: &str = "Sequence check";
+/// Section title when on.
+pub const SEQ_TITLE_ON: &str = "Sequence check (on)";
+/// Checkbox.
+pub const SEQ_CHECK: &str = "Check sequence numbers";
+/// Tooltip.
+pub const SEQ_CHECK_HINT: &str = "Count the messages of a Socket Lab traffic generator with sequence numbers: received, lost, duplicated, out of order, and one-way delay when the sender is on this machine. Set before the server starts.";
+/// Shown when running without it.
+pub const SEQ_RESTART: &str = "Stop the server to switch the check on.";
+/// No generator message yet.
+pub const SEQ_NOTHING_YET: &str = "No sequence-numbered message has arrived yet.";
+/// Rows.
+pub const SEQ_EXPECTED: &str = "Expected";
+/// Rows.
+pub const SEQ_RECEIVED: &str = "Received";
+/// Rows.
+pub const SEQ_LOST: &str = "Lost";
+/// Rows.
+pub const SEQ_DUPLICATED: &str = "Duplicated";
+/// Rows.
+pub const SEQ_OUT_OF_ORDER: &str = "Out of order";
+/// Rows.
+pub const SEQ_DELAY: &str = "One-way delay";
+/// No delay figures.
+pub const SEQ_DELAY_UNKNOWN: &str = "not measured (the sender is not on this machine)";
+
+/// A flow's heading.
+pub fn seq_flow_title(peer: &std::net::SocketAddr, run: u32) -> String {
+    format!("From {peer}, run {run:08x}")
+}
+
+/// Expected, announced by the sender.
+pub fn seq_expected_announced(n: u64) -> String {
+    format!("{} (announced by the sender)", thousands(n))
+}
+
+/// Expected, from the highest number seen.
+pub fn seq_expected_seen(n: u64) -> String {
+    format!("{} (up to the highest sequence number seen)", thousands(n))
+}
+
+/// Delay percentiles.
+pub fn seq_delay(d: &crate::engine::generator::DelayPercentiles) -> String {
+    let us = |t: std::time::Duration| t.as_secs_f64() * 1e6;
+    format!(
+        "p50 {:.0} µs, p90 {:.0} µs, p99 {:.0} µs, max {:.0} µs ({} samples)",
+        us(d.p50),
+        us(d.p90),
+        us(d.p99),
+        us(d.max),
+        thousands(d.samples)
+    )
+}
+
+/// Messages without a header.
+pub fn seq_without_header(n: u64) -> String {
+    format!(
+        "{} messages had no sequence header (counted, not checked).",
+        thousands(n)
+    )
+}
+
+/// Messages of untracked senders.
+pub fn seq_untracked(n: u64) -> String {
+    format!(
+        "{} messages came from senders beyond the first 64 (counted, not checked).",
+        thousands(n)
+    )
+}

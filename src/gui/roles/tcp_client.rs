@@ -24,6 +24,7 @@ use crate::gui::widgets::fields::{
     parse_optional_size, parse_port_text, take_submit,
 };
 use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::generator::GeneratorTarget;
 use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::workspace::SessionSettings;
 
@@ -169,6 +170,15 @@ impl Role for TcpClient {
             TcpClientConfig { queues, ..config },
             std::sync::Arc::clone(waker),
         )
+    }
+
+    fn generator_target(config: &TcpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Tcp {
+            host: config.host.clone(),
+            port: config.port,
+            options: config.options.clone(),
+            timeout: config.connect_timeout,
+        })
     }
 
     fn starting(&mut self, _settings: &mut TcpClientSettings) {

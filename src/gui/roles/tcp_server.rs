@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
+use crate::engine::generator::StreamSequenceCheck;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
 use crate::engine::services::{PortUse, Protocol};
@@ -26,6 +27,7 @@ use crate::gui::widgets::fields::{
     parse_optional_size, parse_port_text,
 };
 use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::generator::sequence_check_ui;
 use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::workspace::SessionSettings;
 
@@ -58,6 +60,8 @@ pub struct TcpServerSettings {
     pub capture: CaptureSettings,
     /// How received data is cut into messages.
     pub framing: FramingSettings,
+    /// *Sequence check* of a traffic generator's messages.
+    pub sequence_check: bool,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -87,6 +91,7 @@ impl Default for TcpServerSettings {
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
             framing: FramingSettings::default(),
+            sequence_check: false,
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
@@ -123,8 +128,10 @@ pub enum Action {
 }
 
 /// A TCP server's view state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TcpServer {
+    /// The sequence check, fed with every received byte, when it is on.
+    pub sequence: Option<StreamSequenceCheck>,
     /// The address it listens on, while it does.
     pub listening: Option<SocketAddr>,
     /// The connected clients, as last read from the session.
@@ -241,6 +248,7 @@ impl Role for TcpServer {
         // Replacing existing capture files is asked for each time.
         s.capture.overwrite = false;
         *self = TcpServer::default();
+        self.sequence = s.sequence_check.then(StreamSequenceCheck::new);
     }
 
     fn apply(
@@ -250,6 +258,22 @@ impl Role for TcpServer {
         a: &mut Activity,
         _: &mut Self::Settings,
     ) {
+        if let Some(check) = &mut self.sequence {
+            // TCP's received events are never dropped (the reader waits), so the check sees
+            // every byte in order.
+            match &event.kind {
+                EventKind::Received { conn, peer, data } => {
+                    check.observe(*conn, *peer, data, event.at);
+                }
+                EventKind::Messages { conn, peer, batch } => {
+                    if let Some(read) = batch.read() {
+                        check.observe(*conn, *peer, read, event.at);
+                    }
+                }
+                EventKind::Disconnected { conn, .. } => check.closed(*conn),
+                _ => {}
+            }
+        }
         let log = &mut a.log;
         match &event.kind {
             EventKind::Listening { local } => {
@@ -365,6 +389,10 @@ impl Role for TcpServer {
     ) -> Option<Action> {
         framing_ui(ui, "framing", &mut s.framing, running);
         let _ = capture_ui(ui, &mut s.capture, true, running);
+        let check = self.sequence.as_ref();
+        sequence_check_ui(ui, &mut s.sequence_check, running, || {
+            check.map(StreamSequenceCheck::summary)
+        });
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
         match s.auto_reply.effective(s.echo) {

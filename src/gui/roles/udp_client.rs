@@ -25,6 +25,7 @@ use crate::gui::widgets::fields::{
     address_fields, host_field, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
+use crate::gui::widgets::generator::GeneratorTarget;
 use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::workspace::SessionSettings;
 
@@ -161,6 +162,13 @@ impl Role for UdpClient {
             UdpClientConfig { queues, ..config },
             std::sync::Arc::clone(waker),
         )
+    }
+
+    fn generator_target(config: &UdpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Udp {
+            host: config.host.clone(),
+            port: config.port,
+        })
     }
 
     fn starting(&mut self, _: &mut UdpClientSettings) {

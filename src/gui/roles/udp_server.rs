@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
+use crate::engine::generator::SequenceCheck;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
 use crate::engine::services::{PortUse, Protocol};
@@ -26,6 +27,7 @@ use crate::gui::widgets::fields::{
     address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
+use crate::gui::widgets::generator::sequence_check_ui;
 use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::workspace::SessionSettings;
 
@@ -51,6 +53,8 @@ pub struct UdpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// *Sequence check* of a traffic generator's messages.
+    pub sequence_check: bool,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -68,6 +72,7 @@ impl Default for UdpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            sequence_check: false,
             common: CommonSettings::default(),
         }
     }
@@ -89,6 +94,8 @@ pub struct UdpServer {
     pub reply_to: String,
     /// Keep `reply_to` on the newest sender.
     pub follow_sender: bool,
+    /// The running session's sequence check, when it has one.
+    pub sequence: Option<SequenceCheck>,
 }
 
 impl Default for UdpServer {
@@ -97,6 +104,7 @@ impl Default for UdpServer {
             bound: None,
             reply_to: String::new(),
             follow_sender: true,
+            sequence: None,
         }
     }
 }
@@ -203,6 +211,15 @@ impl Role for UdpServer {
         // Replacing existing capture files is asked for each time.
         s.capture.overwrite = false;
         self.bound = None;
+        self.sequence = None;
+    }
+
+    fn prepare(&mut self, s: &UdpServerSettings, config: &mut UdpServerConfig) {
+        if s.sequence_check {
+            let check = SequenceCheck::new();
+            config.sequence_check = Some(check.clone());
+            self.sequence = Some(check);
+        }
     }
 
     fn apply(
@@ -286,6 +303,10 @@ impl Role for UdpServer {
         running: bool,
     ) -> Option<Action> {
         let _ = capture_ui(ui, &mut s.capture, false, running);
+        let check = self.sequence.as_ref();
+        sequence_check_ui(ui, &mut s.sequence_check, running, || {
+            check.map(SequenceCheck::summary)
+        });
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
         match s.auto_reply.effective(s.echo) {

@@ -216,6 +216,20 @@ fn tools<R: Role>(
             if let Some(composed) = composer_tools(tab, ui, rules) {
                 asked = Some(Request::Compose(composed));
             }
+            let target = R::validate(&tab.settings)
+                .ok()
+                .map(|c| R::generator_target(&c));
+            if let Some(target) = match target {
+                Some(Some(t)) => Some(Ok(t)),
+                Some(None) => None,
+                None if R::KIND.is_client() => {
+                    Some(Err(crate::gui::text_tools::GEN_NEEDS_TARGET.to_owned()))
+                }
+                None => None,
+            } {
+                let settings = &mut R::common_mut(&mut tab.settings).generator;
+                tab.generator.ui(ui, settings, target, waker);
+            }
             let script = &mut R::common_mut(&mut tab.settings).script;
             tab.script.ui(ui, script, waker);
             throughput_ui(

@@ -108,6 +108,8 @@ pub struct CommonSettings {
     pub file: FileSendSettings,
     /// The script panel's file and target.
     pub script: crate::gui::widgets::script_panel::ScriptSettings,
+    /// The traffic generator (client kinds).
+    pub generator: crate::gui::widgets::generator::GeneratorSettings,
 }
 
 impl Default for CommonSettings {
@@ -120,6 +122,7 @@ impl Default for CommonSettings {
             log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
             script: crate::gui::widgets::script_panel::ScriptSettings::default(),
+            generator: crate::gui::widgets::generator::GeneratorSettings::default(),
         }
     }
 }
@@ -230,6 +233,8 @@ pub struct SessionTab<R: Role> {
     pub calls_visible: bool,
     /// The script panel (its run has a connection of its own).
     pub script: crate::gui::widgets::script_panel::ScriptPanel,
+    /// The traffic generator of a client (a session of its own beside this one).
+    pub generator: crate::gui::widgets::generator::GeneratorPanel,
     session: Option<Session<R::Command>>,
 }
 
@@ -249,6 +254,7 @@ impl<R: Role> SessionTab<R> {
             calls_shown: None,
             calls_visible: true,
             script: crate::gui::widgets::script_panel::ScriptPanel::default(),
+            generator: crate::gui::widgets::generator::GeneratorPanel::default(),
             session: None,
         }
     }
@@ -288,7 +294,8 @@ impl<R: Role> SessionTab<R> {
 
     /// Takes waiting events within `budget`; true if more are waiting.
     pub fn poll(&mut self, budget: &mut FrameBudget) -> bool {
-        let script_more = self.script.poll(budget, &mut self.activity);
+        let script_more = self.script.poll(budget, &mut self.activity)
+            | self.generator.poll(budget, &mut self.activity);
         let Some(session) = &self.session else {
             return script_more;
         };
@@ -314,8 +321,9 @@ impl<R: Role> SessionTab<R> {
             waker,
         };
         match request {
-            Request::Start(config) => {
+            Request::Start(mut config) => {
                 self.role.starting(&mut self.settings);
+                self.role.prepare(&self.settings, &mut config);
                 let session = R::start(config, &ctx.activity.log, waker);
                 ctx.begin(session);
             }
@@ -407,6 +415,7 @@ impl<R: Role> Tab for SessionTab<R> {
 
     fn stop_and_join(&mut self) {
         self.script.stop_and_join();
+        self.generator.stop_and_join();
         if let Some(session) = self.session.take() {
             // Dropping the handle stops the session and joins its threads.
             drop(session);

@@ -151,6 +151,16 @@ pub trait Role: Default + Sized + 'static {
 
     /// A start is under way: forget the previous session's view state.
     fn starting(&mut self, settings: &mut Self::Settings);
+    /// The last word on the configuration just before the session starts (after
+    /// [`Role::starting`]): a role that keeps a handle on part of it (a sequence check) takes it
+    /// here.
+    fn prepare(&mut self, _settings: &Self::Settings, _config: &mut Self::Config) {}
+    /// Where this kind's traffic generator sends (`None`: the kind has none).
+    fn generator_target(
+        _config: &Self::Config,
+    ) -> Option<crate::gui::widgets::generator::GeneratorTarget> {
+        None
+    }
     /// Folds the role's part of an event (the shared part is already done).
     fn apply(
         &mut self,

@@ -7,6 +7,7 @@ pub mod checklist;
 pub mod fields;
 pub mod file_send;
 pub mod framing;
+pub mod generator;
 pub mod lines;
 pub mod log_filter;
 pub mod log_view;
