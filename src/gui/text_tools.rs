@@ -208,12 +208,8 @@ pub const COMBINE_HINT: &str = "All: every condition must hold. Any: one is enou
 /// Tooltip.
 pub const ADD_CONDITION_HINT: &str =
     "Add another condition to this rule (up to 8), combined with all or any.";
-/// Checkbox.
-pub const NO_REPLY: &str = "do not reply";
 /// Tooltip.
 pub const NO_REPLY_HINT: &str = "A message this rule matches gets no answer: no later rule and no echo answers it (to silence echo for some messages).";
-/// Checkbox.
-pub const REPLY_TEMPLATE: &str = "reply is a template";
 /// Tooltip.
 pub const REPLY_TEMPLATE_HINT: &str = "Fill the reply in at each answer: {seq}, {time}, {unix_ms}, {rand:N}, {{ for a brace, escapes; with a regex condition its groups {0} (the whole match), {1}, {name}.";
 /// Shown when echo and rules are both on.
@@ -394,7 +390,7 @@ pub const GEN_TITLE: &str = "Traffic generator";
 /// Section title while it runs.
 pub const GEN_TITLE_RUNNING: &str = "Traffic generator (running)";
 /// Label.
-pub const GEN_SIZE: &str = "Message size";
+pub const GEN_SIZE: &str = "Size (bytes)";
 /// Tooltip.
 pub const GEN_SIZE_HINT: &str = "Bytes per message (one datagram, or one TCP write); with sequence numbers at least 32, the header's size.";
 /// Checkbox.
@@ -564,4 +560,24 @@ pub fn seq_untracked(n: u64) -> String {
         "{} messages came from senders beyond the first 64 (counted, not checked).",
         thousands(n)
     )
+}
+
+/// The number of a rule's further condition (`1.2`), naming its kind menu.
+pub fn condition_number(rule: usize, n: usize) -> String {
+    format!("{rule}.{n}")
+}
+
+/// Checkbox of rule `n`: no answer.
+pub fn no_reply(n: usize) -> String {
+    format!("do not reply ({n})")
+}
+
+/// Checkbox of rule `n`: the reply is a template.
+pub fn reply_template(n: usize) -> String {
+    format!("reply {n} is a template")
+}
+
+/// Label of rule `n`'s checksum menu.
+pub fn reply_checksum(n: usize) -> String {
+    format!("checksum {n}")
 }

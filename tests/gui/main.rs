@@ -7,6 +7,7 @@
 mod gui_support;
 
 mod bad_input;
+mod devtools;
 mod files;
 mod flood;
 mod fonts;

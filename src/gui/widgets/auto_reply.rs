@@ -359,7 +359,7 @@ fn mode_menu(ui: &mut Ui, id: impl egui::AsIdSalt, mode: &mut InputMode) -> bool
     changed
 }
 
-fn when_menu(ui: &mut Ui, id: impl egui::AsIdSalt, when: &mut When) -> bool {
+fn when_menu(ui: &mut Ui, id: impl egui::AsIdSalt, when: &mut When, label: egui::Id) -> bool {
     let mut changed = false;
     egui::ComboBox::from_id_salt(id)
         .selected_text(when.label())
@@ -367,7 +367,9 @@ fn when_menu(ui: &mut Ui, id: impl egui::AsIdSalt, when: &mut When) -> bool {
             for kind in When::ALL {
                 changed |= ui.selectable_value(when, kind, kind.label()).changed();
             }
-        });
+        })
+        .response
+        .labelled_by(label);
     changed
 }
 
@@ -375,13 +377,17 @@ fn when_menu(ui: &mut Ui, id: impl egui::AsIdSalt, when: &mut When) -> bool {
 fn condition_row(
     ui: &mut Ui,
     id: (&str, usize, usize),
-    label: &str,
+    (label, kind_label): (&str, Option<egui::Id>),
     (when, pattern, mode): (&mut When, &mut String, &mut InputMode),
     problem: Option<&String>,
 ) -> bool {
     let mut changed = false;
     ui.horizontal_wrapped(|ui| {
-        changed |= when_menu(ui, (id, "when"), when);
+        // The kind menu is named by the rule's heading (first condition) or its number (`1.2`).
+        let kind_label = kind_label.unwrap_or_else(|| {
+            ui.label(tt::condition_number(id.1 + 1, id.2 + 1)).id
+        });
+        changed |= when_menu(ui, (id, "when"), when, kind_label);
         if when.takes_bytes() {
             changed |= mode_menu(ui, (id, "mode"), mode);
         }
@@ -407,8 +413,9 @@ fn rule_ui(ui: &mut Ui, id: &str, i: usize, rule: &mut RuleSettings) -> (bool, b
     let mut changed = false;
     let mut remove = false;
     let problems = rule.condition_problems(n);
+    let mut heading = None;
     ui.horizontal_wrapped(|ui| {
-        ui.strong(t::rule_when(n));
+        heading = Some(ui.strong(t::rule_when(n)).id);
         if !rule.more.is_empty() {
             changed |= ui
                 .selectable_value(&mut rule.combine, Combine::All, tt::COMBINE_ALL)
@@ -430,7 +437,7 @@ fn rule_ui(ui: &mut Ui, id: &str, i: usize, rule: &mut RuleSettings) -> (bool, b
     changed |= condition_row(
         ui,
         (id, i, 0),
-        &t::rule_match_label(n),
+        (&t::rule_match_label(n), heading),
         (&mut rule.when, &mut rule.pattern, &mut rule.pattern_mode),
         problems.first().and_then(Option::as_ref),
     );
@@ -440,7 +447,7 @@ fn rule_ui(ui: &mut Ui, id: &str, i: usize, rule: &mut RuleSettings) -> (bool, b
         changed |= condition_row(
             ui,
             (id, i, c + 1),
-            &label,
+            (&label, None),
             (&mut more.when, &mut more.pattern, &mut more.mode),
             problems.get(c + 1).and_then(Option::as_ref),
         );
@@ -476,7 +483,7 @@ fn reply_row(ui: &mut Ui, id: &str, i: usize, rule: &mut RuleSettings) -> bool {
     let mut changed = false;
     ui.horizontal_wrapped(|ui| {
         changed |= ui
-            .checkbox(&mut rule.no_reply, tt::NO_REPLY)
+            .checkbox(&mut rule.no_reply, tt::no_reply(n))
             .on_hover_text(tt::NO_REPLY_HINT)
             .changed();
         if rule.no_reply {
@@ -500,10 +507,15 @@ fn reply_row(ui: &mut Ui, id: &str, i: usize, rule: &mut RuleSettings) -> bool {
     if !rule.no_reply {
         ui.horizontal_wrapped(|ui| {
             changed |= ui
-                .checkbox(&mut rule.reply_template, tt::REPLY_TEMPLATE)
+                .checkbox(&mut rule.reply_template, tt::reply_template(n))
                 .on_hover_text(tt::REPLY_TEMPLATE_HINT)
                 .changed();
-            changed |= checksum_choice(ui, &format!("{id}-{i}-checksum"), &mut rule.checksum);
+            changed |= checksum_choice(
+                ui,
+                &format!("{id}-{i}-checksum"),
+                &tt::reply_checksum(n),
+                &mut rule.checksum,
+            );
         });
     }
     changed

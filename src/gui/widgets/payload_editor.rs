@@ -241,7 +241,7 @@ pub fn payload_editor(
                 &mut settings.encoding,
             );
         }
-        checksum_choice(ui, "payload-checksum", &mut settings.checksum);
+        checksum_choice(ui, "payload-checksum", tt::CHECKSUM, &mut settings.checksum);
         ui.separator();
         // The next send's bytes, why Send is off, or what is wrong with the text: always this
         // one place at the end of the row, so the row above (and its Send button) never moves.
@@ -308,9 +308,14 @@ fn preview_label(ui: &mut Ui, settings: &EditorSettings, bytes: &[u8]) {
         ));
 }
 
-/// A labelled menu: no checksum, or one of the engine's.
-pub fn checksum_choice(ui: &mut Ui, id_salt: &str, checksum: &mut Option<Checksum>) -> bool {
-    let label = ui.label(tt::CHECKSUM).on_hover_text(tt::CHECKSUM_HINT);
+/// A menu labelled `label`: no checksum, or one of the engine's.
+pub fn checksum_choice(
+    ui: &mut Ui,
+    id_salt: &str,
+    label: &str,
+    checksum: &mut Option<Checksum>,
+) -> bool {
+    let label = ui.label(label).on_hover_text(tt::CHECKSUM_HINT);
     let mut changed = false;
     egui::ComboBox::from_id_salt(id_salt)
         .selected_text(checksum.map_or(tt::CHECKSUM_NONE, Checksum::name))
