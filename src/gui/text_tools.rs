@@ -252,7 +252,7 @@ pub fn add_condition(rule: usize) -> String {
 
 /// Button.
 pub fn remove_condition(rule: usize, n: usize) -> String {
-    format!("✕ condition {n} of rule {rule}")
+    format!("Remove condition {n} of rule {rule}")
 }
 
 // ---- scripts ----
@@ -312,6 +312,24 @@ pub fn script_step(line: usize, summary: &str) -> String {
 /// What arrived instead (under a failed step).
 pub fn script_arrived(text: &str, hex: &str) -> String {
     format!("Arrived instead: \"{text}\" ({hex})")
+}
+
+/// Text from the engine with its control pictures (`␊`) written as escapes (`\n`): the window's
+/// bundled fonts have no glyphs for the pictures.
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c as u32 {
+            0x2400 => out.push_str("\\0"),
+            0x2409 => out.push_str("\\t"),
+            0x240a => out.push_str("\\n"),
+            0x240d => out.push_str("\\r"),
+            n @ 0x2401..=0x241f => out.push_str(&format!("\\x{:02x}", n - 0x2400)),
+            0x2421 => out.push_str("\\x7f"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A file that cannot be read.

@@ -177,7 +177,9 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
             v6_only: s.v6_only,
             backlog: i32::try_from(backlog).unwrap_or(i32::MAX),
             max_clients: usize::try_from(max).unwrap_or(usize::MAX),
-            echo: s.echo,
+            // Echo is folded into `auto_reply` (the rules answer first, echo the rest); the
+            // engine's own flag would win over the rules.
+            echo: false,
             auto_reply: auto,
             capture,
             framing,

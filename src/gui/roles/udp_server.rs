@@ -139,7 +139,9 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
                 reuse_address: s.reuse_address,
                 v6_only: s.v6_only,
                 broadcast: s.broadcast,
-                echo: s.echo,
+                // Echo is folded into `auto_reply` (the rules answer first, echo the rest); the
+                // engine's own flag would win over the rules.
+                echo: false,
                 auto_reply,
                 capture,
                 ..UdpServerConfig::default()

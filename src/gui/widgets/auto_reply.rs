@@ -384,9 +384,8 @@ fn condition_row(
     let mut changed = false;
     ui.horizontal_wrapped(|ui| {
         // The kind menu is named by the rule's heading (first condition) or its number (`1.2`).
-        let kind_label = kind_label.unwrap_or_else(|| {
-            ui.label(tt::condition_number(id.1 + 1, id.2 + 1)).id
-        });
+        let kind_label =
+            kind_label.unwrap_or_else(|| ui.label(tt::condition_number(id.1 + 1, id.2 + 1)).id);
         changed |= when_menu(ui, (id, "when"), when, kind_label);
         if when.takes_bytes() {
             changed |= mode_menu(ui, (id, "mode"), mode);

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Waker;
 use crate::engine::log_store::Direction;
-use crate::engine::payload::{to_hex, to_visible_text};
+use crate::engine::payload::{format_escapes, to_hex};
 use crate::engine::script::{
     self, Outcome, Script, ScriptCommand, ScriptEvent, ScriptRun, StartMode, StepFailure, Target,
 };
@@ -207,7 +207,8 @@ impl ScriptPanel {
             ScriptEvent::Sent { data } => push(activity, Direction::Out, self.peer, &data),
             ScriptEvent::Received { data } => push(activity, Direction::In, self.peer, &data),
             ScriptEvent::Finished(outcome) => {
-                let status = self.outcome_words(&outcome);
+                let (words, failed) = self.outcome_words(&outcome);
+                let status = (tt::plain(&words), failed);
                 activity.log.push_note(now, self.peer, &status.0);
                 self.status = Some(status);
                 for mark in &mut self.marks {
@@ -370,9 +371,7 @@ impl ScriptPanel {
     }
 
     fn steps_ui(&self, ui: &mut Ui, script: &Script) {
-        let good = crate::gui::widgets::good_color(ui.visuals());
         let bad = ui.visuals().error_fg_color;
-        let busy = ui.visuals().warn_fg_color;
         egui::ScrollArea::vertical()
             .id_salt("script-steps")
             .max_height(STEPS_HEIGHT)
@@ -380,34 +379,30 @@ impl ScriptPanel {
             .show(ui, |ui| {
                 for (n, entry) in script.entries.iter().enumerate() {
                     let mark = self.marks.get(n).cloned().unwrap_or_default();
-                    let indent = "  ".repeat(entry.depth);
-                    let (sign, color, tail) = match &mark {
-                        Mark::Waiting => ("○", ui.visuals().text_color(), String::new()),
-                        Mark::Next => ("▶", busy, format!(" — {}", tt::SCRIPT_NEXT)),
-                        Mark::Running => ("…", busy, String::new()),
-                        Mark::Passed { times, detail } => (
-                            "✔",
-                            good,
-                            if *times > 1 {
-                                format!(" — {detail} (×{times})")
-                            } else {
-                                format!(" — {detail}")
-                            },
-                        ),
-                        Mark::Failed(_) => ("✘", bad, String::new()),
+                    let tail = match &mark {
+                        Mark::Next => format!(" — {}", tt::SCRIPT_NEXT),
+                        Mark::Passed { times, detail } if *times > 1 => {
+                            format!(" — {} (×{times})", tt::plain(detail))
+                        }
+                        Mark::Passed { detail, .. } => format!(" — {}", tt::plain(detail)),
+                        _ => String::new(),
                     };
                     let text = format!(
-                        "{indent}{sign} {}{tail}",
-                        tt::script_step(entry.line, &entry.summary)
+                        "{}{}",
+                        tt::script_step(entry.line, &tt::plain(&entry.summary)),
+                        tail
                     );
-                    ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+                    ui.horizontal(|ui| {
+                        ui.add_space(12.0 * entry.depth as f32);
+                        let color = mark_icon(ui, &mark);
+                        ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
+                    });
                     if let Mark::Failed(failure) = &mark {
-                        ui.add(
-                            egui::Label::new(RichText::new(&failure.sentence).color(bad)).wrap(),
-                        );
+                        let sentence = tt::plain(&failure.sentence);
+                        ui.add(egui::Label::new(RichText::new(sentence).color(bad)).wrap());
                         if let Some(arrived) = &failure.arrived {
                             let words = tt::script_arrived(
-                                &to_visible_text(arrived, 200),
+                                &format_escapes(&arrived[..arrived.len().min(200)]),
                                 &to_hex(arrived),
                             );
                             ui.add(egui::Label::new(RichText::new(words).color(bad)).wrap());
@@ -415,6 +410,56 @@ impl ScriptPanel {
                     }
                 }
             });
+    }
+}
+
+/// Paints a step's mark (the bundled fonts have no tick or cross glyphs): a tick when it
+/// passed, a cross when it failed, a triangle for the next step, a ring otherwise. Returns the
+/// colour its text takes.
+fn mark_icon(ui: &mut Ui, mark: &Mark) -> egui::Color32 {
+    let size = ui.text_style_height(&egui::TextStyle::Body);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+    let visuals = ui.visuals();
+    let (good, bad, busy) = (
+        crate::gui::widgets::good_color(visuals),
+        visuals.error_fg_color,
+        visuals.warn_fg_color,
+    );
+    let text = visuals.text_color();
+    let weak = visuals.weak_text_color();
+    let painter = ui.painter();
+    let r = rect.shrink(size * 0.2);
+    let at = |x: f32, y: f32| egui::pos2(r.left() + r.width() * x, r.top() + r.height() * y);
+    match mark {
+        Mark::Passed { .. } => {
+            let stroke = egui::Stroke::new(2.0, good);
+            painter.line_segment([at(0.0, 0.55), at(0.38, 0.9)], stroke);
+            painter.line_segment([at(0.38, 0.9), at(1.0, 0.1)], stroke);
+            good
+        }
+        Mark::Failed(_) => {
+            let stroke = egui::Stroke::new(2.0, bad);
+            painter.line_segment([at(0.0, 0.0), at(1.0, 1.0)], stroke);
+            painter.line_segment([at(0.0, 1.0), at(1.0, 0.0)], stroke);
+            bad
+        }
+        Mark::Next => {
+            let points = vec![at(0.1, 0.0), at(1.0, 0.5), at(0.1, 1.0)];
+            painter.add(egui::Shape::convex_polygon(
+                points,
+                busy,
+                egui::Stroke::NONE,
+            ));
+            busy
+        }
+        Mark::Running => {
+            painter.circle_filled(r.center(), r.width() * 0.4, busy);
+            busy
+        }
+        Mark::Waiting => {
+            painter.circle_stroke(r.center(), r.width() * 0.4, egui::Stroke::new(1.0, weak));
+            text
+        }
     }
 }
 
