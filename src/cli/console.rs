@@ -295,6 +295,7 @@ impl Console {
             EventKind::Relay(r) => super::relay::relay_status(r),
             EventKind::Tls(tls) => self.tls_status(tls),
             EventKind::Call(_)
+            | EventKind::NextCall { .. }
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
             | EventKind::Datagrams(_)
@@ -933,6 +934,11 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
         }
         EventKind::Generator(g) => super::traffic::generator_json(g),
         EventKind::Relay(r) => super::relay::relay_json(r),
+        EventKind::NextCall { op, args } => json!({
+            "event": "next_call",
+            "op": op.name(),
+            "args": args,
+        }),
         EventKind::Tls(tls) => tls_json(tls),
         EventKind::Error(e) => {
             let mut v = json!({"event": "error"});

@@ -45,6 +45,14 @@ impl Event {
 pub enum EventKind {
     /// A socket call was made, with its arguments and result: the live transcript.
     Call(SocketCall),
+    /// Step mode: the worker is about to make this call and waits for
+    /// [`super::Session::next_call`].
+    NextCall {
+        /// The call.
+        op: super::error::Op,
+        /// Its arguments, as the transcript will show them.
+        args: String,
+    },
     /// A TCP server is listening; `local` carries the real port when port 0 was asked for.
     Listening {
         /// The listening address, from `getsockname`.
@@ -283,6 +291,18 @@ pub enum StopReason {
     ConnectionEnded(CloseReason),
     /// It could not start or could not go on.
     Failed(EngineError),
+}
+
+impl StopReason {
+    /// Why a session ended whose setup returned `error`: a stop that ended a step-mode wait
+    /// (which the gate reports as [`EngineError::SessionEnded`]) is the user's request, not a
+    /// failure.
+    pub(crate) fn after_setup(error: EngineError) -> Self {
+        match error {
+            EngineError::SessionEnded => StopReason::Requested,
+            e => StopReason::Failed(e),
+        }
+    }
 }
 
 impl fmt::Display for StopReason {

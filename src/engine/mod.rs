@@ -25,6 +25,7 @@ pub mod relay;
 pub mod script;
 pub mod services;
 pub mod session;
+mod step;
 pub mod tcp_client;
 mod tcp_conn;
 pub mod tcp_server;

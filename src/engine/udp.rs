@@ -115,6 +115,8 @@ pub struct UdpServerConfig {
     pub sequence_check: Option<SequenceCheck>,
     /// Queue sizes.
     pub queues: QueueSizes,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl Default for UdpServerConfig {
@@ -131,6 +133,7 @@ impl Default for UdpServerConfig {
             capture: None,
             sequence_check: None,
             queues: QueueSizes::default(),
+            step_mode: false,
         }
     }
 }
@@ -153,6 +156,8 @@ pub struct UdpClientConfig {
     pub recv_buffer: Option<usize>,
     /// Queue sizes.
     pub queues: QueueSizes,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl UdpClientConfig {
@@ -166,6 +171,7 @@ impl UdpClientConfig {
             broadcast: false,
             recv_buffer: Some(DEFAULT_RECV_BUFFER),
             queues: QueueSizes::default(),
+            step_mode: false,
         }
     }
 }
@@ -209,7 +215,7 @@ pub type UdpSession = Session<UdpCommand>;
 /// Starts a UDP server.
 pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
     let name = format!("udp-server {}", SocketAddr::new(config.bind, config.port));
-    Session::spawn(name, config.queues, waker, move |ctx| {
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
         ctx.shared.auto_reply.set(if config.echo {
             AutoReply::Echo
         } else {
@@ -232,7 +238,7 @@ pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
 /// Starts a UDP client.
 pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
     let name = format!("udp-client {}:{}", config.host, config.port);
-    Session::spawn(name, config.queues, waker, move |ctx| {
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
         let sink = &ctx.sink;
         let args = format!("\"{}\", {}, SOCK_DGRAM", config.host, config.port);
         let target = match resolve(&config.host, config.port) {
@@ -315,6 +321,7 @@ fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineE
     apply_buffer_sizes(sink, None, &socket, &addr, setup.recv_buffer, None)?;
     bind(sink, &socket, &addr)?;
     if let (Some(target), true) = (setup.target, setup.connect) {
+        sink.before(Op::Connect, target.to_string())?;
         sink.report(
             None,
             Op::Connect,
@@ -344,7 +351,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
         Err(e) => {
             sink.ok(None, Op::Close, "");
             sink.emit(EventKind::Stopped {
-                reason: StopReason::Failed(e),
+                reason: StopReason::after_setup(e),
             });
             return;
         }

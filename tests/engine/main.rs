@@ -20,6 +20,7 @@ mod lookup;
 mod periodic;
 mod relay;
 mod script;
+mod step;
 mod tcp;
 mod tcp_state;
 mod tls;
