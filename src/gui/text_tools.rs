@@ -2,6 +2,8 @@
 //! rules, scripted exchanges and the traffic generator (kept apart from [`super::text`] so the
 //! tools' words are found in one place).
 
+use std::fmt::Write as _;
+
 // ---- the editor: templates and checksums ----
 
 /// The editor's fourth input mode.
@@ -324,7 +326,9 @@ pub fn plain(text: &str) -> String {
             0x2409 => out.push_str("\\t"),
             0x240a => out.push_str("\\n"),
             0x240d => out.push_str("\\r"),
-            n @ 0x2401..=0x241f => out.push_str(&format!("\\x{:02x}", n - 0x2400)),
+            n @ 0x2401..=0x241f => {
+                let _ = write!(out, "\\x{:02x}", n - 0x2400);
+            }
             0x2421 => out.push_str("\\x7f"),
             _ => out.push(c),
         }
@@ -471,7 +475,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

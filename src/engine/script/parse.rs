@@ -610,7 +610,10 @@ impl Checker<'_, '_> {
             _ => {
                 let pattern = HexPattern::parse(value)
                     .map_err(|e| self.lines.error(span.clone(), e.to_string()))?;
-                (Matcher::Hex(pattern.clone()), format!("expect {unit} like {pattern}"))
+                (
+                    Matcher::Hex(pattern.clone()),
+                    format!("expect {unit} like {pattern}"),
+                )
             }
         })
     }

@@ -176,7 +176,7 @@ impl Role for TcpClient {
         Some(GeneratorTarget::Tcp {
             host: config.host.clone(),
             port: config.port,
-            options: config.options.clone(),
+            options: config.options,
             timeout: config.connect_timeout,
         })
     }

@@ -221,11 +221,10 @@ fn tools<R: Role>(
                 .map(|c| R::generator_target(&c));
             if let Some(target) = match target {
                 Some(Some(t)) => Some(Ok(t)),
-                Some(None) => None,
                 None if R::KIND.is_client() => {
                     Some(Err(crate::gui::text_tools::GEN_NEEDS_TARGET.to_owned()))
                 }
-                None => None,
+                Some(None) | None => None,
             } {
                 let settings = &mut R::common_mut(&mut tab.settings).generator;
                 tab.generator.ui(ui, settings, target, waker);

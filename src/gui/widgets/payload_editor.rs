@@ -254,7 +254,7 @@ pub fn payload_editor(
             }
             (Err(e), _) => {
                 let color = ui.visuals().error_fg_color;
-                ui.label(egui::RichText::new(e.to_string()).color(color));
+                ui.label(egui::RichText::new(e.clone()).color(color));
             }
         }
     });

@@ -318,7 +318,7 @@ impl ScriptPanel {
 
     fn buttons(&mut self, ui: &mut Ui, settings: &ScriptSettings, target_ok: bool, waker: &Waker) {
         let running = self.is_running();
-        let paused = self.marks.iter().any(|m| *m == Mark::Next);
+        let paused = self.marks.contains(&Mark::Next);
         let mut failed_start = None;
         ui.horizontal_wrapped(|ui| {
             let run_label = if paused {
