@@ -179,3 +179,5 @@ pub fn seq_verdict(v: crate::engine::Verification) -> &'static str {
         crate::engine::Verification::NotAsked => "not asked for",
     }
 }
+/// TLS and framing together (the TLS reader hands over its reads unframed).
+pub const TLS_NOT_WITH_FRAMING: &str = "TLS: framing does not work over TLS yet (a TLS connection is shown read by read): set Framing to none, or turn TLS off.";

@@ -12,6 +12,7 @@ mod netns;
 mod tls_support;
 
 mod bad_input;
+mod devtools;
 mod files;
 mod flood;
 mod fonts;

@@ -23,9 +23,11 @@ use crate::gui::widgets::fields::{
     address_fields, host_field, number_field, optional_size_field, parse_host, parse_number,
     parse_optional_size, parse_port_text, take_submit,
 };
-use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::generator::GeneratorTarget;
+use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::widgets::tls::{
-    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_switch,
+    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_problems, tls_switch,
 };
 use crate::gui::workspace::SessionSettings;
 
@@ -47,6 +49,8 @@ pub struct TcpClientSettings {
     pub send_buffer: String,
     /// Connect timeout in seconds, as typed.
     pub timeout_secs: String,
+    /// How received data is cut into messages.
+    pub framing: FramingSettings,
     /// TLS: the switch, what to trust, server name, ALPN.
     pub tls: ClientTlsSettings,
     /// Editor, saved messages, repeat, file, log settings.
@@ -64,6 +68,7 @@ impl Default for TcpClientSettings {
             recv_buffer: String::new(),
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
+            framing: FramingSettings::default(),
             tls: ClientTlsSettings::default(),
             common: CommonSettings::default(),
         }
@@ -109,17 +114,29 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let timeout = parse_number(&s.timeout_secs, t::CONNECT_TIMEOUT, 1, 600);
+    let framing = s.framing.config();
     let tls = s.tls.engine();
-    if let Err(tls_problems) = &tls {
-        let mut all = problems(&[host.err(), port.err(), rcv.err(), snd.err(), timeout.err()]);
-        all.extend(tls_problems.iter().cloned());
+    let framing_on = framing.as_ref().is_ok_and(|f| f.framing.is_on());
+    let tls_problems = tls_problems(&tls, framing_on);
+    if !tls_problems.is_empty() {
+        let mut all = problems(&[
+            host.err(),
+            port.err(),
+            rcv.err(),
+            snd.err(),
+            timeout.err(),
+            framing.err(),
+        ]);
+        all.extend(tls_problems);
         return Err(all);
     }
-    match (host, port, rcv, snd, timeout) {
-        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout)) => {
+    let tls = tls.ok().flatten();
+    match (host, port, rcv, snd, timeout, framing) {
+        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout), Ok(framing)) => {
             let mut config = TcpClientConfig::new(host, port);
             config.connect_timeout = Duration::from_secs(timeout);
-            config.tls = tls.ok().flatten().map(|mut tls| {
+            config.framing = framing;
+            config.tls = tls.map(|mut tls| {
                 // The connect timeout bounds the handshake too, as on the command line.
                 tls.handshake_timeout = config.connect_timeout;
                 tls
@@ -132,13 +149,22 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
             };
             Ok(config)
         }
-        (host, port, rcv, snd, timeout) => Err(problems(&[
+        (host, port, rcv, snd, timeout, framing) => Err(problems(&[
             host.err(),
             port.err(),
             rcv.err(),
             snd.err(),
             timeout.err(),
+            framing.err(),
         ])),
+    }
+}
+
+/// The command that sends `message`.
+fn command(message: Outgoing) -> TcpClientCommand {
+    match message {
+        Outgoing::Bytes(data) => TcpClientCommand::Send(data),
+        Outgoing::Template(template) => TcpClientCommand::SendTemplate(template),
     }
 }
 
@@ -181,6 +207,15 @@ impl Role for TcpClient {
             TcpClientConfig { queues, ..config },
             std::sync::Arc::clone(waker),
         )
+    }
+
+    fn generator_target(config: &TcpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Tcp {
+            host: config.host.clone(),
+            port: config.port,
+            options: config.options,
+            timeout: config.connect_timeout,
+        })
     }
 
     fn starting(&mut self, settings: &mut TcpClientSettings) {
@@ -326,6 +361,7 @@ impl Role for TcpClient {
         s: &mut TcpClientSettings,
         running: bool,
     ) -> Option<Action> {
+        framing_ui(ui, "framing", &mut s.framing, running);
         client_tls_ui(ui, &mut s.tls, &self.tls, running);
         None
     }
@@ -367,8 +403,8 @@ impl Role for TcpClient {
         ctx: &mut Ctx<'_, TcpClientCommand>,
     ) {
         match composed {
-            Composed::Send(data) => ctx.command(TcpClientCommand::Send(data)),
-            Composed::Repeat(repeat) => ctx.repeat(repeat, TcpClientCommand::Send),
+            Composed::Send(message) => ctx.command(command(message)),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, .. } => ctx.command(TcpClientCommand::SendFile(path)),
             Composed::CancelFile => {}
         }

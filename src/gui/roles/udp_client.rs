@@ -26,7 +26,9 @@ use crate::gui::widgets::fields::{
     address_fields, host_field, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
+use crate::gui::widgets::generator::GeneratorTarget;
 use crate::gui::widgets::groups::{interface_field, target_kind};
+use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::widgets::{badge, good_color};
 use crate::gui::workspace::SessionSettings;
 
@@ -181,6 +183,14 @@ impl UdpClient {
     }
 }
 
+/// The command that sends `message` to the target.
+fn command(message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::Send(data),
+        Outgoing::Template(template) => UdpCommand::SendTemplate(template),
+    }
+}
+
 impl Role for UdpClient {
     type Settings = UdpClientSettings;
     type Command = UdpCommand;
@@ -219,6 +229,13 @@ impl Role for UdpClient {
             UdpClientConfig { queues, ..config },
             std::sync::Arc::clone(waker),
         )
+    }
+
+    fn generator_target(config: &UdpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Udp {
+            host: config.host.clone(),
+            port: config.port,
+        })
     }
 
     fn starting(&mut self, _: &mut UdpClientSettings) {
@@ -413,9 +430,9 @@ impl Role for UdpClient {
                     ctx.begin(session);
                 }
                 // Commands queue while the socket opens, and run once it is ready.
-                ctx.command(UdpCommand::Send(data));
+                ctx.command(command(data));
             }
-            Composed::Repeat(repeat) => ctx.repeat(repeat, UdpCommand::Send),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, udp } => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
+use crate::engine::generator::SequenceCheck;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
 use crate::engine::multicast::DestinationKind;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    CounterSnapshot, Event, EventKind, QueueSizes, Session, UdpCommand, UdpServerConfig, Waker, udp,
+    CounterSnapshot, Event, EventKind, Payload, QueueSizes, Session, UdpCommand, UdpServerConfig,
+    Waker, udp,
 };
 use crate::gui::activity::{Activity, queue_budget};
 use crate::gui::session::{
@@ -26,9 +28,11 @@ use crate::gui::widgets::fields::{
     address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
+use crate::gui::widgets::generator::sequence_check_ui;
 use crate::gui::widgets::groups::{
     GroupRequest, GroupSetting, GroupsView, check_groups, groups_ui, parse_silence,
 };
+use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::widgets::{badge, good_color};
 use crate::gui::workspace::SessionSettings;
 
@@ -54,6 +58,8 @@ pub struct UdpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// *Sequence check* of a traffic generator's messages.
+    pub sequence_check: bool,
     /// Multicast groups, joined when the socket is bound (and by Join while it is).
     pub groups: Vec<GroupSetting>,
     /// Seconds of silence from the groups before the log says why, as typed.
@@ -75,6 +81,7 @@ impl Default for UdpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            sequence_check: false,
             groups: Vec::new(),
             silence: String::new(),
             common: CommonSettings::default(),
@@ -100,6 +107,8 @@ pub struct UdpServer {
     pub reply_to: String,
     /// Keep `reply_to` on the newest sender.
     pub follow_sender: bool,
+    /// The running session's sequence check, when it has one.
+    pub sequence: Option<SequenceCheck>,
     /// The groups being typed and joined, and what the session said about them.
     pub groups: GroupsView,
 }
@@ -110,6 +119,7 @@ impl Default for UdpServer {
             bound: None,
             reply_to: String::new(),
             follow_sender: true,
+            sequence: None,
             groups: GroupsView::default(),
         }
     }
@@ -150,7 +160,9 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
                 reuse_address: s.reuse_address,
                 v6_only: s.v6_only,
                 broadcast: s.broadcast,
-                echo: s.echo,
+                // Echo is folded into `auto_reply` (the rules answer first, echo the rest); the
+                // engine's own flag would win over the rules.
+                echo: false,
                 auto_reply,
                 capture,
                 groups,
@@ -171,6 +183,14 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
             groups.err(),
             silence.err(),
         ])),
+    }
+}
+
+/// The command that sends `message` to `to`.
+fn send_to(to: SocketAddr, message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::SendTo(to, data),
+        Outgoing::Template(template) => UdpCommand::SendTemplateTo(to, template),
     }
 }
 
@@ -219,6 +239,15 @@ impl Role for UdpServer {
         s.capture.overwrite = false;
         self.bound = None;
         self.groups.stopped();
+        self.sequence = None;
+    }
+
+    fn prepare(&mut self, s: &UdpServerSettings, config: &mut UdpServerConfig) {
+        if s.sequence_check {
+            let check = SequenceCheck::new();
+            config.sequence_check = Some(check.clone());
+            self.sequence = Some(check);
+        }
     }
 
     fn apply(
@@ -317,12 +346,17 @@ impl Role for UdpServer {
         running: bool,
     ) -> Option<Action> {
         let group = groups_ui(ui, &mut s.groups, &mut s.silence, &mut self.groups, running);
+        let _ = capture_ui(ui, &mut s.capture, false, running);
+        let check = self.sequence.as_ref();
+        sequence_check_ui(ui, &mut s.sequence_check, running, || {
+            check.map(SequenceCheck::summary)
+        });
+        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
+        let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
+        // Everything is drawn every frame; a group's Join / Leave is the frame's request first.
         if let Some(request) = group {
             return Some(Action::Group(request));
         }
-        let _ = capture_ui(ui, &mut s.capture, false, running);
-        // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
-        let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
         match s.auto_reply.effective(s.echo) {
             Ok(auto) if changed && running => Some(Action::SetAutoReply(auto)),
             _ => None,
@@ -426,12 +460,17 @@ impl Role for UdpServer {
     ) {
         let to = self.reply_target().and_then(Result::ok);
         match (composed, to) {
-            (Composed::Send(data), Some(to)) => ctx.command(UdpCommand::SendTo(to, data)),
+            (Composed::Send(message), Some(to)) => ctx.command(send_to(to, message)),
             (Composed::Repeat(repeat), Some(to)) => {
-                ctx.repeat(repeat, |data| UdpCommand::SendTo(to, data));
+                ctx.repeat(repeat, |message| send_to(to, message));
             }
-            // Stopping needs no address.
-            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, UdpCommand::ReplyToLast),
+            // Stopping needs no address (and a start without one is not offered).
+            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, |message| match message {
+                Outgoing::Bytes(data) => UdpCommand::ReplyToLast(data),
+                Outgoing::Template(t) => UdpCommand::ReplyToLast(Payload::from(
+                    crate::gui::widgets::payload_editor::fresh_preview(&t),
+                )),
+            }),
             (Composed::SendFile { path, udp }, Some(to)) => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {

@@ -95,8 +95,11 @@ pub fn row_text_in(entry: &LogEntry, hex: bool, encoding: TextEncoding) -> Strin
         Some(DestinationKind::Broadcast) => t::ROW_TO_BROADCAST,
         Some(DestinationKind::ThisHost) | None => "",
     };
+    let framed = entry.framed.map_or_else(String::new, |f| {
+        format!(" ({})", crate::gui::text_tools::framed_tag(f))
+    });
     format!(
-        "{}  {:<6}  {:<22} {:>8}  {to}{content}{more}",
+        "{}  {:<6}  {:<22} {:>8}{framed}  {to}{content}{more}",
         clock(entry.at),
         dir,
         peer,

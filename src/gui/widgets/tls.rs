@@ -446,3 +446,13 @@ pub fn server_badge(ui: &mut Ui, view: &TlsView) {
         );
     }
 }
+
+/// What keeps a TLS session from starting: the TLS fields' sentences, or framing, which the TLS
+/// reader does not apply yet (refused rather than silently ignored, as on the command line).
+pub fn tls_problems<T>(tls: &Result<Option<T>, Vec<String>>, framing_on: bool) -> Vec<String> {
+    match tls {
+        Err(problems) => problems.clone(),
+        Ok(Some(_)) if framing_on => vec![t::TLS_NOT_WITH_FRAMING.to_owned()],
+        Ok(_) => Vec::new(),
+    }
+}
