@@ -181,3 +181,9 @@ pub fn seq_verdict(v: crate::engine::Verification) -> &'static str {
 }
 /// TLS and framing together (the TLS reader hands over its reads unframed).
 pub const TLS_NOT_WITH_FRAMING: &str = "TLS: framing does not work over TLS yet (a TLS connection is shown read by read): set Framing to none, or turn TLS off.";
+/// Beside the counters of a TLS session: what crossed the wire (TLS records, handshake included).
+pub fn wire_bytes(received: u64, sent: u64) -> String {
+    format!("on the wire (TLS records): received {received} B, sent {sent} B")
+}
+/// Tooltip of that note.
+pub const WIRE_BYTES_HINT: &str = "The counters count application bytes; TLS adds the handshake and a header and tag to each record, counted here.";

@@ -82,6 +82,7 @@ fn a_self_signed_server_and_a_client_that_accepts_any_certificate() {
         "the card names the subject"
     );
 
+    wait_for_text(&mut h, "on the wire (TLS records): received");
     type_and_enter(&mut h, "Message", "hello over tls");
     open_tab(&mut h, "TCP server");
     wait_for_row(&mut h, &["◀ in", "hello over tls"]);

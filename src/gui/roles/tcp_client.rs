@@ -27,7 +27,7 @@ use crate::gui::widgets::framing::{FramingSettings, framing_ui};
 use crate::gui::widgets::generator::GeneratorTarget;
 use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::widgets::tls::{
-    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_problems, tls_switch,
+    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_problems, tls_switch, wire_note,
 };
 use crate::gui::workspace::SessionSettings;
 
@@ -366,8 +366,9 @@ impl Role for TcpClient {
         None
     }
 
-    fn notes_ui(&self, ui: &mut Ui, phase: &Phase, _counters: &CounterSnapshot) {
+    fn notes_ui(&self, ui: &mut Ui, phase: &Phase, counters: &CounterSnapshot) {
         self.tls_badge(ui);
+        wire_note(ui, counters);
         // Half-closed states matter only while the connection lasts; afterwards the log keeps them.
         let connected = *phase == Phase::Running;
         if connected && self.peer_finished {

@@ -30,7 +30,7 @@ use crate::gui::widgets::framing::{FramingSettings, framing_ui};
 use crate::gui::widgets::generator::sequence_check_ui;
 use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
 use crate::gui::widgets::tls::{
-    ServerTlsSettings, TlsView, server_badge, server_tls_ui, tls_problems, tls_switch,
+    ServerTlsSettings, TlsView, server_badge, server_tls_ui, tls_problems, tls_switch, wire_note,
 };
 use crate::gui::workspace::SessionSettings;
 
@@ -445,6 +445,7 @@ impl Role for TcpServer {
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, counters: &CounterSnapshot) {
         server_badge(ui, &self.tls);
+        wire_note(ui, counters);
         let rejected = counters.connections_rejected;
         if rejected > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, t::clients_turned_away(rejected));

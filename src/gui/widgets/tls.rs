@@ -456,3 +456,11 @@ pub fn tls_problems<T>(tls: &Result<Option<T>, Vec<String>>, framing_on: bool) -
         Ok(_) => Vec::new(),
     }
 }
+
+/// The TLS session's bytes on the wire, beside the application counters.
+pub fn wire_note(ui: &mut Ui, c: &crate::engine::CounterSnapshot) {
+    if c.tls {
+        ui.weak(t::wire_bytes(c.wire_bytes_in, c.wire_bytes_out))
+            .on_hover_text(t::WIRE_BYTES_HINT);
+    }
+}
