@@ -151,8 +151,12 @@ exe_windows="$(within winepath -w "$instdir/socketlab.exe" 2>>"$work/wine.log" |
 # its received bytes go to $work/NAME.out, its reports to $work/NAME.err. Sets server_pid and port.
 start_listener() {
   local name="$1" deadline
+  # The files exist before the listener starts: the background job opens its redirections only
+  # once it runs, and the loop below may read before that.
+  : >"$work/$name.out"
+  : >"$work/$name.err"
   within wine "$exe_windows" tcp-listen 0 --bind 127.0.0.1 --once --echo --output raw \
-    >"$work/$name.out" 2>"$work/$name.err" &
+    >>"$work/$name.out" 2>>"$work/$name.err" &
   server_pid=$!
   port=""
   deadline=$((SECONDS + 120))
