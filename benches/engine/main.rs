@@ -22,6 +22,8 @@ mod idle;
 #[cfg(target_os = "linux")]
 mod many_clients;
 #[cfg(target_os = "linux")]
+mod peers;
+#[cfg(target_os = "linux")]
 mod ping_pong;
 #[cfg(target_os = "linux")]
 mod report;
@@ -37,7 +39,7 @@ mod udp_receive;
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct Mode {
-    /// The issue's full sizes (1 GiB, 1,000,000 datagrams, 5,000 clients, ...); otherwise small
+    /// The issue's full sizes (1 GiB, 1,000,000 datagrams, 10,000 clients, ...); otherwise small
     /// sizes that take seconds even in a debug build.
     pub full: bool,
 }
@@ -52,14 +54,14 @@ mod suite {
 
     use super::report::{self, Row};
     use super::{
-        Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, startup, sys,
-        tcp_receive, udp_receive,
+        Mode, frame_time, framing, generator_send, idle, many_clients, peers, ping_pong, startup,
+        sys, tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;
 
     /// The items, by the name `--item` takes, with their issue number.
-    const ITEMS: [(&str, u8, ItemFn); 9] = [
+    const ITEMS: [(&str, u8, ItemFn); 12] = [
         ("tcp-receive", 1, tcp_receive::run),
         ("udp-receive", 2, udp_receive::run),
         ("many-clients", 3, many_clients::run),
@@ -69,6 +71,9 @@ mod suite {
         ("startup", 7, startup::run),
         ("framing", 8, framing::run),
         ("generator-send", 9, generator_send::run),
+        ("socat-tcp-receive", 10, peers::run_receive),
+        ("socat-tcp-send", 11, peers::run_send),
+        ("udp-vs-peers", 12, peers::run_udp),
     ];
 
     /// Waits for a server's `Listening` or a UDP socket's `Ready`; returns the bound address.

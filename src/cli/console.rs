@@ -2,8 +2,10 @@
 //! lines, the transcript and error sentences on standard error, and the exit code they add up to.
 
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Stdout, Write};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -13,9 +15,12 @@ use crate::engine::framing::{Message, MessageBatch, Piece};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::engine::tls::{CertInfo, Trust};
 use crate::engine::{
-    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason, TlsEvent,
-    TlsStep, Verification,
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, SharedOutput,
+    StopReason, TlsEvent, TlsStep, Verification,
 };
+
+/// How the engine names standard output when the readers write it themselves (`--output raw`).
+const STDOUT_NAME: &str = "standard output";
 
 /// Which role the console speaks for: it changes the wording and what counts as a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +62,9 @@ pub(crate) struct Console {
     started: bool,
     /// What framing made of the received data (only counted when framing is on).
     framed: FramedTotals,
+    /// The first failed write of the engine's readers to standard output, when they write it
+    /// themselves (see [`Console::raw_output`]).
+    raw_output_failure: Option<Arc<Mutex<Option<std::io::Error>>>>,
 }
 
 /// Totals of a framed run, for the final line.
@@ -85,11 +93,62 @@ impl Console {
                 on: common.framing.is_on(),
                 ..FramedTotals::default()
             },
+            raw_output_failure: None,
         }
+    }
+
+    /// Standard output for the engine's readers to write received bytes to themselves, as they
+    /// arrive (`--output raw`): unbuffered and straight to the file descriptor, so a bulk transfer
+    /// costs one `write` per read and no copy, and nothing waits for this thread. `None` where
+    /// standard output cannot be shared that way; the events then carry the data as usual.
+    pub(crate) fn raw_output(&mut self) -> Option<SharedOutput> {
+        let file = stdout_file()?;
+        let failure = Arc::new(Mutex::new(None));
+        self.raw_output_failure = Some(Arc::clone(&failure));
+        Some(SharedOutput::new(
+            STDOUT_NAME,
+            WatchedStdout {
+                file,
+                first_failure: failure,
+            },
+        ))
+    }
+
+    /// A failed write of the readers to standard output: handled as this console's own would be
+    /// (a reader that went away ends the run quietly), instead of as a client's error.
+    fn raw_output_failed(&mut self, kind: &EventKind) -> bool {
+        let (EventKind::Error(error)
+        | EventKind::Disconnected {
+            reason: CloseReason::Failed(error),
+            ..
+        }) = kind
+        else {
+            return false;
+        };
+        if !matches!(error, EngineError::Capture { path, .. } if path == STDOUT_NAME) {
+            return false;
+        }
+        let Some(slot) = &self.raw_output_failure else {
+            return false;
+        };
+        let failure = slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|e| std::io::Error::new(e.kind(), e.to_string()));
+        if let Some(e) = failure
+            && !self.stdout_closed
+        {
+            self.stdout_failed(&e);
+        }
+        true
     }
 
     /// Prints one event in every form it takes.
     pub(crate) fn event(&mut self, event: &Event) {
+        if self.raw_output_failed(&event.kind) {
+            return;
+        }
         if self.explain
             && let Some(line) = event.kind.transcript_line()
         {
@@ -278,7 +337,12 @@ impl Console {
             },
             EventKind::FileSend(file) => {
                 if let FileStage::Failed(e) = &file.stage {
-                    eprintln!("{}", e.plain_sentence());
+                    // A client's file that did not all go out is the run's failure.
+                    if server {
+                        eprintln!("{}", e.plain_sentence());
+                    } else {
+                        self.engine_failure(e);
+                    }
                 } else if file.is_final() {
                     eprintln!(
                         "file {}: {:?}, {} of {} bytes sent to {}",
@@ -699,6 +763,59 @@ fn tls_json(tls: &TlsEvent) -> Value {
         v["peer"] = json!(peer.to_string());
     }
     v
+}
+
+/// Standard output as a file of its own (a duplicate of its descriptor), written without the
+/// line buffering of [`std::io::Stdout`].
+fn stdout_file() -> Option<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(File::from)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle as _;
+        std::io::stdout()
+            .as_handle()
+            .try_clone_to_owned()
+            .ok()
+            .map(File::from)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        None
+    }
+}
+
+/// Standard output that remembers its first failed write, so the console can tell a reader
+/// that went away (`| head`) from a client's error.
+struct WatchedStdout {
+    file: File,
+    first_failure: Arc<Mutex<Option<std::io::Error>>>,
+}
+
+impl WatchedStdout {
+    fn record(&self, e: &std::io::Error) {
+        self.first_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+    }
+}
+
+impl Write for WatchedStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf).inspect_err(|e| self.record(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush().inspect_err(|e| self.record(e))
+    }
 }
 
 /// `1 byte`, `2 bytes`.

@@ -31,8 +31,10 @@ pub mod tcp_server;
 pub mod template;
 pub mod tls;
 pub mod udp;
+#[cfg(target_os = "linux")]
+mod udp_burst;
 
-pub use capture::CaptureConfig;
+pub use capture::{CaptureConfig, SharedOutput};
 pub use checksum::Checksum;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{

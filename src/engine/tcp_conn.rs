@@ -16,7 +16,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
 use socket2::Socket;
 
 use super::autoreply::AutoReplyView;
-use super::capture::CaptureWriter;
+use super::capture::{CaptureWriter, SharedOutput};
 use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::file_send::{
@@ -29,6 +29,10 @@ use super::tls::{TlsEvent, TlsFailure, TlsFailureKind, TlsStep};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
 const BIG_READ: usize = 64 * 1024;
+/// Read size of a connection whose data goes only to a capture file or a [`SharedOutput`]: the
+/// buffer is reused in place, so it can be larger than a pooled one without costing memory per
+/// read, and fewer, larger reads and writes carry a bulk transfer.
+const PASS_ON_READ: usize = 256 * 1024;
 /// Size of a connection's first read buffer: small, so idle connections stay cheap.
 const SMALL_READ: usize = 4 * 1024;
 /// After this many small reads in a row, a connection gives its big buffer back.
@@ -268,6 +272,28 @@ pub(crate) struct ConnSetup {
     pub framing: FramingConfig,
     /// TLS over this connection: the reader runs the handshake first.
     pub tls: Option<TlsLink>,
+    /// What the reader does with received bytes besides capturing them.
+    pub pass_on: PassOn,
+}
+
+/// Where a reader passes received bytes on, besides a capture file.
+#[derive(Debug, Clone)]
+pub(crate) struct PassOn {
+    /// Written here by the reader as they arrive (see [`SharedOutput`]).
+    pub output: Option<SharedOutput>,
+    /// Queue a `Received` event for every read. Off for an owner that never looks at the data:
+    /// the reader then neither copies nor queues it, and reads into the same buffer again.
+    /// Framed connections always report their messages (the messages are what framing is for).
+    pub events: bool,
+}
+
+impl Default for PassOn {
+    fn default() -> Self {
+        PassOn {
+            output: None,
+            events: true,
+        }
+    }
 }
 
 impl Connection {
@@ -289,6 +315,7 @@ impl Connection {
             capture,
             framing,
             tls,
+            pass_on,
         } = setup;
         let control = stream
             .try_clone()
@@ -339,6 +366,7 @@ impl Connection {
                         &reader_notices,
                         &wake_rx,
                         &mut capture,
+                        &pass_on,
                     ),
                     None => read_loop(
                         &reader_ctx,
@@ -347,7 +375,10 @@ impl Connection {
                         &reader_notices,
                         &wake_rx,
                         &mut capture,
-                        &framing,
+                        &ReadPlan {
+                            framing: &framing,
+                            pass_on: &pass_on,
+                        },
                     ),
                 };
                 if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
@@ -607,6 +638,15 @@ fn flush_capture(ctx: &ConnCtx, capture: &mut Option<CaptureWriter>) -> Option<C
     Some(capture_failed(ctx, capture, error))
 }
 
+/// What a plain connection's reader makes of the bytes it receives.
+#[derive(Clone, Copy)]
+struct ReadPlan<'a> {
+    /// How the stream is cut into messages.
+    framing: &'a FramingConfig,
+    /// Where reads go besides the capture, and whether they become events.
+    pass_on: &'a PassOn,
+}
+
 #[allow(
     clippy::too_many_lines,
     reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
@@ -618,8 +658,9 @@ fn read_loop(
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
-    framing: &FramingConfig,
+    plan: &ReadPlan<'_>,
 ) -> CloseReason {
+    let ReadPlan { framing, pass_on } = *plan;
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
     let mut auto_reply = AutoReplyView::default();
@@ -675,6 +716,24 @@ fn read_loop(
         if let Some(failed) = count_and_capture(ctx, &buf[..n], capture) {
             return failed;
         }
+        match pass_on_read(
+            ctx,
+            &mut stream,
+            &buf[..n],
+            &mut auto_reply,
+            pass_on,
+            framer.is_some(),
+        ) {
+            Err(end) => return end,
+            Ok(true) => {
+                // The buffer is reused in place: it grows once, to the pass-on size.
+                if n == buf.len() && buf.len() < PASS_ON_READ {
+                    buf = vec![0; PASS_ON_READ];
+                }
+                continue;
+            }
+            Ok(false) => {}
+        }
 
         let capacity = buf.len();
         let data = if capacity == BIG_READ && n > SMALL_READ {
@@ -709,6 +768,41 @@ fn read_loop(
             return reason;
         }
     }
+}
+
+/// Passes one read on to the shared output, if there is one; then, when the owner takes no data
+/// events (and the stream is not framed), answers the read here (echo or a rule) and is done
+/// with it: no copy, no event, no hand-over to the owner's thread. `Ok(true)` when the read
+/// needs no event; `Err` when the connection is over.
+fn pass_on_read(
+    ctx: &ConnCtx,
+    stream: &mut TcpStream,
+    data: &[u8],
+    auto_reply: &mut AutoReplyView,
+    pass_on: &PassOn,
+    framed: bool,
+) -> Result<bool, CloseReason> {
+    if let Some(output) = &pass_on.output
+        && let Err(error) = output.write(data)
+    {
+        ctx.sink.emit(EventKind::Error(error.clone()));
+        ctx.close_now(CloseReason::Failed(error.clone()));
+        return Err(CloseReason::Failed(error));
+    }
+    if pass_on.events || framed {
+        return Ok(false);
+    }
+    if let Some(reply) = auto_reply
+        .get(&ctx.shared.auto_reply)
+        .and_then(|auto| auto.reply_for(data, &ctx.shared.templates))
+    {
+        let payload = Payload::from(reply.as_ref());
+        let result = ctx.write_patiently(stream, &payload);
+        if !ctx.finish_write(payload, true, result) {
+            return Err(ctx.state.closing().unwrap_or(CloseReason::PeerClosed));
+        }
+    }
+    Ok(true)
 }
 
 /// A `recv` failed: a close we asked for explains it; otherwise the failed call is reported and
@@ -820,6 +914,7 @@ fn tls_read_loop(
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
+    pass_on: &PassOn,
 ) -> CloseReason {
     if let Err(error) = tls.handshake(&mut stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
         return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
@@ -843,9 +938,16 @@ fn tls_read_loop(
             if let Some(failed) = count_and_capture(ctx, &plain, capture) {
                 return failed;
             }
-            if let Some(reason) = deliver(ctx, &mut stream, Chunk::from_vec(plain), &mut auto_reply)
-            {
-                return reason;
+            match pass_on_read(ctx, &mut stream, &plain, &mut auto_reply, pass_on, false) {
+                Err(end) => return end,
+                Ok(true) => {}
+                Ok(false) => {
+                    if let Some(reason) =
+                        deliver(ctx, &mut stream, Chunk::from_vec(plain), &mut auto_reply)
+                    {
+                        return reason;
+                    }
+                }
             }
         }
         if let Some(error) = received.error {

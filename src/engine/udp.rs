@@ -853,6 +853,91 @@ fn receive(
     }
 }
 
+/// Where [`take_waiting`] puts the datagrams it takes: one `recvmmsg` burst on Linux, one
+/// datagram buffer elsewhere.
+#[cfg(target_os = "linux")]
+type Waiting = super::udp_burst::Burst;
+#[cfg(not(target_os = "linux"))]
+struct Waiting(Vec<u8>);
+
+#[cfg(not(target_os = "linux"))]
+impl Waiting {
+    fn new() -> Self {
+        Waiting(vec![0_u8; 65_536])
+    }
+}
+
+/// Takes the datagrams already waiting, without waiting for more, until the batch is full:
+/// one event for a burst. Returns an error to report after the batch.
+#[cfg(target_os = "linux")]
+fn take_waiting(
+    reader: &mut Reader<'_>,
+    burst: &mut Waiting,
+    socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
+    last_sender: &Mutex<Option<SocketAddr>>,
+) -> Option<std::io::Error> {
+    while !reader.batch_full() {
+        let room = BATCH_MAX.saturating_sub(reader.batch.len());
+        let n = match burst.take_waiting(socket, room) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Some(e),
+        };
+        for i in 0..n {
+            // The stop's wake-up datagram is not data.
+            if reader.shared.is_stopping() {
+                return None;
+            }
+            let (data, peer) = burst.datagram(i);
+            // A datagram always has a sender over IPv4 and IPv6; were one missing, it would
+            // still be counted, under the unspecified address.
+            let peer = peer
+                .or(connected_peer)
+                .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+            reader.take(data, peer);
+            // A burst of large datagrams ends the batch at its byte limit; the rest start the next.
+            if reader.batch_full() && i + 1 < n {
+                reader.flush(last_sender);
+            }
+        }
+        if n < room {
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn take_waiting(
+    reader: &mut Reader<'_>,
+    waiting: &mut Waiting,
+    socket: &UdpSocket,
+    connected_peer: Option<SocketAddr>,
+    _last_sender: &Mutex<Option<SocketAddr>>,
+) -> Option<std::io::Error> {
+    if socket.set_nonblocking(true).is_err() {
+        return None;
+    }
+    let mut pending_error = None;
+    while !reader.batch_full() {
+        match receive(socket, connected_peer, &mut waiting.0) {
+            // The stop's wake-up datagram is not data.
+            Ok(_) if reader.shared.is_stopping() => break,
+            Ok((n, peer)) => reader.take(&waiting.0[..n], peer),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                pending_error = Some(e);
+                break;
+            }
+        }
+    }
+    let _ = socket.set_nonblocking(false);
+    pending_error
+}
+
 fn read_loop(
     sink: &EventSink,
     shared: &SessionShared,
@@ -880,6 +965,7 @@ fn read_loop(
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
+    let mut waiting = Waiting::new();
     // While something waits to be handed over, the next datagram is waited for only briefly: it
     // may never come, and the owner must still get the held batch or "not shown" report.
     let mut wait_is_short = false;
@@ -923,33 +1009,27 @@ fn read_loop(
             reader.flush(last_sender);
         }
         // Take whatever else is already waiting, without waiting for more: one event for a burst.
-        // When datagrams come one at a time (request and reply), that look costs three system
-        // calls and finds nothing; after a few such looks, only every eighth datagram looks.
+        // When datagrams come one at a time (request and reply), that look costs a system call
+        // (three without `recvmmsg`) and finds nothing; after a few such looks, only every
+        // eighth datagram looks.
         let mut pending_error = None;
         let look = empty_looks < 4 || empty_looks.is_multiple_of(8) || sink.owner_behind();
-        if !look {
-            empty_looks = empty_looks.wrapping_add(1);
-        } else if socket.set_nonblocking(true).is_ok() {
+        if look {
             let taken_before = reader.datagrams_taken;
-            while !reader.batch_full() {
-                match receive(socket, connected_peer, &mut buf) {
-                    // The stop's wake-up datagram is not data.
-                    Ok(_) if shared.is_stopping() => break,
-                    Ok((n, peer)) => reader.take(&buf[..n], peer),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        pending_error = Some(e);
-                        break;
-                    }
-                }
-            }
-            let _ = socket.set_nonblocking(false);
+            pending_error = take_waiting(
+                &mut reader,
+                &mut waiting,
+                socket,
+                connected_peer,
+                last_sender,
+            );
             empty_looks = if reader.datagrams_taken > taken_before {
                 0
             } else {
                 empty_looks.wrapping_add(1)
             };
+        } else {
+            empty_looks = empty_looks.wrapping_add(1);
         }
         // An owner that is behind (it drains once per frame) gets fuller batches, so a burst of
         // small events does not fill its queue and push datagrams out of view.

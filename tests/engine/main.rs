@@ -17,6 +17,7 @@ mod file_send;
 mod framing;
 mod generator;
 mod lookup;
+mod pass_on;
 mod periodic;
 mod relay;
 mod script;
