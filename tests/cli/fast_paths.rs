@@ -192,3 +192,30 @@ fn a_file_between_texts_is_sent_in_command_line_order() {
     assert!(got == expected, "texts and the file in the order given");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn framed_raw_output_writes_each_message_once() {
+    // Framing keeps its events (the messages are what it is for): raw output then comes from the
+    // console, never also from the readers' own path.
+    let mut server = Running::start(&[
+        "tcp-listen",
+        "0",
+        "--once",
+        "--framing",
+        "lf",
+        "--output",
+        "raw",
+    ]);
+    let addr = server.listening();
+    let mut client = TcpStream::connect(addr).expect("connect");
+    client.write_all(b"one\ntwo\nthree").expect("send");
+    drop(client);
+    let done = server.finish();
+    assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&done.stdout),
+        "one\ntwo\nthree",
+        "each message once, the unfinished one too: {}",
+        done.stderr
+    );
+}
