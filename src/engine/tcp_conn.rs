@@ -1,9 +1,10 @@
 //! One established TCP connection, shared by the client and the server roles.
 //!
-//! A reader thread owns the stream and blocks in `recv`; it reports every read, runs echo mode, and
-//! at the end tells the supervisor why the connection is over. A writer thread is started only when
-//! something is first sent, so thousands of idle server clients cost one thread each. Closing and
-//! aborting act through a clone of the socket (`shutdown` wakes a blocked `recv` at once).
+//! A reader thread blocks in `recv`; it reports every read, runs echo mode, and at the end tells
+//! the supervisor why the connection is over. A writer thread is started only when something is
+//! first sent, so thousands of idle server clients cost one thread each. The threads share the
+//! connection's one socket: closing and aborting act on it from any thread (`shutdown` wakes a
+//! blocked `recv` at once), and a connection costs one descriptor.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -13,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
-use socket2::Socket;
+use socket2::SockRef;
 
 use super::autoreply::AutoReplyView;
 use super::capture::{CaptureWriter, SharedOutput};
@@ -107,8 +108,10 @@ struct ConnCtx {
     shared: Arc<SessionShared>,
     stats: Arc<ClientStats>,
     state: Arc<ConnState>,
-    /// A clone of the socket for shutdown and `SO_LINGER` from any thread.
-    control: Arc<Socket>,
+    /// The connection's one socket, shared by its reader, its writer and the supervisor: a
+    /// shutdown or `SO_LINGER` from any thread acts on it at once, and each connection costs one
+    /// descriptor (10,000 clients fit in an open-file limit of 20,000).
+    control: Arc<TcpStream>,
     wake_reader: Sender<()>,
     /// The TLS state, for a TLS connection.
     tls: Option<Arc<TlsLink>>,
@@ -191,7 +194,7 @@ impl ConnCtx {
         }
     }
 
-    fn write_all(&self, stream: &mut TcpStream, data: Payload, echo: bool) -> bool {
+    fn write_all(&self, stream: &TcpStream, data: Payload, echo: bool) -> bool {
         let result = self.write_patiently(stream, &data);
         self.finish_write(data, echo, result)
     }
@@ -199,7 +202,7 @@ impl ConnCtx {
     /// `write_all` that survives the send timeout a file send sets on the socket (it exists so
     /// Cancel can interrupt a send to a peer that does not read): a timeout only means "still
     /// full", so it waits on, unless the connection is closing.
-    fn write_patiently(&self, stream: &mut TcpStream, data: &[u8]) -> std::io::Result<()> {
+    fn write_patiently(&self, mut stream: &TcpStream, data: &[u8]) -> std::io::Result<()> {
         if let Some(tls) = &self.tls {
             let retry = |e: &std::io::Error| is_send_timeout(e) && self.state.closing().is_none();
             return tls.write_app(stream, data, &self.wire(), &retry);
@@ -317,10 +320,7 @@ impl Connection {
             tls,
             pass_on,
         } = setup;
-        let control = stream
-            .try_clone()
-            .map(|s| Arc::new(Socket::from(s)))
-            .map_err(|e| EngineError::io(Op::Socket, peer, &e))?;
+        let control = Arc::new(stream);
         let stats = Arc::new(ClientStats::new(id, local, peer));
         let tls = tls.map(Arc::new);
         if tls.is_some() {
@@ -362,7 +362,7 @@ impl Connection {
                     Some(tls) => tls_read_loop(
                         &reader_ctx,
                         &tls,
-                        stream,
+                        &reader_ctx.control,
                         &reader_notices,
                         &wake_rx,
                         &mut capture,
@@ -370,7 +370,7 @@ impl Connection {
                     ),
                     None => read_loop(
                         &reader_ctx,
-                        stream,
+                        &reader_ctx.control,
                         &reader_pool,
                         &reader_notices,
                         &wake_rx,
@@ -414,18 +414,12 @@ impl Connection {
 
     fn writer(&mut self) -> Result<&Sender<WriteOp>, EngineError> {
         if self.writer.is_none() {
-            let stream: TcpStream = self
-                .ctx
-                .control
-                .try_clone()
-                .map_err(|e| EngineError::io(Op::Send, self.ctx.peer, &e))?
-                .into();
             let (tx, rx) = bounded(WRITE_QUEUE);
             let ctx = self.ctx.clone();
             let handle = spawn_worker(
                 format!("tcp-write {} {}", self.ctx.id, self.ctx.peer),
                 &self.ctx.sink,
-                move || write_loop(&ctx, stream, &rx),
+                move || write_loop(&ctx, &ctx.control, &rx),
                 EventKind::Error,
             );
             self.writer = Some((tx, handle));
@@ -539,7 +533,7 @@ impl Connection {
             &ctx.peer,
             "SO_LINGER",
             "{on, 0 s}",
-            ctx.control.set_linger(Some(Duration::ZERO)),
+            SockRef::from(&*ctx.control).set_linger(Some(Duration::ZERO)),
         );
         // Shutting down only the read side wakes the reader without sending FIN first; a writer
         // stuck on a full send buffer needs the write side shut too (the FIN then waits behind
@@ -653,7 +647,7 @@ struct ReadPlan<'a> {
 )]
 fn read_loop(
     ctx: &ConnCtx,
-    mut stream: TcpStream,
+    mut stream: &TcpStream,
     pool: &BufferPool,
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
@@ -686,7 +680,7 @@ fn read_loop(
                 if let Some(f) = framer.as_mut() {
                     let batch = f.idle();
                     if let Some(end) =
-                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                        deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
                     {
                         return end;
                     }
@@ -706,7 +700,7 @@ fn read_loop(
                 let batch = f.finish();
                 if !batch.is_empty()
                     && let Some(end) =
-                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                        deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
                 {
                     return end;
                 }
@@ -718,7 +712,7 @@ fn read_loop(
         }
         match pass_on_read(
             ctx,
-            &mut stream,
+            stream,
             &buf[..n],
             &mut auto_reply,
             pass_on,
@@ -758,13 +752,13 @@ fn read_loop(
 
         if let Some(f) = framer.as_mut() {
             let batch = f.push_chunk(data);
-            if let Some(end) = deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing) {
+            if let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing) {
                 return end;
             }
             continue;
         }
 
-        if let Some(reason) = deliver(ctx, &mut stream, data, &mut auto_reply) {
+        if let Some(reason) = deliver(ctx, stream, data, &mut auto_reply) {
             return reason;
         }
     }
@@ -776,7 +770,7 @@ fn read_loop(
 /// needs no event; `Err` when the connection is over.
 fn pass_on_read(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     data: &[u8],
     auto_reply: &mut AutoReplyView,
     pass_on: &PassOn,
@@ -867,7 +861,7 @@ fn count_and_capture(
 /// Replies (echo or a rule) and reports received data; `Some` when the connection is over.
 fn deliver(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     mut data: Chunk,
     auto_reply: &mut AutoReplyView,
 ) -> Option<CloseReason> {
@@ -910,13 +904,13 @@ fn deliver(
 fn tls_read_loop(
     ctx: &ConnCtx,
     tls: &TlsLink,
-    mut stream: TcpStream,
+    mut stream: &TcpStream,
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
     pass_on: &PassOn,
 ) -> CloseReason {
-    if let Err(error) = tls.handshake(&mut stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
+    if let Err(error) = tls.handshake(stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
         return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
     }
     let retry = |e: &std::io::Error| is_send_timeout(e) && ctx.state.closing().is_none();
@@ -927,7 +921,7 @@ fn tls_read_loop(
     loop {
         let received = tls.feed(&buf[..n], ctx.peer);
         // Answers rustls owes the peer (key updates); a busy writer sends them after its data.
-        if let Err(e) = tls.flush_if_free(&mut stream, &ctx.wire(), &retry) {
+        if let Err(e) = tls.flush_if_free(stream, &ctx.wire(), &retry) {
             return ctx
                 .state
                 .closing()
@@ -938,12 +932,12 @@ fn tls_read_loop(
             if let Some(failed) = count_and_capture(ctx, &plain, capture) {
                 return failed;
             }
-            match pass_on_read(ctx, &mut stream, &plain, &mut auto_reply, pass_on, false) {
+            match pass_on_read(ctx, stream, &plain, &mut auto_reply, pass_on, false) {
                 Err(end) => return end,
                 Ok(true) => {}
                 Ok(false) => {
                     if let Some(reason) =
-                        deliver(ctx, &mut stream, Chunk::from_vec(plain), &mut auto_reply)
+                        deliver(ctx, stream, Chunk::from_vec(plain), &mut auto_reply)
                     {
                         return reason;
                     }
@@ -991,7 +985,7 @@ fn tls_read_loop(
 /// gone, a reply failed, or the framer stopped at an oversized message.
 fn deliver_batch(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     auto_reply: &mut AutoReplyView,
     mut batch: MessageBatch,
     framing: &FramingConfig,
@@ -1057,7 +1051,7 @@ fn deliver_batch(
     None
 }
 
-fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
+fn write_loop(ctx: &ConnCtx, stream: &TcpStream, ops: &Receiver<WriteOp>) {
     if let Some(tls) = &ctx.tls {
         // Application data waits for the handshake, which the reader runs.
         select! {
@@ -1088,13 +1082,13 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
         let go_on = match op {
             WriteOp::Data(data) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let ok = ctx.write_all(&mut stream, data, false);
+                let ok = ctx.write_all(stream, data, false);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
             }
             WriteOp::Rest(data, written) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let result = ctx.write_patiently(&mut stream, &data[written..]);
+                let result = ctx.write_patiently(stream, &data[written..]);
                 let ok = ctx.finish_write(data, false, result);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
@@ -1114,7 +1108,7 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
                     );
                 }
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let ok = send_file(ctx, &mut stream, source, token);
+                let ok = send_file(ctx, stream, source, token);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
             }
@@ -1139,7 +1133,7 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
 /// is cancelled or fails in the middle of a chunk.
 fn send_file(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    mut stream: &TcpStream,
     mut source: FileSource,
     token: CancelToken,
 ) -> bool {
@@ -1253,7 +1247,7 @@ fn is_send_timeout(e: &std::io::Error) -> bool {
 
 /// One `send` that does not wait for room in the send buffer. Where the system has no such flag
 /// (Windows), it reports "would block" and the writer thread sends instead.
-fn try_send_now(socket: &Socket, data: &[u8]) -> std::io::Result<usize> {
+fn try_send_now(socket: &TcpStream, data: &[u8]) -> std::io::Result<usize> {
     #[cfg(unix)]
     {
         // No SIGPIPE on a closed connection where the flag exists: the error is reported instead.
@@ -1262,7 +1256,7 @@ fn try_send_now(socket: &Socket, data: &[u8]) -> std::io::Result<usize> {
         #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
         let flags = libc::MSG_DONTWAIT;
         loop {
-            match socket.send_with_flags(data, flags) {
+            match SockRef::from(socket).send_with_flags(data, flags) {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 other => return other,
             }
