@@ -205,6 +205,16 @@ mod suite {
         let mode = Mode {
             full: args.iter().any(|a| a == "--bench" || a == "--full"),
         };
+        // The clients of item 3, in a process of their own.
+        if let Some(i) = args.iter().position(|a| a == "--clients-of") {
+            let addr = args.get(i + 1).and_then(|a| a.parse().ok());
+            let clients = args.get(i + 2).and_then(|n| n.parse().ok());
+            if let (Some(addr), Some(clients)) = (addr, clients) {
+                return many_clients::client_process(addr, clients);
+            }
+            eprintln!("--clients-of needs ADDRESS:PORT and a number of clients");
+            return ExitCode::from(2);
+        }
         match args.iter().position(|a| a == "--item") {
             Some(i) => {
                 if let Some(name) = args.get(i + 1) {

@@ -1,8 +1,11 @@
 //! Item 3: thousands of plain clients connect to one engine server at once; each sends 1 KiB
-//! and reads its echo back. Reports the time of each phase and the process's memory.
+//! and reads its echo back. Reports the time of each phase and the server process's memory. The
+//! clients run in a child process (this benchmark again, `--clients-of ADDR N`), so each process
+//! holds one end of every connection.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Lines, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -64,32 +67,74 @@ fn per_share<T: Send>(
     })
 }
 
-struct Figures {
-    /// Listen-queue overflows and drops the kernel counted during the connect storm.
-    overflows: u64,
-    connect: Duration,
-    echo: Duration,
-    close: Duration,
-    echoed: usize,
-    rss_before: f64,
-    rss_connected: f64,
-    rss_peak: f64,
-    server_threads: usize,
+/// The clients' side, in a process of its own (`--clients-of ADDR N`), so that each process
+/// holds one end of every connection and 10,000 of them fit an open-file limit of 20,000. It
+/// obeys one line at a time on standard input (`connect`, `echo`, `close`) and answers each
+/// with one line on standard output (`connected`, `echoed K`, `closed`), or `failed: WHY`.
+pub fn client_process(addr: SocketAddr, clients: usize) -> std::process::ExitCode {
+    let wanted = clients as u64 + 64;
+    if let Err(e) = sys::raise_open_files(wanted) {
+        println!("failed: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    match obey(addr, clients) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            println!("failed: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
-fn drive(
-    server: &Session<TcpServerCommand>,
-    addr: SocketAddr,
-    clients: usize,
-) -> Result<Figures, String> {
-    let rss_before = sys::rss_mib();
-    let threads_before = sys::threads().len();
-    let overflows_before = sys::listen_overflows();
-    let start = Instant::now();
+fn obey(addr: SocketAddr, clients: usize) -> Result<(), String> {
+    let mut lines = std::io::stdin().lines();
+    let mut next = |want: &str| -> Result<(), String> {
+        match lines.next() {
+            Some(Ok(line)) if line == want => Ok(()),
+            other => Err(format!("expected \"{want}\", got {other:?}")),
+        }
+    };
+    let say = |line: &str| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    next("connect")?;
+    let shares = connect_all(addr, clients)?;
+    say("connected");
+    next("echo")?;
+    let results = per_share(shares, |mut share| {
+        for (i, stream) in &mut share {
+            stream
+                .write_all(&message(*i))
+                .map_err(|e| format!("client {i}: send: {e}"))?;
+        }
+        let mut back = vec![0_u8; MESSAGE];
+        let mut echoed = 0;
+        for (i, stream) in &mut share {
+            stream
+                .read_exact(&mut back)
+                .map_err(|e| format!("client {i}: reading the echo: {e}"))?;
+            if back == message(*i) {
+                echoed += 1;
+            }
+        }
+        Ok((echoed, share))
+    })?;
+    let echoed: usize = results.iter().map(|(n, _)| n).sum();
+    say(&format!("echoed {echoed}"));
+    next("close")?;
+    drop(results);
+    say("closed");
+    Ok(())
+}
+
+/// The connect storm: [`CLIENT_THREADS`] threads connect their shares one after another.
+fn connect_all(addr: SocketAddr, clients: usize) -> Result<Vec<Vec<(usize, TcpStream)>>, String> {
     let ids: Vec<Vec<usize>> = (0..CLIENT_THREADS)
         .map(|t| (t..clients).step_by(CLIENT_THREADS).collect())
         .collect();
-    let shares: Vec<Vec<(usize, TcpStream)>> = thread::scope(|s| {
+    thread::scope(|s| {
         let handles: Vec<_> = ids
             .into_iter()
             .map(|ids| {
@@ -114,7 +159,81 @@ fn drive(
                     .map_err(|_| "a client thread panicked".to_owned())?
             })
             .collect::<Result<_, String>>()
-    })?;
+    })
+}
+
+/// The client process, driven line by line from here.
+struct Clients {
+    child: Child,
+    to: ChildStdin,
+    from: Lines<BufReader<ChildStdout>>,
+}
+
+impl Clients {
+    fn start(addr: SocketAddr, clients: usize) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("this benchmark's path: {e}"))?;
+        let mut child = Command::new(exe)
+            .args(["--clients-of", &addr.to_string(), &clients.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the client process: {e}"))?;
+        let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err("the client process has no pipes".to_owned());
+        };
+        Ok(Clients {
+            child,
+            to,
+            from: BufReader::new(from).lines(),
+        })
+    }
+
+    /// Sends one order and returns the answer line (its end is bounded by the phases' own
+    /// timeouts in the client process).
+    fn order(&mut self, what: &str, answer: &str) -> Result<String, String> {
+        writeln!(self.to, "{what}")
+            .and_then(|()| self.to.flush())
+            .map_err(|e| format!("the client process: {e}"))?;
+        match self.from.next() {
+            Some(Ok(line)) if line.starts_with(answer) => Ok(line),
+            Some(Ok(line)) => Err(format!("the client process: {line}")),
+            other => Err(format!("the client process ended: {other:?}")),
+        }
+    }
+}
+
+impl Drop for Clients {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Figures {
+    /// Listen-queue overflows and drops the kernel counted during the connect storm.
+    overflows: u64,
+    connect: Duration,
+    echo: Duration,
+    close: Duration,
+    echoed: usize,
+    rss_before: f64,
+    rss_connected: f64,
+    rss_peak: f64,
+    server_threads: usize,
+}
+
+fn drive(
+    server: &Session<TcpServerCommand>,
+    addr: SocketAddr,
+    clients: usize,
+) -> Result<Figures, String> {
+    let mut peers = Clients::start(addr, clients)?;
+    let rss_before = sys::rss_mib();
+    let threads_before = sys::threads().len();
+    let overflows_before = sys::listen_overflows();
+    let start = Instant::now();
+    peers.order("connect", "connected")?;
     if !wait_until(|| server.counters().clients_active == clients as u64) {
         return Err(format!(
             "only {} of {clients} clients became active on the server",
@@ -127,30 +246,16 @@ fn drive(
     let server_threads = sys::threads().len().saturating_sub(threads_before);
 
     let start = Instant::now();
-    let results = per_share(shares, |mut share| {
-        for (i, stream) in &mut share {
-            stream
-                .write_all(&message(*i))
-                .map_err(|e| format!("client {i}: send: {e}"))?;
-        }
-        let mut back = vec![0_u8; MESSAGE];
-        let mut echoed = 0;
-        for (i, stream) in &mut share {
-            stream
-                .read_exact(&mut back)
-                .map_err(|e| format!("client {i}: reading the echo: {e}"))?;
-            if back == message(*i) {
-                echoed += 1;
-            }
-        }
-        Ok((echoed, share))
-    })?;
+    let answer = peers.order("echo", "echoed ")?;
     let echo = start.elapsed();
     let rss_peak = sys::peak_rss_mib();
-    let echoed = results.iter().map(|(n, _)| n).sum();
+    let echoed = answer
+        .trim_start_matches("echoed ")
+        .parse()
+        .map_err(|e| format!("the client process said \"{answer}\": {e}"))?;
 
     let start = Instant::now();
-    drop(results);
+    peers.order("close", "closed")?;
     if !wait_until(|| server.counters().clients_active == 0) {
         return Err(format!(
             "{} clients were still open on the server after the clients closed",
@@ -175,14 +280,14 @@ fn drive(
 /// when it cannot be raised (a sandbox without `CAP_SYS_RESOURCE`), saying so.
 fn clients_that_fit(mode: Mode) -> Result<usize, String> {
     let asked: usize = if mode.full { 10_000 } else { 200 };
-    // Both ends of every connection live in this process, and the server's end is open twice
-    // (the reader's stream and the clone that shuts it down), plus some to spare.
-    let wanted = 3 * asked as u64 + 256;
+    // This process holds the server's end of every connection (one descriptor each); the
+    // clients' ends are in a process of their own, which raises its own limit.
+    let wanted = asked as u64 + 256;
     let limit = sys::raise_open_files(wanted)?;
     // Where the hard limit cannot be raised (a sandbox without CAP_SYS_RESOURCE), as many as
     // fit are measured and the row says so.
     let clients = if limit < wanted {
-        let fit = (limit.saturating_sub(256) / 3) as usize;
+        let fit = limit.saturating_sub(256) as usize;
         eprintln!(
             "  the open-file limit is {limit} and cannot be raised: {wanted} are needed for \
              {asked} clients, measuring {fit}"
@@ -267,8 +372,9 @@ pub fn run(mode: Mode) -> Result<(), String> {
     Row {
         item: 3,
         what: format!(
-            "{clients} concurrent TCP clients on one engine server (echo on), each sending 1 KiB \
-             and reading it back; the owner drains per frame"
+            "{clients} concurrent TCP clients (in a process of their own, {CLIENT_THREADS} \
+             threads) on one engine server (echo on), each sending 1 KiB and reading it back; \
+             the owner drains per frame"
         ),
         baseline: None,
         engine: format!(

@@ -679,9 +679,7 @@ fn read_loop(
             Err(e) if timed && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if let Some(f) = framer.as_mut() {
                     let batch = f.idle();
-                    if let Some(end) =
-                        deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
-                    {
+                    if let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing) {
                         return end;
                     }
                 }
@@ -699,8 +697,7 @@ fn read_loop(
             if let Some(f) = framer.as_mut() {
                 let batch = f.finish();
                 if !batch.is_empty()
-                    && let Some(end) =
-                        deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
+                    && let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
                 {
                     return end;
                 }
