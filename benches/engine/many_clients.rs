@@ -25,9 +25,18 @@ const CLIENT_THREADS: usize = 8;
 const PHASE_LIMIT: Duration = Duration::from_mins(2);
 /// The target for the server's memory (issue 18: 10,000 clients within 250 MiB).
 const RSS_LIMIT_MIB: f64 = 250.0;
-/// The listen backlog: the storm's connects wait there for `accept` (the kernel caps it at
-/// `net.core.somaxconn`, 4096 here).
-const BACKLOG: i32 = 4096;
+/// A connect that took this long was retried by the kernel (the first SYN retransmission comes
+/// after 1 s): its SYN was dropped, which is what a full listen queue does.
+const RETRIED: Duration = Duration::from_millis(900);
+
+/// The listen backlog the kernel grants when asked for `asked`: it caps it at
+/// `net.core.somaxconn` (4096 by default).
+fn granted_backlog(asked: usize) -> usize {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .map_or(asked, |cap| cap.min(asked))
+}
 
 /// A message that names its client, so a crossed or partial echo is caught.
 fn message(client: usize) -> Vec<u8> {
@@ -100,8 +109,11 @@ fn obey(addr: SocketAddr, clients: usize) -> Result<(), String> {
         let _ = out.flush();
     };
     next("connect")?;
-    let shares = connect_all(addr, clients)?;
-    say("connected");
+    let (shares, slowest, retried) = connect_all(addr, clients)?;
+    say(&format!(
+        "connected; slowest {} ms; {retried} retried",
+        slowest.as_millis()
+    ));
     next("echo")?;
     let results = per_share(shares, |mut share| {
         for (i, stream) in &mut share {
@@ -129,8 +141,12 @@ fn obey(addr: SocketAddr, clients: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The clients' sockets, by share.
+type Shares = Vec<Vec<(usize, TcpStream)>>;
+
 /// The connect storm: [`CLIENT_THREADS`] threads connect their shares one after another.
-fn connect_all(addr: SocketAddr, clients: usize) -> Result<Vec<Vec<(usize, TcpStream)>>, String> {
+/// Returns the sockets, the slowest connect, and how many connects the kernel had to retry.
+fn connect_all(addr: SocketAddr, clients: usize) -> Result<(Shares, Duration, usize), String> {
     let ids: Vec<Vec<usize>> = (0..CLIENT_THREADS)
         .map(|t| (t..clients).step_by(CLIENT_THREADS).collect())
         .collect();
@@ -139,26 +155,39 @@ fn connect_all(addr: SocketAddr, clients: usize) -> Result<Vec<Vec<(usize, TcpSt
             .into_iter()
             .map(|ids| {
                 s.spawn(move || {
-                    ids.into_iter()
+                    let mut slowest = Duration::ZERO;
+                    let share = ids
+                        .into_iter()
                         .map(|i| {
+                            let began = Instant::now();
                             let stream = TcpStream::connect(addr)
                                 .map_err(|e| format!("client {i}: connect({addr}): {e}"))?;
+                            slowest = slowest.max(began.elapsed());
                             stream
                                 .set_read_timeout(Some(PHASE_LIMIT))
                                 .map_err(|e| e.to_string())?;
-                            Ok((i, stream))
+                            Ok((i, stream, began.elapsed()))
                         })
-                        .collect::<Result<Vec<_>, String>>()
+                        .collect::<Result<Vec<_>, String>>()?;
+                    Ok::<_, String>(share)
                 })
             })
             .collect();
-        handles
+        let timed = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .map_err(|_| "a client thread panicked".to_owned())?
             })
-            .collect::<Result<_, String>>()
+            .collect::<Result<Vec<_>, String>>()?;
+        let took = || timed.iter().flatten().map(|(_, _, took)| *took);
+        let slowest = took().max().unwrap_or_default();
+        let retried = took().filter(|t| *t >= RETRIED).count();
+        let shares = timed
+            .into_iter()
+            .map(|share| share.into_iter().map(|(i, s, _)| (i, s)).collect())
+            .collect();
+        Ok((shares, slowest, retried))
     })
 }
 
@@ -211,8 +240,11 @@ impl Drop for Clients {
 }
 
 struct Figures {
-    /// Listen-queue overflows and drops the kernel counted during the connect storm.
+    /// Listen-queue overflows and drops the kernel counted during the connect storm (machine
+    /// wide: another program's listener counts too).
     overflows: u64,
+    /// The client process's account of the storm: `slowest N ms; K retried`.
+    storm: String,
     connect: Duration,
     echo: Duration,
     close: Duration,
@@ -233,7 +265,10 @@ fn drive(
     let threads_before = sys::threads().len();
     let overflows_before = sys::listen_overflows();
     let start = Instant::now();
-    peers.order("connect", "connected")?;
+    let storm = peers
+        .order("connect", "connected")?
+        .trim_start_matches("connected; ")
+        .to_owned();
     if !wait_until(|| server.counters().clients_active == clients as u64) {
         return Err(format!(
             "only {} of {clients} clients became active on the server",
@@ -265,6 +300,7 @@ fn drive(
     let close = start.elapsed();
     Ok(Figures {
         overflows,
+        storm,
         connect,
         echo,
         close,
@@ -312,7 +348,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let config = TcpServerConfig {
         max_clients: clients,
         echo: true,
-        backlog: BACKLOG,
+        backlog: i32::try_from(clients).unwrap_or(i32::MAX),
         ..TcpServerConfig::default()
     };
     let server = tcp_server::start(config, waker);
@@ -354,19 +390,14 @@ pub fn run(mode: Mode) -> Result<(), String> {
     drop(server);
     let stop_time = start.elapsed();
     let per_conn_kib = (f.rss_connected - f.rss_before) * 1024.0 / clients as f64;
+    let backlog = granted_backlog(clients);
+    // What the row leaves out.
     eprintln!(
-        "  {clients} clients: connect {:.2} s ({} listen-queue overflows), echo {:.2} s, close \
-         {:.2} s, stop {:.3} s; RSS {:.1} MiB before, {:.1} MiB connected ({per_conn_kib:.1} \
-         KiB/connection), peak {:.1} MiB; {} server threads; {events} events drained",
-        f.connect.as_secs_f64(),
-        f.overflows,
-        f.echo.as_secs_f64(),
-        f.close.as_secs_f64(),
+        "  {clients} clients: stop {:.3} s; RSS {:.1} MiB before, {:.1} MiB connected; \
+         {events} events drained",
         stop_time.as_secs_f64(),
         f.rss_before,
         f.rss_connected,
-        f.rss_peak,
-        f.server_threads,
     );
     let all = f.echoed == clients;
     Row {
@@ -378,11 +409,12 @@ pub fn run(mode: Mode) -> Result<(), String> {
         ),
         baseline: None,
         engine: format!(
-            "{} of {clients} echoed exactly; connect all {:.2} s ({} listen-queue overflows, \
-             backlog {BACKLOG}), echo all {:.2} s, close all {:.2} s; peak RSS {:.0} MiB \
-             ({per_conn_kib:.1} KiB per connection, {} threads)",
+            "{} of {clients} echoed exactly; connect all {:.2} s (backlog {backlog}; connects: \
+             {}; {} listen-queue overflows machine-wide), echo all {:.2} s, close all {:.2} s; \
+             peak RSS {:.0} MiB ({per_conn_kib:.1} KiB per connection, {} threads)",
             f.echoed,
             f.connect.as_secs_f64(),
+            f.storm,
             f.overflows,
             f.echo.as_secs_f64(),
             f.close.as_secs_f64(),
@@ -390,7 +422,10 @@ pub fn run(mode: Mode) -> Result<(), String> {
             f.server_threads,
         ),
         ratio: None,
-        target: format!("all echoed; no refusals; RSS ≤ {RSS_LIMIT_MIB:.0} MiB"),
+        target: format!(
+            "all echoed; no refusals or retried connects (listen-queue overflows); RSS ≤ \
+             {RSS_LIMIT_MIB:.0} MiB"
+        ),
         met: Some(all && f.overflows == 0 && f.rss_peak <= RSS_LIMIT_MIB),
     }
     .emit();

@@ -57,6 +57,9 @@ struct Proc {
     stderr: Arc<Mutex<String>>,
     exited: Receiver<std::io::Result<ExitStatus>>,
     waiter: Option<JoinHandle<()>>,
+    /// The thread that reads standard error: joined after the exit, so the last lines (the
+    /// final counters) are in `stderr` before anyone looks.
+    reader: Option<JoinHandle<()>>,
     status: Option<ExitStatus>,
 }
 
@@ -69,9 +72,10 @@ impl Proc {
         let pid = Pid::from_raw(child.id().cast_signed());
         let stderr = Arc::new(Mutex::new(String::new()));
         let (line_tx, lines) = unbounded();
+        let mut reader = None;
         if let Some(pipe) = child.stderr.take() {
             let all = Arc::clone(&stderr);
-            thread::spawn(move || {
+            reader = Some(thread::spawn(move || {
                 for line in BufReader::new(pipe).lines() {
                     let Ok(line) = line else { break };
                     if let Ok(mut all) = all.lock() {
@@ -80,7 +84,7 @@ impl Proc {
                     }
                     let _ = line_tx.send(line);
                 }
-            });
+            }));
         }
         let (exit_tx, exited) = bounded(1);
         let waiter = thread::spawn(move || {
@@ -93,6 +97,7 @@ impl Proc {
             stderr,
             exited,
             waiter: Some(waiter),
+            reader,
             status: None,
         })
     }
@@ -147,6 +152,10 @@ impl Proc {
         };
         if let Some(waiter) = self.waiter.take() {
             let _ = waiter.join();
+        }
+        // The pipe ends with the process (none of these programs leaves a child holding it).
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
         }
         self.status = Some(status);
         Ok(status)

@@ -205,6 +205,28 @@ pub fn listen_overflows() -> u64 {
     0
 }
 
+/// The calling thread's scheduler account (`/proc/thread-self/schedstat`): time it ran on a
+/// CPU, and time it was ready to run but waited for one (other threads and processes had it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchedStat {
+    /// Nanoseconds on a CPU.
+    pub ran_ns: u64,
+    /// Nanoseconds runnable but waiting in a run queue.
+    pub waited_ns: u64,
+}
+
+/// [`SchedStat`] of the calling thread now (zeros where the kernel does not keep it).
+pub fn thread_schedstat() -> SchedStat {
+    let text = fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
+    SchedStat {
+        ran_ns: fields.next().unwrap_or(0),
+        waited_ns: fields.next().unwrap_or(0),
+    }
+}
+
 /// The machine, in one line: cores, CPU model, memory, kernel.
 pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
