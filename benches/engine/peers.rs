@@ -617,11 +617,30 @@ fn wait_bound_udp(local: SocketAddr, limit: Duration) -> Result<(), String> {
     Ok(())
 }
 
+/// Who receives the datagrams of item 12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UdpReceiver {
+    SocketLab,
+    /// socat as it comes (the system's default receive buffer, 208 KiB here).
+    Socat,
+    /// socat given the receive buffer Socket Lab asks for: what the buffer alone changes.
+    SocatBigBuffer,
+}
+
+/// The `SO_RCVBUF` Socket Lab's UDP server asks for by default.
+const OUR_RECV_BUFFER: usize = 4 * 1024 * 1024;
+
 /// One run: a raw sender offers `count` datagrams of `size` bytes (at `rate` per second, or as
 /// fast as it can) to `socketlab udp-listen` (`ours`) or to a socat UDP receiver.
-fn udp_once(ours: bool, size: usize, count: u64, rate: Option<f64>) -> Result<UdpRun, String> {
+fn udp_once(
+    who: UdpReceiver,
+    size: usize,
+    count: u64,
+    rate: Option<f64>,
+) -> Result<UdpRun, String> {
     let port = free_udp_port()?;
     let local = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let ours = who == UdpReceiver::SocketLab;
     let mut receiver = if ours {
         let mut c = Command::new(program());
         c.args(["udp-listen", &port.to_string(), "--output", "none"])
@@ -631,7 +650,12 @@ fn udp_once(ours: bool, size: usize, count: u64, rate: Option<f64>) -> Result<Ud
         p
     } else {
         let mut c = Command::new("socat");
-        c.args(["-u", &format!("UDP-RECV:{port},bind=127.0.0.1"), "-"])
+        let buffer = if who == UdpReceiver::SocatBigBuffer {
+            format!(",rcvbuf={OUR_RECV_BUFFER}")
+        } else {
+            String::new()
+        };
+        c.args(["-u", &format!("UDP-RECV:{port},bind=127.0.0.1{buffer}"), "-"])
             .stdout(dev_null()?);
         let p = Proc::spawn("socat UDP receiver", c)?;
         wait_bound_udp(local, Duration::from_secs(20))?;
@@ -784,11 +808,21 @@ pub fn run_udp(mode: Mode) -> Result<(), String> {
     // (a) The raw sender as fast as it goes, into socat and into Socket Lab, alternating.
     let load_before = sys::load_average();
     let mut socat_drops = Vec::new();
+    let mut big_drops = Vec::new();
     let mut our_drops = Vec::new();
     let mut offered = Vec::new();
     for _ in 0..reps {
-        let s = udp_once(false, size, count, None)?;
-        let o = udp_once(true, size, count, None)?;
+        let s = udp_once(UdpReceiver::Socat, size, count, None)?;
+        let b = udp_once(UdpReceiver::SocatBigBuffer, size, count, None)?;
+        let o = udp_once(UdpReceiver::SocketLab, size, count, None)?;
+        eprintln!(
+            "    raw sender: socat with rcvbuf={OUR_RECV_BUFFER} drops {} of {} at {:.0} \
+             kdatagrams/s",
+            b.kernel_drops,
+            b.sent,
+            b.offered_per_s / 1e3
+        );
+        big_drops.push(b.kernel_drops as f64);
         socat_drops.push(s.kernel_drops as f64);
         our_drops.push(o.kernel_drops as f64);
         offered.push(s.offered_per_s);
@@ -806,8 +840,9 @@ pub fn run_udp(mode: Mode) -> Result<(), String> {
         );
     }
     let load_after = sys::load_average();
-    let (sd, od, rate) = (
+    let (sd, bd, od, rate) = (
         median(&mut socat_drops),
+        median(&mut big_drops),
         median(&mut our_drops),
         median(&mut offered),
     );
@@ -824,7 +859,10 @@ pub fn run_udp(mode: Mode) -> Result<(), String> {
              (median of {reps} pairs; load {load_before:.1}–{load_after:.1})",
             rate / 1e3
         ),
-        baseline: Some(format!("socat: {sd:.0} kernel drops")),
+        baseline: Some(format!(
+            "socat: {sd:.0} kernel drops ({bd:.0} with `rcvbuf={OUR_RECV_BUFFER}`, the buffer \
+             Socket Lab asks for)"
+        )),
         engine: format!("{od:.0} kernel drops; received + kernel drops = sent in every run"),
         ratio: None,
         target: "drops ≤ socat's; all accounted for".to_owned(),
@@ -843,7 +881,7 @@ fn against_iperf3(size: usize, count: u64, reps: usize) -> Result<(), String> {
     let mut rates = Vec::new();
     for _ in 0..reps {
         let (packets, lost, offered) = iperf3_once(size, count)?;
-        let o = udp_once(true, size, packets, Some(offered))?;
+        let o = udp_once(UdpReceiver::SocketLab, size, packets, Some(offered))?;
         eprintln!(
             "    iperf3: lost {lost} of {packets} at {:.0} kdatagrams/s; socketlab at the same \
              rate ({:.0} achieved): received {} + drops {} = {}",
