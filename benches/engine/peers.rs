@@ -655,8 +655,12 @@ fn udp_once(
         } else {
             String::new()
         };
-        c.args(["-u", &format!("UDP-RECV:{port},bind=127.0.0.1{buffer}"), "-"])
-            .stdout(dev_null()?);
+        c.args([
+            "-u",
+            &format!("UDP-RECV:{port},bind=127.0.0.1{buffer}"),
+            "-",
+        ])
+        .stdout(dev_null()?);
         let p = Proc::spawn("socat UDP receiver", c)?;
         wait_bound_udp(local, Duration::from_secs(20))?;
         p
