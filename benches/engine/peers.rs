@@ -1,12 +1,12 @@
-//! Items 8–10: the `socketlab` command line side by side with the programs a user would run
-//! instead, each a process of its own on loopback, alternating runs (peer, ours, peer, ours, …):
+//! Items 10–12 (issue 18's items 1–3): the `socketlab` command line side by side with the
+//! programs a user would run instead, each a process of its own on loopback, alternating runs (peer, ours, peer, ours, …):
 //!
-//! - 8: receiving 1 GiB from `socat -u -b 65536 FILE TCP:…` into `socat -u TCP-LISTEN:… -` or
+//! - 10: receiving 1 GiB from `socat -u -b 65536 FILE TCP:…` into `socat -u TCP-LISTEN:… -` or
 //!   `socketlab tcp-listen --once --output raw`, standard output going to `/dev/null`; then the
 //!   same into a file (`socat … > FILE` against `--capture FILE --output none`).
-//! - 9: sending a 1 GiB file from standard input into a `socat` listener: `socat -u FILE TCP:…`
+//! - 11: sending a 1 GiB file from standard input into a `socat` listener: `socat -u FILE TCP:…`
 //!   against `socketlab tcp-connect … --send - --shutdown < FILE`.
-//! - 10: UDP receive at the highest rate one sender offers here: `socketlab udp-listen --output
+//! - 12: UDP receive at the highest rate one sender offers here: `socketlab udp-listen --output
 //!   none` against a `socat` UDP receiver (the same raw sender for both), and against `iperf3 -s`
 //!   at the rate `iperf3 -c -u -b 0 -l 64` itself offers. Every datagram must be accounted for:
 //!   received (Socket Lab's own counter) + kernel drops (`/proc/net/udp`) = sent.
@@ -290,9 +290,9 @@ fn summary_figure(stderr: &str, verb: &str, unit: &str) -> Option<u64> {
     (words.next()?.trim_end_matches([';', ',']).starts_with(unit)).then_some(number)
 }
 
-/// Who receives in item 8.
+/// Who receives in item 10.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Receiver8 {
+enum TcpReceiver {
     Socat,
     SocketLab,
 }
@@ -313,11 +313,11 @@ struct ReceiveRun {
     reads: Option<u64>,
 }
 
-/// One item 8 run: `socat` sends `source` (`total` bytes) to the receiver; timed from starting
+/// One item 10 run: `socat` sends `source` (`total` bytes) to the receiver; timed from starting
 /// the sender to the receiver's exit, and checked: the sender succeeded, Socket Lab counted every
 /// byte, a file receiver's file holds every byte.
 fn receive_once(
-    who: Receiver8,
+    who: TcpReceiver,
     sink: Sink,
     source: &Path,
     total: u64,
@@ -331,7 +331,7 @@ fn receive_once(
     let mut command;
     let written_to;
     match who {
-        Receiver8::Socat => {
+        TcpReceiver::Socat => {
             command = Command::new("socat");
             command.args([
                 "-d",
@@ -353,7 +353,7 @@ fn receive_once(
                 }
             }
         }
-        Receiver8::SocketLab => {
+        TcpReceiver::SocketLab => {
             command = Command::new(program());
             command.args(["tcp-listen", &port.to_string(), "--once"]);
             command.stdout(dev_null()?);
@@ -385,7 +385,7 @@ fn receive_once(
     let seconds = start.elapsed().as_secs_f64();
     sender.wait_ok(Duration::from_secs(20))?;
     let mut reads = None;
-    if who == Receiver8::SocketLab {
+    if who == TcpReceiver::SocketLab {
         let said = receiver.stderr_text();
         let counted = summary_figure(&said, "received", "bytes");
         if counted != Some(total) {
@@ -407,9 +407,9 @@ fn receive_once(
     Ok(ReceiveRun { seconds, reads })
 }
 
-/// Item 8 rows.
+/// Item 10 rows.
 pub fn run_receive(mode: Mode) -> Result<(), String> {
-    if !peers_present("item 8", &["socat"])? {
+    if !peers_present("item 10", &["socat"])? {
         return Ok(());
     }
     let (total, reps) = sizes(mode);
@@ -422,8 +422,8 @@ pub fn run_receive(mode: Mode) -> Result<(), String> {
         let mut reads = Vec::new();
         let load_before = sys::load_average();
         for _ in 0..reps {
-            let p = receive_once(Receiver8::Socat, sink, &source, total, &scratch)?;
-            let o = receive_once(Receiver8::SocketLab, sink, &source, total, &scratch)?;
+            let p = receive_once(TcpReceiver::Socat, sink, &source, total, &scratch)?;
+            let o = receive_once(TcpReceiver::SocketLab, sink, &source, total, &scratch)?;
             ratios.push(p.seconds / o.seconds);
             peer.push(p.seconds);
             ours.push(o.seconds);
@@ -451,7 +451,7 @@ pub fn run_receive(mode: Mode) -> Result<(), String> {
             label(total)
         );
         Row {
-            item: 8,
+            item: 10,
             what: format!(
                 "TCP receive, {} from `socat -u -b 65536`: {our_cmd} vs {peer_cmd} (median of \
                  {reps} pairs; load {load_before:.1}–{load_after:.1})",
@@ -471,7 +471,7 @@ pub fn run_receive(mode: Mode) -> Result<(), String> {
     Ok(())
 }
 
-/// Item 9: one run of sending `source` into a `socat` listener, by `socat` or by Socket Lab.
+/// Item 11: one run of sending `source` into a `socat` listener, by `socat` or by Socket Lab.
 fn send_once(ours: bool, source: &Path, total: u64) -> Result<f64, String> {
     let port = free_tcp_port()?;
     let mut listener_cmd = Command::new("socat");
@@ -531,9 +531,9 @@ fn send_once(ours: bool, source: &Path, total: u64) -> Result<f64, String> {
     Ok(seconds)
 }
 
-/// Item 9 row.
+/// Item 11 row.
 pub fn run_send(mode: Mode) -> Result<(), String> {
-    if !peers_present("item 9", &["socat"])? {
+    if !peers_present("item 11", &["socat"])? {
         return Ok(());
     }
     let (total, reps) = sizes(mode);
@@ -559,7 +559,7 @@ pub fn run_send(mode: Mode) -> Result<(), String> {
         label(total)
     );
     Row {
-        item: 9,
+        item: 11,
         what: format!(
             "TCP send, a {} file into `socat -u TCP-LISTEN:… -`: `tcp-connect --send - --shutdown \
              < FILE` vs `socat -u FILE TCP:…` (median of {reps} pairs; load \
@@ -800,9 +800,9 @@ impl Drop for ChildGuard {
     }
 }
 
-/// Item 10 rows.
+/// Item 12 rows.
 pub fn run_udp(mode: Mode) -> Result<(), String> {
-    if !peers_present("item 10", &["socat", "iperf3"])? {
+    if !peers_present("item 12", &["socat", "iperf3"])? {
         return Ok(());
     }
     let size = 64;
@@ -856,7 +856,7 @@ pub fn run_udp(mode: Mode) -> Result<(), String> {
         rate / 1e3
     );
     Row {
-        item: 10,
+        item: 12,
         what: format!(
             "UDP receive, {count} × {size} B from a raw sender at its full speed (median \
              {:.0} kdatagrams/s offered): `udp-listen --output none` vs `socat -u UDP-RECV:… -` \
@@ -911,7 +911,7 @@ fn against_iperf3(size: usize, count: u64, reps: usize) -> Result<(), String> {
         rate / 1e3
     );
     Row {
-        item: 10,
+        item: 12,
         what: format!(
             "UDP receive, {count} × {size} B at the rate `iperf3 -c -u -b 0 -l {size}` offers \
              (median {:.0} kdatagrams/s): `udp-listen --output none` fed by a raw sender paced at \
