@@ -26,6 +26,8 @@ mod ping_pong;
 #[cfg(target_os = "linux")]
 mod report;
 #[cfg(target_os = "linux")]
+mod sessions;
+#[cfg(target_os = "linux")]
 mod startup;
 #[cfg(target_os = "linux")]
 mod sys;
@@ -52,14 +54,14 @@ mod suite {
 
     use super::report::{self, Row};
     use super::{
-        Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, startup, sys,
-        tcp_receive, udp_receive,
+        Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, sessions,
+        startup, sys, tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;
 
     /// The items, by the name `--item` takes, with their issue number.
-    const ITEMS: [(&str, u8, ItemFn); 9] = [
+    const ITEMS: [(&str, u8, ItemFn); 10] = [
         ("tcp-receive", 1, tcp_receive::run),
         ("udp-receive", 2, udp_receive::run),
         ("many-clients", 3, many_clients::run),
@@ -69,6 +71,7 @@ mod suite {
         ("startup", 7, startup::run),
         ("framing", 8, framing::run),
         ("generator-send", 9, generator_send::run),
+        ("sessions", 10, sessions::run),
     ];
 
     /// Waits for a server's `Listening` or a UDP socket's `Ready`; returns the bound address.

@@ -70,6 +70,7 @@ pub struct SocketLabApp {
     ending: bool,
     view_applied: bool,
     waker: Option<Waker>,
+    cursor: crate::gui::theme::CursorBlink,
 }
 
 impl SocketLabApp {
@@ -91,6 +92,7 @@ impl SocketLabApp {
             ending: false,
             view_applied: false,
             waker: None,
+            cursor: crate::gui::theme::CursorBlink::default(),
         };
         app.load(state.workspace);
         app
@@ -403,6 +405,7 @@ impl SocketLabApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let waker = self.waker(ui.ctx());
         self.apply_view(ui.ctx());
+        self.cursor.update(ui.ctx());
         if std::mem::take(&mut self.start_all_pending) {
             self.start_all();
         }

@@ -9,6 +9,7 @@ mod gui_support;
 mod bad_input;
 mod files;
 mod flood;
+mod idle;
 mod fonts;
 mod inert;
 mod layout;
