@@ -284,12 +284,25 @@ fn start_sessions(window: &mut Window, pairs: &[Pair], udp: u64) -> Result<Socke
 
 /// Checks that every byte each client sent reached its server, came back, and is in both logs'
 /// totals and both sessions' counters.
-fn pair_accounted(window: &mut Window, pair: usize, ids: Pair, expected: u64) -> Result<bool, String> {
+fn pair_accounted(
+    window: &mut Window,
+    pair: usize,
+    ids: Pair,
+    expected: u64,
+) -> Result<bool, String> {
     let server = window.server(ids.server)?;
-    check_phase(&server.phase, server.activity.error.as_ref(), "a TCP server")?;
+    check_phase(
+        &server.phase,
+        server.activity.error.as_ref(),
+        "a TCP server",
+    )?;
     let (s_counters, s_totals) = (server.activity.counters, server.activity.log.totals());
     let client = window.client(ids.client)?;
-    check_phase(&client.phase, client.activity.error.as_ref(), "a TCP client")?;
+    check_phase(
+        &client.phase,
+        client.activity.error.as_ref(),
+        "a TCP client",
+    )?;
     let (c_counters, c_totals) = (client.activity.counters, client.activity.log.totals());
     let figures = [
         ("client sent", c_counters.bytes_out),
@@ -302,7 +315,9 @@ fn pair_accounted(window: &mut Window, pair: usize, ids: Pair, expected: u64) ->
         ("client's log, in", c_totals.bytes_in),
     ];
     if let Some((what, n)) = figures.iter().find(|(_, n)| *n > expected) {
-        return Err(format!("pair {pair}: {what} {n} bytes, more than the {expected} sent"));
+        return Err(format!(
+            "pair {pair}: {what} {n} bytes, more than the {expected} sent"
+        ));
     }
     Ok(figures.iter().all(|(_, n)| *n == expected))
 }
@@ -399,7 +414,12 @@ fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
 /// Stops every running session through its own Stop and checks that each ends without error.
 fn stop_all(window: &mut Window) -> Result<(), String> {
     let waker = Arc::clone(&window.waker);
-    for pair_client in window.app.sessions_of::<TcpClient>().map(|c| c.id).collect::<Vec<_>>() {
+    for pair_client in window
+        .app
+        .sessions_of::<TcpClient>()
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+    {
         if let Ok(client) = window.client(pair_client)
             && client.is_running()
         {
@@ -409,14 +429,22 @@ fn stop_all(window: &mut Window) -> Result<(), String> {
     window.until("the clients closing", |w| {
         Ok(w.app.sessions_of::<TcpClient>().all(|c| !c.is_running()))
     })?;
-    let servers: Vec<u64> = window.app.sessions_of::<TcpServer>().map(|s| s.id).collect();
+    let servers: Vec<u64> = window
+        .app
+        .sessions_of::<TcpServer>()
+        .map(|s| s.id)
+        .collect();
     for id in servers {
         let server = window.server(id)?;
         if server.is_running() {
             server.perform(Request::Stop, &waker);
         }
     }
-    let udp: Vec<u64> = window.app.sessions_of::<UdpServer>().map(|s| s.id).collect();
+    let udp: Vec<u64> = window
+        .app
+        .sessions_of::<UdpServer>()
+        .map(|s| s.id)
+        .collect();
     for id in udp {
         let server = window.udp(id)?;
         if server.is_running() {
@@ -444,7 +472,12 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let mut window = Window::new();
     let (pairs, udp) = open_sessions(&mut window)?;
     let udp_addr = start_sessions(&mut window, &pairs, udp)?;
-    let running = window.app.sessions.iter().filter(|s| s.is_running()).count();
+    let running = window
+        .app
+        .sessions
+        .iter()
+        .filter(|s| s.is_running())
+        .count();
     // A few frames to settle fonts and layout caches before timing.
     for _ in 0..10 {
         window.frame();
@@ -519,7 +552,12 @@ pub fn run(mode: Mode) -> Result<(), String> {
     }
 
     let idle = measure_idle(&mut window, sizes.idle)?;
-    let still_running = window.app.sessions.iter().filter(|s| s.is_running()).count();
+    let still_running = window
+        .app
+        .sessions
+        .iter()
+        .filter(|s| s.is_running())
+        .count();
     if still_running != running {
         return Err(format!(
             "{running} sessions ran before the idle time, {still_running} after it"

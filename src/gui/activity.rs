@@ -54,6 +54,18 @@ pub struct Polled {
     pub ended: bool,
 }
 
+/// What closing a session would lose: the log rows that no export of the whole log has
+/// written to a file yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unsaved {
+    /// Rows (data and notes).
+    pub rows: usize,
+    /// Bytes received in those rows.
+    pub bytes_in: u64,
+    /// Bytes sent in those rows (echoes and replies included).
+    pub bytes_out: u64,
+}
+
 /// A tab's run-time record of its session(s).
 #[derive(Debug, Default)]
 pub struct Activity {
@@ -80,6 +92,21 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// The rows since the last export of the whole log (all of them when there was none).
+    pub fn unsaved(&self) -> Unsaved {
+        let mark = self.filter.exported_mark.unwrap_or(0);
+        let mut unsaved = Unsaved::default();
+        for entry in self.log.since(mark) {
+            unsaved.rows += 1;
+            match entry.direction {
+                Direction::In => unsaved.bytes_in += entry.len as u64,
+                Direction::Out | Direction::Echo => unsaved.bytes_out += entry.len as u64,
+                Direction::Note => {}
+            }
+        }
+        unsaved
+    }
+
     /// The log's memory budget in whole MiB, as the tab's settings remember it.
     pub fn log_budget_mib(&self) -> usize {
         self.log.max_bytes() / MIB

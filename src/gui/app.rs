@@ -57,8 +57,9 @@ pub struct SocketLabApp {
     /// The workspace file the sessions belong to, the recent files, the Save/Open dialog, the
     /// settings store and the notices.
     pub files: WorkspaceFiles,
-    /// A close that waits for the user to confirm (the session has log rows that would be lost).
-    pub confirm_close: Option<u64>,
+    /// A close that waits for the user to confirm: the session, and the log rows it would lose
+    /// (counted once, when the close was asked for).
+    pub confirm_close: Option<(u64, crate::gui::session::Unsaved)>,
     /// The session being renamed and the name typed so far.
     pub renaming: Option<(u64, String)>,
     /// The session of each kind shown last.
@@ -301,12 +302,16 @@ impl SocketLabApp {
         self.session_mut(id)?.as_any_mut().downcast_mut()
     }
 
-    /// Closes a session: asks first if its log holds rows, else closes at once.
+    /// Closes a session: asks first if its log holds rows no export has saved, else closes at
+    /// once.
     pub fn request_close(&mut self, id: u64) {
-        match self.session(id) {
-            Some(s) if s.unsaved_rows() > 0 => self.confirm_close = Some(id),
-            Some(_) => self.close_session(id),
-            None => {}
+        let Some(unsaved) = self.session(id).map(Tab::unsaved) else {
+            return;
+        };
+        if unsaved.rows > 0 {
+            self.confirm_close = Some((id, unsaved));
+        } else {
+            self.close_session(id);
         }
     }
 
@@ -319,7 +324,7 @@ impl SocketLabApp {
         if let Some(tile) = self.tree.tiles.find_pane(&Pane::Session(id)) {
             self.tree.remove_recursively(tile);
         }
-        if self.confirm_close == Some(id) {
+        if self.confirm_close.is_some_and(|(asked, _)| asked == id) {
             self.confirm_close = None;
         }
     }

@@ -350,6 +350,12 @@ pub const COL_CLIENT: &str = "#";
 pub const COL_ADDRESS: &str = "Address";
 /// Column.
 pub const COL_SINCE: &str = "Connected since";
+/// The menu that holds a client's buttons where the table is narrow.
+pub const CLIENT_ACTIONS: &str = "Actions";
+/// When a client connected, in its menu.
+pub fn connected_since(clock: &str) -> String {
+    format!("{COL_SINCE} {clock}")
+}
 /// Column.
 pub const COL_IN: &str = "Bytes in";
 /// Column.
@@ -958,10 +964,25 @@ pub fn close_session_title(title: &str) -> String {
 }
 
 /// What closing a session loses.
-pub fn close_session_loses(rows: usize) -> String {
-    let rows_word = if rows == 1 { "row" } else { "rows" };
+pub fn close_session_loses(unsaved: &crate::gui::activity::Unsaved, running: bool) -> String {
+    let rows = plural(unsaved.rows as u64, ("row", "rows"));
+    let data = if unsaved.bytes_in + unsaved.bytes_out > 0 {
+        format!(
+            " ({} received, {} sent)",
+            plural(unsaved.bytes_in, ("byte", "bytes")),
+            plural(unsaved.bytes_out, ("byte", "bytes"))
+        )
+    } else {
+        String::new()
+    };
+    let stop = if running {
+        " The session is running: closing it stops it."
+    } else {
+        ""
+    };
     format!(
-        "Its log holds {rows} {rows_word}, which are not saved anywhere and will be lost. A running connection or server is stopped."
+        "Its log holds {rows}{data} that no export has saved; they will be lost. To keep them, \
+         cancel and use \"{EXPORT_LOG}\" under \"{LOG_TOOLS}\".{stop}"
     )
 }
 

@@ -7,26 +7,17 @@ use std::net::TcpStream;
 use std::time::SystemTime;
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use socketlab::engine::log_store::Direction;
 use socketlab::gui::roles::{TcpClient, TcpServer, UdpClient, UdpServer};
 use socketlab::gui::session::{Role, SessionKind, SessionTab};
-use socketlab::gui::{AppState, Pane, SocketLabApp};
+use socketlab::gui::{Pane, SocketLabApp};
 
 use crate::gui_support::{click, set_field, step_until, tcp_server};
 
 /// A window of `width` × `height` points.
 fn window(width: f32, height: f32) -> Harness<'static, SocketLabApp> {
-    Harness::builder()
-        .with_size([width, height])
-        .with_context_setup(SocketLabApp::setup_context)
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(AppState::default()),
-        )
+    crate::gui_support::harness_of_size(width, height)
 }
 
 /// Shows the first session of role `R` with 500 received rows in its log.
@@ -187,4 +178,78 @@ fn a_sentence_that_appears_moves_no_button() {
         "Connect stays put"
     );
     assert_eq!(h.get_by_label("Send").rect(), send_before, "Send stays put");
+}
+
+#[test]
+fn in_a_narrow_server_tile_every_client_control_stays_inside_it() {
+    let mut h = window(1280.0, 800.0);
+    let id = h
+        .state()
+        .sessions_of::<TcpServer>()
+        .next()
+        .map_or(0, |s| s.id);
+    if let Some(s) = h.state_mut().session_as_mut::<TcpServer>(id) {
+        s.settings.port = "0".to_owned();
+    }
+    click(&mut h, "Layout");
+    click(&mut h, "Server and client side by side");
+    click(&mut h, "Listen");
+    step_until(&mut h, "the server listens", |h| {
+        tcp_server(h).role.listening.is_some()
+    });
+    let addr = tcp_server(&h).role.listening.expect("listening");
+    let clients: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(addr).expect("connect"))
+        .collect();
+    step_until(&mut h, "two clients", |h| {
+        tcp_server(h).role.clients.len() == 2
+    });
+    for _ in 0..3 {
+        h.step();
+    }
+    let tile = h
+        .state()
+        .tree
+        .tiles
+        .find_pane(&Pane::Session(id))
+        .and_then(|t| h.state().tree.tiles.rect(t))
+        .expect("the server's tile");
+    let edge = tile.right();
+    let row = h.get_by_label("client 1").rect();
+    let cells: Vec<(String, egui::Rect)> = h
+        .query_all_by(|_| true)
+        .filter(|n| n.accesskit_node().bounding_box().is_some())
+        .filter(|n| {
+            let r = n.rect();
+            (r.center().y - row.center().y).abs() < row.height() / 2.0
+                && tile.contains(r.left_top())
+        })
+        .map(|n| {
+            let node = n.accesskit_node();
+            (
+                format!("{:?}", node.label().or_else(|| node.value())),
+                n.rect(),
+            )
+        })
+        .collect();
+    assert!(cells.len() >= 5, "the row's cells: {cells:?}");
+    for (name, rect) in &cells {
+        assert!(
+            rect.right() <= edge,
+            "{name} ends at {} beyond the server tile ({edge})",
+            rect.right()
+        );
+    }
+    // The buttons are a click away: Disconnect the first client.
+    h.query_all_by_label("Actions")
+        .next()
+        .expect("a menu")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_label("Disconnect").click();
+    step_until(&mut h, "one client left", |h| {
+        tcp_server(h).role.clients.len() == 1
+    });
+    drop(clients);
 }

@@ -128,24 +128,10 @@ impl Role for TcpClient {
     const EMPTY_LOG: &'static str = t::TCP_CLIENT_EMPTY;
     const REQUESTED_STOP_IS_IDLE: bool = false;
 
-    fn common(s: &TcpClientSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut TcpClientSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: TcpClientSettings) -> SessionSettings {
-        SessionSettings::TcpClient(s)
-    }
+    settings_glue!(TcpClientSettings, TcpClient);
 
     fn address(s: &TcpClientSettings) -> String {
         t::host_port(normalize_host(&s.host).unwrap_or(&s.host), &s.port)
-    }
-
-    fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: TcpClientConfig, log: &LogStore, waker: &Waker) -> Session<TcpClientCommand> {

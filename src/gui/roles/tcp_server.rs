@@ -186,24 +186,10 @@ impl Role for TcpServer {
     const DATAGRAMS: bool = false;
     const EMPTY_LOG: &'static str = t::TCP_SERVER_EMPTY;
 
-    fn common(s: &TcpServerSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut TcpServerSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: TcpServerSettings) -> SessionSettings {
-        SessionSettings::TcpServer(s)
-    }
+    settings_glue!(TcpServerSettings, TcpServer);
 
     fn address(s: &TcpServerSettings) -> String {
         t::host_port(&s.bind, &s.port)
-    }
-
-    fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: TcpServerConfig, log: &LogStore, waker: &Waker) -> Session<TcpServerCommand> {

@@ -126,24 +126,10 @@ impl Role for UdpClient {
     const DATAGRAMS: bool = true;
     const EMPTY_LOG: &'static str = t::UDP_CLIENT_EMPTY;
 
-    fn common(s: &UdpClientSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut UdpClientSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: UdpClientSettings) -> SessionSettings {
-        SessionSettings::UdpClient(s)
-    }
+    settings_glue!(UdpClientSettings, UdpClient);
 
     fn address(s: &UdpClientSettings) -> String {
         t::host_port(normalize_host(&s.host).unwrap_or(&s.host), &s.port)
-    }
-
-    fn validate(s: &UdpClientSettings) -> Result<UdpClientConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: UdpClientConfig, log: &LogStore, waker: &Waker) -> Session<UdpCommand> {

@@ -161,24 +161,10 @@ impl Role for UdpServer {
     const DATAGRAMS: bool = true;
     const EMPTY_LOG: &'static str = t::UDP_SERVER_EMPTY;
 
-    fn common(s: &UdpServerSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut UdpServerSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: UdpServerSettings) -> SessionSettings {
-        SessionSettings::UdpServer(s)
-    }
+    settings_glue!(UdpServerSettings, UdpServer);
 
     fn address(s: &UdpServerSettings) -> String {
         t::host_port(&s.bind, &s.port)
-    }
-
-    fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: UdpServerConfig, log: &LogStore, waker: &Waker) -> Session<UdpCommand> {

@@ -67,19 +67,13 @@ pub fn error_line(ui: &mut Ui, text: &str) {
 /// invalid moves nothing after it.
 fn mark_invalid(ui: &mut Ui, invalid: bool) {
     let width = ui.text_style_height(&egui::TextStyle::Body) * 0.6;
-    let height = ui.spacing().interact_size.y;
-    ui.allocate_ui_with_layout(
-        egui::vec2(width, height),
-        egui::Layout::left_to_right(egui::Align::Center),
-        |ui| {
-            ui.set_min_size(egui::vec2(width, height));
-            if invalid {
-                let color = ui.visuals().error_fg_color;
-                ui.colored_label(color, "!")
-                    .on_hover_text(t::INVALID_MARK_HINT);
-            }
-        },
-    );
+    fixed_slot(ui, width, |ui| {
+        if invalid {
+            let color = ui.visuals().error_fg_color;
+            ui.colored_label(color, "!")
+                .on_hover_text(t::INVALID_MARK_HINT);
+        }
+    });
 }
 
 /// `add` in a slot `width` wide whatever it draws (cut with an ellipsis if longer).

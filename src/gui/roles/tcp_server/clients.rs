@@ -13,6 +13,10 @@ use crate::gui::widgets::guidance;
 /// the height however many connect.
 const TABLE_HEIGHT: f32 = 96.0;
 
+/// Below this width (a server tile beside a client on a laptop) the table drops the "connected
+/// since" column and puts each client's three buttons in one menu, so every row fits its tile.
+const FULL_TABLE_WIDTH: f32 = 820.0;
+
 /// The client count and limit, the Send-to choice and the client table.
 pub fn clients_ui(
     server: &mut TcpServer,
@@ -62,14 +66,16 @@ pub fn clients_ui(
         }
         return action;
     }
-    egui::ScrollArea::vertical()
+    let full = ui.available_width() >= FULL_TABLE_WIDTH;
+    // Scrolls both ways: whatever does not fit is still reachable, never cut off.
+    egui::ScrollArea::both()
         .id_salt("clients")
         .max_height(TABLE_HEIGHT)
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("client-grid")
                 .striped(true)
-                .num_columns(7)
+                .num_columns(if full { 7 } else { 6 })
                 .show(ui, |ui| {
                     for h in [
                         t::COL_CLIENT,
@@ -79,11 +85,13 @@ pub fn clients_ui(
                         t::COL_OUT,
                         t::COL_STATE,
                     ] {
-                        ui.strong(h);
+                        if full || h != t::COL_SINCE {
+                            ui.strong(h);
+                        }
                     }
                     ui.end_row();
                     for c in &server.clients {
-                        if let Some(a) = client_row(ui, &mut server.target, c) {
+                        if let Some(a) = client_row(ui, &mut server.target, c, full) {
                             action = Some(a);
                         }
                         ui.end_row();
@@ -93,11 +101,13 @@ pub fn clients_ui(
     action
 }
 
-fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot) -> Option<Action> {
+fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot, full: bool) -> Option<Action> {
     ui.selectable_value(target, Target::Client(c.id), t::client_label(c.id))
         .on_hover_text(t::SELECT_CLIENT_HINT);
     ui.monospace(c.peer.to_string());
-    ui.label(clock(c.since));
+    if full {
+        ui.label(clock(c.since));
+    }
     ui.label(c.bytes_in.to_string());
     ui.label(c.bytes_out.to_string());
     let state = match (c.peer_finished, c.write_shut) {
@@ -106,30 +116,51 @@ fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot) -> Option<Ac
         (false, false) => t::CLIENT_OPEN,
     };
     ui.label(state);
-    ui.horizontal(|ui| {
-        let mut action = None;
-        if ui
-            .add_enabled(!c.write_shut, egui::Button::new(t::SHUTDOWN_WRITE).small())
-            .on_hover_text(t::SHUTDOWN_WRITE_HINT)
-            .clicked()
-        {
-            action = Some(Action::ShutdownWrite(c.id));
-        }
-        if ui
-            .small_button(t::DISCONNECT)
-            .on_hover_text(t::CLOSE_HINT)
-            .clicked()
-        {
-            action = Some(Action::Disconnect(c.id));
-        }
-        if ui
-            .small_button(t::ABORT)
-            .on_hover_text(t::ABORT_HINT)
-            .clicked()
-        {
-            action = Some(Action::Abort(c.id));
-        }
-        action
-    })
-    .inner
+    if full {
+        ui.horizontal(|ui| client_buttons(ui, c, true)).inner
+    } else {
+        let since = t::connected_since(&clock(c.since));
+        ui.menu_button(t::CLIENT_ACTIONS, |ui| {
+            ui.weak(since);
+            let action = client_buttons(ui, c, false);
+            if action.is_some() {
+                ui.close();
+            }
+            action
+        })
+        .inner
+        .flatten()
+    }
+}
+
+/// Shut down sending, Disconnect and Abort for one client (small buttons in the table's row,
+/// ordinary ones in its menu).
+fn client_buttons(ui: &mut Ui, c: &ClientSnapshot, small: bool) -> Option<Action> {
+    let button = |text: &str| {
+        let b = egui::Button::new(text);
+        if small { b.small() } else { b }
+    };
+    let mut action = None;
+    if ui
+        .add_enabled(!c.write_shut, button(t::SHUTDOWN_WRITE))
+        .on_hover_text(t::SHUTDOWN_WRITE_HINT)
+        .clicked()
+    {
+        action = Some(Action::ShutdownWrite(c.id));
+    }
+    if ui
+        .add(button(t::DISCONNECT))
+        .on_hover_text(t::CLOSE_HINT)
+        .clicked()
+    {
+        action = Some(Action::Disconnect(c.id));
+    }
+    if ui
+        .add(button(t::ABORT))
+        .on_hover_text(t::ABORT_HINT)
+        .clicked()
+    {
+        action = Some(Action::Abort(c.id));
+    }
+    action
 }
