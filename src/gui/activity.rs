@@ -311,24 +311,30 @@ pub fn stop_text(reason: &StopReason) -> String {
     }
 }
 
-/// The left side of a TCP tab: the switch between chunks and lines, then the log (chunks, drawn
-/// by `draw_log`, which says whether the log is empty) or the lines; a cleared log clears the
-/// lines too.
+/// TCP: the switch between the log (chunks, one row per `recv`) and the lines view, then the one
+/// chosen. With the log, the switch leads the log's own header row (`draw_log` gets it as
+/// `lead`, which says whether it drew anything), so the two take one row. A cleared log clears
+/// the lines too.
 pub fn chunks_or_lines(
     ui: &mut egui::Ui,
     lines: &mut Option<LineAssembler>,
     id: &str,
     server: bool,
-    draw_log: impl FnOnce(&mut egui::Ui) -> bool,
+    draw_log: impl FnOnce(&mut egui::Ui, &mut dyn FnMut(&mut egui::Ui) -> bool) -> bool,
 ) {
-    if let Some(lines) = lines {
-        lines.switch_ui(ui);
-        if lines.show_lines {
-            lines.ui(ui, id, server);
-            return;
-        }
+    if let Some(lines) = lines.as_mut().filter(|l| l.show_lines) {
+        ui.horizontal_wrapped(|ui| lines.switch_ui(ui, true));
+        lines.ui(ui, id, server);
+        return;
     }
-    let log_empty = draw_log(ui);
+    let mut lead = |ui: &mut egui::Ui| match lines.as_mut() {
+        Some(lines) => {
+            lines.switch_ui(ui, false);
+            true
+        }
+        None => false,
+    };
+    let log_empty = draw_log(ui, &mut lead);
     if log_empty && let Some(lines) = lines {
         lines.clear();
     }

@@ -423,7 +423,12 @@ impl SocketLabApp {
                 self.file_action(action, ui.ctx());
             }
         });
+        // The tiles draw their own tab bars and edges; a wide margin around them would only
+        // take rows from the logs.
+        let tiles_frame =
+            egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::same(2));
         let asks = egui::CentralPanel::default()
+            .frame(tiles_frame)
             .show(ui, |ui| {
                 let mut panes = Panes {
                     sessions: &mut self.sessions,

@@ -31,8 +31,7 @@ pub const TAB_ACTIVE_MARK: &str = " •";
 /// Toggle above the log.
 pub const LOG_TOOLS: &str = "Find, export, memory";
 /// Tooltip.
-pub const LOG_TOOLS_HINT: &str =
-    "Search and filter the log, export it to a file, and see or change how much memory it may use.";
+pub const LOG_TOOLS_HINT: &str = "Search and filter the log, choose how its text is decoded, export it to a file, and see or change how much memory it may use.";
 /// Toggle: the socket calls beside the log.
 pub const CALLS: &str = "Calls";
 /// Tooltip.
@@ -241,7 +240,10 @@ pub const DISCONNECT: &str = "Disconnect";
 pub const CLEAR: &str = "Clear";
 /// Button.
 pub const USE_IN_CLIENT: &str = "Open a client to this server";
-/// Tooltip.
+/// Tooltip of "Open a client to this server" before the server listens.
+pub const USE_IN_CLIENT_WAITS: &str =
+    "Once the server listens (or is bound), this shows a client session aimed at it.";
+/// Tooltip of "Open a client to this server".
 pub const USE_IN_CLIENT_HINT: &str = "Show a client session aimed at this address and port, ready to connect (an idle one if there is one, else a new one).";
 /// Button.
 pub const COPY: &str = "Copy";
@@ -375,7 +377,13 @@ pub fn client_label(id: u64) -> String {
     format!("client {id}")
 }
 /// How to pick one client.
-pub const SELECT_CLIENT_HINT: &str = "or click a client in the table to send to it alone";
+pub const SELECT_CLIENT_HINT: &str =
+    "Send goes to every client; click a client in the table to send to it alone.";
+/// Tooltip of a client's name in the table.
+pub const PICK_CLIENT_HINT: &str =
+    "Click to send to this client alone (\"All clients\" above sends to every one).";
+/// Tooltip of the client table's title, which opens and closes it.
+pub const CLIENT_TABLE_HINT: &str = "Show or hide the table of connected clients (their addresses, bytes, state and buttons). The log stays below it.";
 /// A client's name in the table and in "send to".
 pub fn client_name(id: u64, peer: &SocketAddr) -> String {
     format!("client {id} ({peer})")

@@ -51,14 +51,34 @@ fn fill_log<R: Role>(s: &mut SessionTab<R>, peer: Option<std::net::SocketAddr>) 
     }
 }
 
-/// Log rows laid out whole inside the window.
+/// Log rows visible whole: one per row (a row is a label with a text run inside; its text
+/// starts with the time, `12:34:56.789`), between the log's header (the Text view / Hex view
+/// switch) and the composer under it. The scroll area lays out a row more than it shows, partly
+/// under the header; that one does not count.
 fn rows(h: &Harness<'_, SocketLabApp>, height: f32) -> usize {
-    h.query_all_by(|n| n.value().is_some_and(|v| v.contains("◀ in")))
-        .filter(|n| {
-            let r = n.rect();
-            r.top() >= 0.0 && r.bottom() <= height
+    // The log's header ends above the rows; its view switch starts right of where they do (the
+    // socket calls, also led by the time, sit further right).
+    let switch = h.get_by_label("Text view").rect();
+    let composer = h.get_by_label("Message").rect().top().min(height);
+    let is_row = |text: &str| {
+        let b = text.as_bytes();
+        b.len() > 12
+            && b[2] == b':'
+            && b[5] == b':'
+            && b[8] == b'.'
+            && b[..2].iter().all(u8::is_ascii_digit)
+    };
+    let mut tops: Vec<i64> = h
+        .query_all_by(|n| {
+            n.role() == egui::accesskit::Role::Label && n.value().is_some_and(|v| is_row(&v))
         })
-        .count()
+        .map(|n| n.rect())
+        .filter(|r| r.top() >= switch.bottom() && r.bottom() <= composer)
+        .filter(|r| r.left() < switch.left())
+        .map(|r| r.top().round() as i64)
+        .collect();
+    tops.dedup();
+    tops.len()
 }
 
 const KINDS: [SessionKind; 4] = SessionKind::ALL;
@@ -252,4 +272,115 @@ fn in_a_narrow_server_tile_every_client_control_stays_inside_it() {
         tcp_server(h).role.clients.len() == 1
     });
     drop(clients);
+}
+
+/// Starts the shown session of `kind` on loopback as a user would (a TCP server with one client
+/// connected); returns what must stay open meanwhile.
+fn start_shown(
+    h: &mut Harness<'_, SocketLabApp>,
+    kind: SessionKind,
+) -> Vec<Box<dyn std::any::Any>> {
+    use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+    let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
+    let running = |h: &Harness<'_, SocketLabApp>| {
+        h.state()
+            .active_session()
+            .is_some_and(|s| s.dot() == socketlab::gui::session::Dot::Running)
+    };
+    match kind {
+        SessionKind::TcpClient => {
+            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            set_field(h, "Port", &port.to_string());
+            click(h, "Connect");
+            let (peer, _) = listener.accept().expect("accept");
+            keep.push(Box::new((listener, peer)));
+        }
+        SessionKind::TcpServer => {
+            set_field(h, "Port", "0");
+            click(h, "Listen");
+            step_until(h, "the server listens", |h| {
+                tcp_server(h).role.listening.is_some()
+            });
+            let addr = tcp_server(h).role.listening.expect("listening");
+            keep.push(Box::new(TcpStream::connect(addr).expect("connect")));
+            step_until(h, "one client", |h| tcp_server(h).role.clients.len() == 1);
+        }
+        SessionKind::UdpClient => {
+            let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+            let port = peer.local_addr().expect("addr").port();
+            set_field(h, "Port", &port.to_string());
+            click(h, "Open socket");
+            keep.push(Box::new(peer));
+        }
+        SessionKind::UdpServer => {
+            set_field(h, "Port", "0");
+            click(h, "Bind");
+        }
+    }
+    step_until(h, "the session runs", running);
+    keep
+}
+
+#[test]
+fn at_175_percent_a_running_session_still_shows_10_log_rows() {
+    for kind in KINDS {
+        let mut h = window(LARGE.0, LARGE.1);
+        show_kind(&mut h, kind);
+        let keep = start_shown(&mut h, kind);
+        for _ in 0..4 {
+            h.step();
+        }
+        let shown = rows(&h, LARGE.1);
+        eprintln!("{} running: {shown} log rows at 175%", kind.label());
+        assert!(
+            shown >= 10,
+            "{} running: only {shown} log rows at 175%",
+            kind.label()
+        );
+        assert_controls_fit(&h, kind);
+        drop(keep);
+    }
+}
+
+/// Every control of the session (below the menu and tab bars, which scroll their own way) lies
+/// inside the 175% window, and no two overlap.
+fn assert_controls_fit(h: &Harness<'_, SocketLabApp>, kind: SessionKind) {
+    use egui::accesskit::Role as A;
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(LARGE.0, LARGE.1));
+    let tabs_bottom = h
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Close session")))
+        .map(|n| n.rect().bottom())
+        .fold(0.0_f32, f32::max);
+    let controls: Vec<(String, egui::Rect)> = h
+        .query_all_by(|n| {
+            matches!(
+                n.role(),
+                A::Button | A::TextInput | A::CheckBox | A::ComboBox
+            )
+        })
+        .filter(|n| n.accesskit_node().bounding_box().is_some())
+        .map(|n| {
+            let node = n.accesskit_node();
+            (node.label().unwrap_or_default(), n.rect())
+        })
+        .filter(|(_, r)| r.top() > tabs_bottom + 1.0)
+        .collect();
+    assert!(controls.len() >= 10, "{}: {controls:?}", kind.label());
+    for (name, rect) in &controls {
+        assert!(
+            screen.contains_rect(*rect),
+            "{} running: {name} is cut off at 175%: {rect:?}",
+            kind.label()
+        );
+    }
+    for (i, (a, ra)) in controls.iter().enumerate() {
+        for (b, rb) in &controls[i + 1..] {
+            assert!(
+                !ra.shrink(1.0).intersects(rb.shrink(1.0)),
+                "{} running: {a} {ra:?} overlaps {b} {rb:?}",
+                kind.label()
+            );
+        }
+    }
 }

@@ -127,6 +127,8 @@ pub struct TcpServer {
     pub clients: Vec<ClientSnapshot>,
     /// Who Send goes to.
     pub target: Target,
+    /// The client table is open (`None`: open if the tile is tall enough for it and the log).
+    pub table_open: Option<bool>,
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -346,10 +348,10 @@ impl Role for TcpServer {
         &mut self,
         ui: &mut Ui,
         s: &mut TcpServerSettings,
-        _phase: &Phase,
         running: bool,
+        tile_height: f32,
     ) -> Option<Action> {
-        clients::clients_ui(self, ui, &mut s.max_clients, running)
+        clients::clients_ui(self, ui, &mut s.max_clients, running, tile_height)
     }
 
     fn send_rules(&self, s: &TcpServerSettings, _phase: &Phase, _running: bool) -> SendRules {

@@ -281,8 +281,8 @@ impl Role for UdpServer {
         &mut self,
         ui: &mut Ui,
         _: &mut UdpServerSettings,
-        _: &Phase,
         _: bool,
+        _: f32,
     ) -> Option<Action> {
         ui.horizontal(|ui| {
             let edit = labelled_edit(

@@ -1,6 +1,6 @@
 //! The TCP server's client table: who is connected, who Send goes to, per-client buttons.
 
-use egui::Ui;
+use egui::{RichText, Ui};
 
 use super::{Action, MAX_CLIENTS_CEILING, Target, TcpServer};
 use crate::engine::ClientSnapshot;
@@ -17,17 +17,32 @@ const TABLE_HEIGHT: f32 = 96.0;
 /// since" column and puts each client's three buttons in one menu, so every row fits its tile.
 const FULL_TABLE_WIDTH: f32 = 820.0;
 
-/// The client count and limit, the Send-to choice and the client table.
+/// In a session shorter than this (a 1280 × 800 screen at 175% leaves about 400 points), the
+/// table starts closed: its title still counts the clients, and the line says who Send goes to.
+const TALL_ENOUGH_FOR_TABLE: f32 = 520.0;
+
+/// The client count and limit, the Send-to choice and the client table (closed at first in a
+/// short session).
 pub fn clients_ui(
     server: &mut TcpServer,
     ui: &mut Ui,
     max_clients: &mut String,
     running: bool,
+    tile_height: f32,
 ) -> Option<Action> {
     let mut action = None;
+    let mut open = server
+        .table_open
+        .unwrap_or(tile_height >= TALL_ENOUGH_FOR_TABLE);
     ui.horizontal_wrapped(|ui| {
-        ui.strong(t::CLIENTS);
-        ui.label(format!("({})", server.clients.len()));
+        let title = format!("{} ({})", t::CLIENTS, server.clients.len());
+        if ui
+            .toggle_value(&mut open, RichText::new(title).strong())
+            .on_hover_text(t::CLIENT_TABLE_HINT)
+            .changed()
+        {
+            server.table_open = Some(open);
+        }
         ui.separator();
         // The client limit stays in view and can change while listening, so a flood of
         // connections can be capped without restarting the server.
@@ -50,20 +65,22 @@ pub fn clients_ui(
         }
         ui.separator();
         ui.label(t::SEND_TO);
-        ui.selectable_value(&mut server.target, Target::All, t::SEND_TO_ALL);
+        ui.selectable_value(&mut server.target, Target::All, t::SEND_TO_ALL)
+            .on_hover_text(t::SELECT_CLIENT_HINT);
         if let Target::Client(id) = server.target
             && let Some(c) = server.clients.iter().find(|c| c.id == id)
         {
             let name = t::client_name(id, &c.peer);
             ui.selectable_value(&mut server.target, Target::Client(id), name);
-        } else if !server.clients.is_empty() {
-            ui.label(t::SELECT_CLIENT_HINT);
         }
     });
     if server.clients.is_empty() {
         if server.listening.is_some() {
             guidance(ui, t::TCP_SERVER_NO_CLIENTS);
         }
+        return action;
+    }
+    if !open {
         return action;
     }
     let full = ui.available_width() >= FULL_TABLE_WIDTH;
@@ -103,7 +120,7 @@ pub fn clients_ui(
 
 fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot, full: bool) -> Option<Action> {
     ui.selectable_value(target, Target::Client(c.id), t::client_label(c.id))
-        .on_hover_text(t::SELECT_CLIENT_HINT);
+        .on_hover_text(t::PICK_CLIENT_HINT);
     ui.monospace(c.peer.to_string());
     if full {
         ui.label(clock(c.since));
