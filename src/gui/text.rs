@@ -289,20 +289,25 @@ pub const PEER_FINISHED: &str =
     "Peer finished sending (it sent FIN; you can still send until you close).";
 /// Shown after our half-close.
 pub const WRITE_SHUT: &str = "You shut down sending (FIN sent); receiving goes on.";
-/// The exact counters.
-pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> String {
+/// The exact counters, one half for each direction (`in: 7 bytes in 1 read`, `out: …`).
+pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> [String; 2] {
     let (unit_in, unit_out) = if udp {
         (("datagram", "datagrams"), ("datagram", "datagrams"))
     } else {
         (("read", "reads"), ("write", "writes"))
     };
-    format!(
-        "in: {} in {} · out: {} in {}",
-        plural(bytes_in, ("byte", "bytes")),
-        plural(reads, unit_in),
-        plural(bytes_out, ("byte", "bytes")),
-        plural(writes, unit_out)
-    )
+    [
+        format!(
+            "in: {} in {}",
+            plural(bytes_in, ("byte", "bytes")),
+            plural(reads, unit_in)
+        ),
+        format!(
+            "out: {} in {}",
+            plural(bytes_out, ("byte", "bytes")),
+            plural(writes, unit_out)
+        ),
+    ]
 }
 
 /// Received datagrams that never reached the log (they are in the counters).

@@ -346,26 +346,8 @@ fn at_175_percent_a_running_session_still_shows_10_log_rows() {
 /// Every control of the session (below the menu and tab bars, which scroll their own way) lies
 /// inside the 175% window, and no two overlap.
 fn assert_controls_fit(h: &Harness<'_, SocketLabApp>, kind: SessionKind) {
-    use egui::accesskit::Role as A;
     let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(LARGE.0, LARGE.1));
-    let tabs_bottom = h
-        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Close session")))
-        .map(|n| n.rect().bottom())
-        .fold(0.0_f32, f32::max);
-    let controls: Vec<(String, egui::Rect)> = h
-        .query_all_by(|n| {
-            matches!(
-                n.role(),
-                A::Button | A::TextInput | A::CheckBox | A::ComboBox
-            )
-        })
-        .filter(|n| n.accesskit_node().bounding_box().is_some())
-        .map(|n| {
-            let node = n.accesskit_node();
-            (node.label().unwrap_or_default(), n.rect())
-        })
-        .filter(|(_, r)| r.top() > tabs_bottom + 1.0)
-        .collect();
+    let controls = session_controls(h);
     assert!(controls.len() >= 10, "{}: {controls:?}", kind.label());
     for (name, rect) in &controls {
         assert!(
@@ -383,4 +365,72 @@ fn assert_controls_fit(h: &Harness<'_, SocketLabApp>, kind: SessionKind) {
             );
         }
     }
+}
+
+#[test]
+fn at_175_percent_side_by_side_every_control_stays_in_its_tile() {
+    let mut h = window(LARGE.0, LARGE.1);
+    click(&mut h, "Layout");
+    click(&mut h, "Server and client side by side");
+    for _ in 0..4 {
+        h.step();
+    }
+    let tiles: Vec<egui::Rect> = h
+        .state()
+        .tree
+        .active_tiles()
+        .into_iter()
+        .filter(|t| matches!(h.state().tree.tiles.get_pane(t), Some(Pane::Session(_))))
+        .filter_map(|t| h.state().tree.tiles.rect(t))
+        .collect();
+    assert_eq!(tiles.len(), 2, "two session tiles");
+    let controls = session_controls(&h);
+    // Each control belongs to the tile its left edge is in, and must end inside it: in a
+    // narrow tile a row wraps, it is never cut off at the tile's edge.
+    for (name, rect) in &controls {
+        let tile = tiles
+            .iter()
+            .find(|t| t.x_range().contains(rect.left()))
+            .unwrap_or_else(|| panic!("{name} {rect:?} starts outside both tiles {tiles:?}"));
+        assert!(
+            rect.right() <= tile.right() + 1.0,
+            "{name} {rect:?} runs past its tile {tile:?}"
+        );
+    }
+    // Each session's Port field lies in its own tile (a field pushed past the server's edge
+    // would sit in the client's).
+    let ports: Vec<egui::Rect> = controls
+        .iter()
+        .filter(|(name, _)| name == "Port")
+        .map(|(_, r)| *r)
+        .collect();
+    for tile in &tiles {
+        assert_eq!(
+            ports.iter().filter(|p| tile.contains_rect(**p)).count(),
+            1,
+            "one Port field in {tile:?}: {ports:?}"
+        );
+    }
+}
+
+/// The sessions' controls (below the menu and tab bars, which scroll their own way), by label.
+fn session_controls(h: &Harness<'_, SocketLabApp>) -> Vec<(String, egui::Rect)> {
+    use egui::accesskit::Role as A;
+    let tabs_bottom = h
+        .query_all_by(|n| n.label().is_some_and(|l| l.starts_with("Close session")))
+        .map(|n| n.rect().bottom())
+        .fold(0.0_f32, f32::max);
+    h.query_all_by(|n| {
+        matches!(
+            n.role(),
+            A::Button | A::TextInput | A::CheckBox | A::ComboBox
+        )
+    })
+    .filter(|n| n.accesskit_node().bounding_box().is_some())
+    .map(|n| {
+        let node = n.accesskit_node();
+        (node.label().unwrap_or_default(), n.rect())
+    })
+    .filter(|(_, r)| r.top() > tabs_bottom + 1.0)
+    .collect()
 }

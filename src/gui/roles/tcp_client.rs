@@ -20,7 +20,7 @@ use crate::gui::session::{
 };
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    address_fields, host_field, number_field, optional_size_field, parse_host, parse_number,
+    AddressField, address_fields, number_field, optional_size_field, parse_host, parse_number,
     parse_optional_size, parse_port_text, take_submit,
 };
 use crate::gui::widgets::payload_editor::stream_editor_blocked;
@@ -191,7 +191,7 @@ impl Role for TcpClient {
         address_fields(
             ui,
             running,
-            |ui| drop(host_field(ui, &mut s.host)),
+            AddressField::Host(&mut s.host),
             &mut s.port,
             Protocol::Tcp,
             PortUse::Connect,

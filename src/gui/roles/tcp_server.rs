@@ -22,7 +22,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
-    address_fields, bind_field, number_field, optional_size_field, parse_number,
+    AddressField, address_fields, number_field, optional_size_field, parse_number,
     parse_optional_size, parse_port_text,
 };
 use crate::gui::widgets::payload_editor::stream_editor_blocked;
@@ -280,7 +280,7 @@ impl Role for TcpServer {
         address_fields(
             ui,
             running,
-            |ui| drop(bind_field(ui, &mut s.bind)),
+            AddressField::Bind(&mut s.bind),
             &mut s.port,
             Protocol::Tcp,
             PortUse::Bind,

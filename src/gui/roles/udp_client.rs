@@ -22,7 +22,7 @@ use crate::gui::session::{
 };
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    address_fields, host_field, optional_size_field, parse_host, parse_optional_size,
+    AddressField, address_fields, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
 use crate::gui::workspace::SessionSettings;
@@ -187,7 +187,7 @@ impl Role for UdpClient {
         address_fields(
             ui,
             running,
-            |ui| drop(host_field(ui, &mut s.host)),
+            AddressField::Host(&mut s.host),
             &mut s.port,
             Protocol::Udp,
             PortUse::Connect,

@@ -22,7 +22,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
-    address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
+    AddressField, address_fields, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
 use crate::gui::workspace::SessionSettings;
@@ -225,7 +225,7 @@ impl Role for UdpServer {
         address_fields(
             ui,
             running,
-            |ui| drop(bind_field(ui, &mut s.bind)),
+            AddressField::Bind(&mut s.bind),
             &mut s.port,
             Protocol::Udp,
             PortUse::Bind,

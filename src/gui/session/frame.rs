@@ -150,13 +150,12 @@ fn bar<R: Role>(
         } else {
             (c.reads, c.writes)
         };
-        ui.label(t::counters(
-            c.bytes_in,
-            reads,
-            c.bytes_out,
-            writes,
-            R::DATAGRAMS,
-        ));
+        // Each direction stays whole: a narrow tile moves it to the next line rather than
+        // breaking "in 2 writes" away from its bytes.
+        let [inward, outward] = t::counters(c.bytes_in, reads, c.bytes_out, writes, R::DATAGRAMS);
+        ui.add(egui::Label::new(inward).extend());
+        ui.label("·");
+        ui.add(egui::Label::new(outward).extend());
     });
     // One reserved line: what is wrong with a field first, else the notes and the last error.
     reserved_line(ui, |ui| {

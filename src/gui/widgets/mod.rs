@@ -88,7 +88,7 @@ pub fn good_color(visuals: &egui::Visuals) -> Color32 {
 /// The address a server is bound to, with Copy (who can reach it is said beside the bind field;
 /// "Open a client to this server" ends the row of buttons).
 pub fn server_address_ui(ui: &mut Ui, addr: SocketAddr) {
-    ui.separator();
+    // Read on from the state: "listening on 127.0.0.1:9000".
     ui.label(t::ADDRESS);
     ui.label(RichText::new(addr.to_string()).monospace().strong());
     if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {

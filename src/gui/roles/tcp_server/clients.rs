@@ -84,8 +84,7 @@ pub fn clients_ui(
         return action;
     }
     let full = ui.available_width() >= FULL_TABLE_WIDTH;
-    // Scrolls both ways: whatever does not fit is still reachable, never cut off.
-    egui::ScrollArea::both()
+    egui::ScrollArea::vertical()
         .id_salt("clients")
         .max_height(TABLE_HEIGHT)
         .auto_shrink([false, true])
