@@ -365,7 +365,6 @@ fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
             break Some(Instant::now() + delay.min(SETTLE_LIMIT));
         }
     };
-    let me = std::process::id();
     let before = sys::threads();
     let mut seen = window.repaints.load(Ordering::Relaxed);
     let start = Instant::now();
@@ -386,19 +385,7 @@ fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
     }
     let seconds = start.elapsed().as_secs_f64();
     let after = sys::threads();
-    let (mut cpu, mut wakeups, mut woke) = (Duration::ZERO, 0, Vec::new());
-    for t in after.iter().filter(|t| t.tid != me) {
-        let Some(b) = before.iter().find(|b| b.tid == t.tid) else {
-            continue;
-        };
-        let switches = (t.voluntary_switches + t.involuntary_switches)
-            .saturating_sub(b.voluntary_switches + b.involuntary_switches);
-        cpu += t.cpu.saturating_sub(b.cpu);
-        wakeups += switches;
-        if switches > 0 {
-            woke.push(format!("{} ×{switches}", t.name));
-        }
-    }
+    let sys::Activity { cpu, wakeups, woke } = sys::others_between(&before, &after);
     Ok(Idle {
         seconds,
         settle_frames,

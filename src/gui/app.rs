@@ -194,15 +194,20 @@ impl SocketLabApp {
         tree
     }
 
-    /// Starts every session whose fields are valid and that is not running.
+    /// Starts every session whose fields are valid and that is not running: the servers first,
+    /// so that a client of the same workspace aimed at one finds it listening.
     pub fn start_all(&mut self) {
         let Some(waker) = self.waker.clone() else {
             // No frame yet, so no waker to repaint with: start on the first frame.
             self.start_all_pending = true;
             return;
         };
-        for session in &mut self.sessions {
-            session.start(&waker);
+        for servers in [true, false] {
+            for session in &mut self.sessions {
+                if session.kind().is_client() != servers {
+                    session.start(&waker);
+                }
+            }
         }
     }
 

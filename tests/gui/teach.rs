@@ -433,16 +433,7 @@ const WIDTH: f32 = 640.0;
 
 #[test]
 fn new_views_fit_across_at_200_percent_on_1280_by_800() {
-    let mut h = egui_kittest::Harness::builder()
-        .with_size([WIDTH, 400.0])
-        .with_context_setup(socketlab::gui::SocketLabApp::setup_context)
-        .build_ui_state(
-            |ui, app: &mut socketlab::gui::SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            socketlab::gui::SocketLabApp::new(socketlab::gui::AppState::default()),
-        );
+    let mut h = crate::gui_support::harness_of_size(WIDTH, 400.0);
     h.step();
     let fits = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, label: &str| {
         let rect = h.get_by_label(label).rect();

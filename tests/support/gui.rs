@@ -36,7 +36,19 @@ pub fn harness_allowing_missing_glyphs() -> Harness<'static, SocketLabApp> {
     )
 }
 
+/// [`harness`] on a window that starts from `state` (a saved workspace, restored settings).
+pub fn harness_with(state: AppState) -> Harness<'static, SocketLabApp> {
+    app_harness_from(Harness::builder().with_size([1400.0, 1000.0]), state)
+}
+
 fn app_harness(builder: HarnessBuilder<SocketLabApp>) -> Harness<'static, SocketLabApp> {
+    app_harness_from(builder, AppState::default())
+}
+
+fn app_harness_from(
+    builder: HarnessBuilder<SocketLabApp>,
+    state: AppState,
+) -> Harness<'static, SocketLabApp> {
     builder
         .with_context_setup(SocketLabApp::setup_context)
         .build_ui_state(
@@ -44,7 +56,7 @@ fn app_harness(builder: HarnessBuilder<SocketLabApp>) -> Harness<'static, Socket
                 app.logic(ui.ctx());
                 app.show(ui);
             },
-            SocketLabApp::new(AppState::default()),
+            SocketLabApp::new(state),
         )
 }
 
