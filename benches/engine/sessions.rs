@@ -233,7 +233,7 @@ fn start_sessions(window: &mut Window, pairs: &[Pair], udp: u64) -> Result<Socke
     for pair in pairs {
         let server = window.server(pair.server)?;
         server.settings.bind = Ipv4Addr::LOCALHOST.to_string();
-        server.settings.port = "0".to_owned();
+        "0".clone_into(&mut server.settings.port);
         server.settings.echo = true;
         if !Tab::start(server, &waker) {
             return Err(format!("TCP server {} did not start", pair.server));
@@ -241,7 +241,7 @@ fn start_sessions(window: &mut Window, pairs: &[Pair], udp: u64) -> Result<Socke
     }
     let udp_server = window.udp(udp)?;
     udp_server.settings.bind = Ipv4Addr::LOCALHOST.to_string();
-    udp_server.settings.port = "0".to_owned();
+    "0".clone_into(&mut udp_server.settings.port);
     if !Tab::start(udp_server, &waker) {
         return Err("the UDP server did not start".to_owned());
     }
@@ -349,7 +349,7 @@ struct Idle {
 
 /// Lets the window settle, then watches it for `length` as eframe's loop would: a frame is
 /// painted only when one was asked for (a repaint request, or the delay the last frame gave).
-fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
+fn measure_idle(window: &mut Window, length: Duration) -> Idle {
     let mut settle_frames = 0;
     let settle_by = Instant::now() + SETTLE_LIMIT;
     let mut next_due = loop {
@@ -386,7 +386,7 @@ fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
     let seconds = start.elapsed().as_secs_f64();
     let after = sys::threads();
     let sys::Activity { cpu, wakeups, woke } = sys::others_between(&before, &after);
-    Ok(Idle {
+    Idle {
         seconds,
         settle_frames,
         frames,
@@ -395,7 +395,7 @@ fn measure_idle(window: &mut Window, length: Duration) -> Result<Idle, String> {
         woke,
         cpu,
         threads: after.len().saturating_sub(1),
-    })
+    }
 }
 
 /// Stops every running session through its own Stop and checks that each ends without error.
@@ -538,7 +538,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
         return Err("no frame was timed".into());
     }
 
-    let idle = measure_idle(&mut window, sizes.idle)?;
+    let idle = measure_idle(&mut window, sizes.idle);
     let still_running = window
         .app
         .sessions

@@ -149,7 +149,9 @@ fn sessions_come_back_stopped_and_start_all_starts_the_valid_ones() {
         "the server listens"
     );
     assert!(
-        !h.state().session(3).is_some_and(|s| s.is_running()),
+        !h.state()
+            .session(3)
+            .is_some_and(socketlab::gui::session::Tab::is_running),
         "a session with an invalid field is left alone"
     );
     h.state_mut().focus(socketlab::gui::Pane::Session(3));

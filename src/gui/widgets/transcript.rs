@@ -287,7 +287,7 @@ impl Wrapping {
         let count = self.starts.len().saturating_sub(1);
         let (mut lo, mut hi) = (0, count);
         while lo < hi {
-            let mid = (lo + hi) / 2;
+            let mid = usize::midpoint(lo, hi);
             if self.top(mid + 1, line_height, gap) <= y {
                 lo = mid + 1;
             } else {
@@ -395,7 +395,7 @@ mod tests {
         wrap.update(&lines, 20, true, false);
         // "HH:MM:SS.mmm  short" fits one row; the second call one row, its explanation three.
         assert_eq!(wrap.starts, [0, 1, 5]);
-        assert_eq!(wrap.top(1, 10.0, 2.0), 12.0);
+        assert!((wrap.top(1, 10.0, 2.0) - 12.0).abs() < 1e-6);
         assert_eq!(wrap.first_below(0.0, 10.0, 2.0), 0);
         assert_eq!(wrap.first_below(12.5, 10.0, 2.0), 1);
         // The first line leaves at the cap: the counts follow.
