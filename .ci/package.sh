@@ -5,8 +5,8 @@
 #                started under Xvfb and Weston, removed, proved on a minimal Debian 12
 #   Linux .rpm   listed (rpm -qpl/-qpR), compared with the .deb, installed into a scratch root
 #   Windows      cross-built .exe (icon, version information), NSIS installer and portable .zip;
-#                the installer installed, run (a TCP exchange on 127.0.0.1) and uninstalled
-#                under Wine
+#                the installer installed, run (a TCP exchange on 127.0.0.1 from the command line
+#                and from the window, on Xvfb) and uninstalled under Wine
 # Every tool comes from apt-get or `cargo install --locked` here; nothing is cached between runs.
 # Each part prints how long it took.
 set -euo pipefail
@@ -83,11 +83,15 @@ rpms=(target/generate-rpm/socketlab-*.rpm)
 packaging/linux/check-rpm.sh "${rpms[0]}" "${debs[0]}"
 
 part "system packages (Windows: MinGW-w64, NSIS, Wine)"
-# gcc-mingw-w64-x86-64: the linker for x86_64-pc-windows-gnu; binutils-mingw-w64-x86-64: windres
-# for build.rs's resources; nsis: makensis; wine, wine64: the smoke test; zip, unzip: the
-# portable archive. Wine installs about 150 packages: this is the slow part of the list.
+# gcc-mingw-w64-x86-64: the linker for x86_64-pc-windows-gnu, and the compiler of the smoke
+# test's bcryptprimitives.dll shim (Wine 8.0 lacks that DLL); binutils-mingw-w64-x86-64: windres
+# for build.rs's resources; nsis: makensis; wine, wine64: the smoke test; xvfb, xdotool,
+# imagemagick (import, identify), libgl1-mesa-dri (Mesa's software OpenGL, which Wine's
+# opengl32 draws with): the window under Wine; zip, unzip: the portable archive. Wine installs
+# about 150 packages: this is the slow part of the list.
 $sudo_cmd apt-get install -y -qq --no-install-recommends \
-  gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wine wine64 zip unzip >/dev/null
+  gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wine wine64 zip unzip \
+  xvfb xdotool imagemagick libgl1-mesa-dri >/dev/null
 # rustup fetches the target's standard library from the Rust project's own server; CI must build
 # the Windows artefacts, so a failure here fails the run.
 rustup target add x86_64-pc-windows-gnu
@@ -122,8 +126,9 @@ printf '%s\n' "socketlab-$version/" "socketlab-$version/LICENSE-APACHE.txt" \
   diff -u - target/windows/zip-contents
 echo "   $portable: socketlab.exe and its licences"
 
-part "Windows installer under Wine: silent install, --version, TCP on 127.0.0.1, uninstall"
-packaging/windows/check-wine.sh "$setup"
+part "Windows installer under Wine: silent install, --version, TCP on 127.0.0.1, the window, uninstall"
+# The screenshot of the window under Wine stays in target/windows/ for a person to look at.
+SCREENSHOT=target/windows/wine-window.png packaging/windows/check-wine.sh "$setup"
 
 part ""
 echo "== packaging: artefacts"

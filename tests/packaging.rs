@@ -776,3 +776,42 @@ fn nsis_installer_is_per_user_with_licence_icon_and_version() {
     assert_exists("packaging/windows/socketlab.exe.manifest", "build.rs");
     assert_exists("packaging/windows/check-wine.sh", ".ci/package.sh");
 }
+
+/// The Wine smoke test's `bcryptprimitives.dll` shim (for Wine before 9.0) stays a test tool:
+/// nothing that builds the installer, the `.zip` or the program names it, it exports only the
+/// function it defines, and `check-wine.sh` builds it from the committed files.
+#[test]
+fn the_wine_shim_is_built_for_the_smoke_test_only() {
+    for script in [
+        "packaging/windows/socketlab.nsi",
+        "packaging/windows/build-installer.sh",
+        "build.rs",
+    ] {
+        let text = read_text(script);
+        assert!(
+            !text.contains("wine-shim") && !text.contains("bcryptprimitives"),
+            "{script} must not ship the Wine shim: real Windows has bcryptprimitives.dll"
+        );
+    }
+    let def = read_text("packaging/windows/wine-shim/bcryptprimitives.def");
+    let exports: Vec<&str> = def
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| *line != "EXPORTS")
+        .skip(1)
+        .filter(|line| !line.is_empty() && !line.starts_with(';'))
+        .collect();
+    assert_eq!(exports, ["ProcessPrng"], "the shim's exports");
+    let source = read_text("packaging/windows/wine-shim/bcryptprimitives.c");
+    assert!(
+        source.contains("BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length)"),
+        "bcryptprimitives.c defines ProcessPrng with Windows' signature"
+    );
+    let check = read_text("packaging/windows/check-wine.sh");
+    for file in ["bcryptprimitives.c", "bcryptprimitives.def"] {
+        assert!(
+            check.contains(&format!("\"$shim_dir/{file}\"")),
+            "check-wine.sh builds the shim from {file}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{CommonArgs, EXIT_NETWORK, Failure, OutputMode};
 use crate::engine::framing::{Message, MessageBatch, Piece};
+use crate::engine::multicast::{DestinationKind, JoinedGroup, MulticastEvent};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::engine::tls::{CertInfo, Trust};
 use crate::engine::{
@@ -294,7 +295,13 @@ impl Console {
             EventKind::Generator(g) => super::traffic::generator_status(g),
             EventKind::Relay(r) => super::relay::relay_status(r),
             EventKind::Tls(tls) => self.tls_status(tls),
+            EventKind::Multicast(m) => {
+                for line in multicast_lines(m) {
+                    eprintln!("{line}");
+                }
+            }
             EventKind::Call(_)
+            | EventKind::NextCall { .. }
             | EventKind::Received { .. }
             | EventKind::Sent { .. }
             | EventKind::Datagrams(_)
@@ -350,20 +357,35 @@ impl Console {
                     self.message(event.at, *peer, &m, mode);
                 }
             }
-            EventKind::Received { peer, data, .. } => self.received(event.at, *peer, data, mode),
             EventKind::Datagrams(batch) => {
                 for d in batch.iter() {
-                    self.received(d.at, d.peer, d.data, mode);
+                    // A datagram to a group or a broadcast address says so; one to this
+                    // machine's own address reads as it always has.
+                    let to =
+                        d.to.filter(|to| to.kind != DestinationKind::ThisHost)
+                            .map(|to| format!(" to {to}"));
+                    self.received(d.at, d.peer, d.data, mode, to.as_deref());
                 }
+            }
+            EventKind::Received { peer, data, .. } => {
+                self.received(event.at, *peer, data, mode, None);
             }
             _ => {}
         }
     }
 
-    fn received(&mut self, at: SystemTime, peer: SocketAddr, data: &[u8], mode: OutputMode) {
+    fn received(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &[u8],
+        mode: OutputMode,
+        to: Option<&str>,
+    ) {
         let head = format!(
-            "{} from {peer} {}",
+            "{} from {peer}{} {}",
             clock(at),
+            to.unwrap_or(""),
             plural(data.len() as u64, "byte")
         );
         match mode {
@@ -701,6 +723,71 @@ fn tls_json(tls: &TlsEvent) -> Value {
     v
 }
 
+/// A join, a leave or a silence as the lines standard error shows.
+fn multicast_lines(event: &MulticastEvent) -> Vec<String> {
+    match event {
+        MulticastEvent::Joined(g) => vec![format!(
+            "joined group {} on {}",
+            group_words(g),
+            g.interface_text()
+        )],
+        MulticastEvent::Left(g) => vec![format!(
+            "left group {} on {}: its datagrams no longer arrive",
+            group_words(g),
+            g.interface_text()
+        )],
+        MulticastEvent::Silence { waited, causes } => {
+            let mut lines = vec![format!(
+                "nothing has arrived from the groups for {} s. Why it may not arrive:",
+                waited.as_secs()
+            )];
+            for cause in causes {
+                let tag = if cause.found() { "found" } else { "possible" };
+                lines.push(format!("  - {tag}: {}", cause.sentence()));
+            }
+            lines
+        }
+    }
+}
+
+fn group_words(g: &JoinedGroup) -> String {
+    match g.join.source {
+        Some(source) => format!("{} (only from {source})", g.join.group),
+        None => g.join.group.to_string(),
+    }
+}
+
+fn multicast_json(event: &MulticastEvent) -> Value {
+    let group = |g: &JoinedGroup| {
+        json!({
+            "group": g.join.group.to_string(),
+            "source": g.join.source.map(|s| s.to_string()),
+            "interface": g.interface.as_ref().map(|i| i.name.clone()),
+            "interface_index": g.interface.as_ref().map(|i| i.index),
+        })
+    };
+    match event {
+        MulticastEvent::Joined(g) => {
+            let mut v = group(g);
+            v["event"] = json!("joined");
+            v
+        }
+        MulticastEvent::Left(g) => {
+            let mut v = group(g);
+            v["event"] = json!("left");
+            v
+        }
+        MulticastEvent::Silence { waited, causes } => json!({
+            "event": "silence",
+            "waited_ms": waited.as_millis() as u64,
+            "causes": causes.iter().map(|c| json!({
+                "found": c.found(),
+                "sentence": c.sentence(),
+            })).collect::<Vec<_>>(),
+        }),
+    }
+}
+
 /// `1 byte`, `2 bytes`.
 fn plural(n: u64, word: &str) -> String {
     if n == 1 {
@@ -893,6 +980,9 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
                         "time": timestamp(d.at),
                         "peer": d.peer.to_string(),
                         "echoed": batch.echoed,
+                        "to": d.to.map(|to| to.addr.to_string()),
+                        "to_kind": d.to.map(|to| to.kind.name()),
+                        "interface_index": d.to.map(|to| to.interface),
                     });
                     data_fields(&mut v, d.data);
                     v
@@ -933,7 +1023,13 @@ pub(crate) fn event_json(event: &Event) -> Vec<Value> {
         }
         EventKind::Generator(g) => super::traffic::generator_json(g),
         EventKind::Relay(r) => super::relay::relay_json(r),
+        EventKind::NextCall { op, args } => json!({
+            "event": "next_call",
+            "op": op.name(),
+            "args": args,
+        }),
         EventKind::Tls(tls) => tls_json(tls),
+        EventKind::Multicast(m) => multicast_json(m),
         EventKind::Error(e) => {
             let mut v = json!({"event": "error"});
             error_fields(&mut v, e);

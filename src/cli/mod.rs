@@ -8,6 +8,7 @@
 mod console;
 mod data;
 mod lookup;
+mod multicast;
 mod relay;
 mod run;
 mod script;
@@ -447,9 +448,23 @@ pub struct UdpSendArgs {
     /// port. By default the system picks.
     #[arg(long, value_name = "ADDR:PORT", value_parser = parse_local)]
     pub local: Option<SocketAddr>,
-    /// Allow sending to a broadcast address (`SO_BROADCAST`).
+    /// Allow sending to a broadcast address (`SO_BROADCAST`): 255.255.255.255, or a subnet's
+    /// broadcast address such as 192.168.1.255.
     #[arg(long)]
     pub broadcast: bool,
+    /// TTL (IPv4) or hop limit (IPv6) of the datagrams: for a group target the multicast TTL
+    /// (1 by default, which keeps them on the local network), otherwise the unicast one.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=255))]
+    pub ttl: Option<u32>,
+    /// The interface the datagrams leave through, by name or address (`eth0`, `lo`,
+    /// `192.168.1.20`): for a group target `IP_MULTICAST_IF`; otherwise the socket is bound to
+    /// the interface's address.
+    #[arg(long, value_name = "IFACE", conflicts_with = "local")]
+    pub interface: Option<String>,
+    /// Whether this machine's own members of the group get a copy (`IP_MULTICAST_LOOP`; on by
+    /// default). Only for a group target.
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub multicast_loop: Option<OnOff>,
     /// How long to keep receiving after the last send, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "1")]
     pub wait: Duration,
@@ -461,12 +476,36 @@ pub struct UdpSendArgs {
     pub common: CommonArgs,
 }
 
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// On.
+    On,
+    /// Off.
+    Off,
+}
+
 /// `udp-listen PORT`.
 #[derive(Debug, Args)]
 pub struct UdpListenArgs {
     /// Options of both servers.
     #[command(flatten)]
     pub server: ServerArgs,
+    /// Join a multicast group, GROUP[@IFACE]: an IPv4 group (224.0.0.0 to 239.255.255.255) or an
+    /// IPv6 group (`ff00::/8`), on the interface named (by name or address; without it the system
+    /// chooses by its route for the group). Repeat it for more groups. With --join the socket is
+    /// bound to 0.0.0.0 (or ::) unless --bind says otherwise, and `SO_REUSEADDR` is set so other
+    /// programs can listen to the same group and port.
+    #[arg(long = "join", value_name = "GROUP[@IFACE]")]
+    pub join: Vec<String>,
+    /// Hear only this sender in the --join before it (a source-specific join, `IGMPv3`; IPv4
+    /// groups). Repeat it for more senders of the same group.
+    #[arg(long = "source", value_name = "ADDR", requires = "join")]
+    pub source: Vec<String>,
+    /// With --join: after this many seconds without a datagram from the groups, say why they
+    /// may not be arriving.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "10", requires = "join")]
+    pub silence: Duration,
     /// Exit after this many datagrams.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
@@ -726,7 +765,7 @@ pub fn main() -> ExitCode {
         Command::TcpListen(args) => run::tcp_listen(&args, sub_matches),
         Command::UdpSend(args) if args.traffic.active() => traffic::udp_send(&args),
         Command::UdpSend(args) => run::udp_send(&args, sub_matches),
-        Command::UdpListen(args) => run::udp_listen(&args),
+        Command::UdpListen(args) => run::udp_listen(&args, sub_matches),
         Command::Lookup(args) => lookup::run(&args),
         Command::Relay(args) => relay::run(&args),
         Command::Run(args) => script::run(&args),

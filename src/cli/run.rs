@@ -776,6 +776,7 @@ pub(crate) fn udp_send(args: &UdpSendArgs, matches: Option<&ArgMatches>) -> Resu
     config.local = args.local;
     config.connect = args.connect;
     config.broadcast = args.broadcast;
+    config.multicast = super::multicast::send_options(args, &config.host)?;
     let mut console = Console::new(&args.common, Role::UdpClient);
     let input = data::spawn_reader(sources, Framing::Datagrams);
     let session = engine::udp::start_client(config, engine::noop_waker());
@@ -853,13 +854,23 @@ impl Driver for UdpListen {
 }
 
 /// `udp-listen PORT`.
-pub(crate) fn udp_listen(args: &UdpListenArgs) -> Result<(), Failure> {
+pub(crate) fn udp_listen(
+    args: &UdpListenArgs,
+    matches: Option<&ArgMatches>,
+) -> Result<(), Failure> {
     let server = &args.server;
     server.common.refuse_framing_for_udp()?;
     let sequence = server.sequence.then(SequenceCheck::new);
+    let groups = super::multicast::joins(args, matches)?;
+    let bind_given = matches
+        .is_some_and(|m| m.value_source("bind") == Some(clap::parser::ValueSource::CommandLine));
+    let bind = super::multicast::bind_for_groups(bind_address(&server.bind)?, bind_given, &groups)?;
     let config = UdpServerConfig {
-        bind: bind_address(&server.bind)?,
+        bind,
         port: port(&server.port, Protocol::Udp, PortUse::Bind)?,
+        reuse_address: !groups.is_empty(),
+        silence_after: args.silence,
+        groups,
         auto_reply: auto_reply(server)?,
         capture: check_capture(server, false)?,
         sequence_check: sequence.clone(),

@@ -337,6 +337,27 @@ impl HexPattern {
     }
 }
 
+/// Writes the pattern as it is typed: `01 03 ?? ?? *`.
+impl std::fmt::Display for HexPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut first = true;
+        for byte in &self.bytes {
+            if !first {
+                f.write_str(" ")?;
+            }
+            first = false;
+            match byte {
+                Some(b) => write!(f, "{b:02x}")?,
+                None => f.write_str("??")?,
+            }
+        }
+        if self.open_end {
+            f.write_str(if first { "*" } else { " *" })?;
+        }
+        Ok(())
+    }
+}
+
 /// One test a [`ReplyRule`] makes of a received message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Condition {

@@ -243,6 +243,37 @@ pub enum EngineError {
         /// True when what the user typed is at fault (exit code 2), false for the system.
         bad_input: bool,
     },
+    /// Joining or leaving a multicast group failed (see [`crate::engine::multicast`]).
+    #[error("{} {group} failed: {message}", action.name())]
+    Group {
+        /// Joining or leaving.
+        action: super::multicast::GroupAction,
+        /// The group, its source and interface, as the user named them.
+        group: String,
+        /// The class of failure.
+        class: ErrorClass,
+        /// The operating system's error number, where there is one.
+        os_code: Option<i32>,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A group join or a multicast option that cannot be done as asked (not a group, a source of
+    /// the other family, a family the socket does not have).
+    #[error("multicast {group}: {why}")]
+    BadGroup {
+        /// The group (or target) concerned.
+        group: String,
+        /// Why not, in plain words.
+        why: String,
+    },
+    /// An interface named for a join or a send does not exist here, or lacks what is needed.
+    #[error("interface {interface}: {why}")]
+    BadInterface {
+        /// The name as given.
+        interface: String,
+        /// Why it cannot be used, in plain words (a sentence naming the interfaces there are).
+        why: String,
+    },
     /// A worker thread could not start, or ended by panicking; the session reports it instead of
     /// taking the program down.
     #[error("internal error in thread {thread}: {message}")]
@@ -274,6 +305,21 @@ pub struct FileSendError {
 }
 
 impl EngineError {
+    /// Builds an [`EngineError::Group`] for a failed join or leave.
+    pub(crate) fn group(
+        action: super::multicast::GroupAction,
+        joined: &super::multicast::JoinedGroup,
+        err: &io::Error,
+    ) -> Self {
+        EngineError::Group {
+            action,
+            group: joined.join.to_string(),
+            class: classify(err),
+            os_code: err.raw_os_error(),
+            message: err.to_string(),
+        }
+    }
+
     /// Builds an [`EngineError::Io`] from an `io::Error`, keeping its class and number.
     pub fn io(op: Op, target: impl fmt::Display, err: &io::Error) -> Self {
         EngineError::Io {
@@ -288,7 +334,7 @@ impl EngineError {
     /// The coarse class of the failure.
     pub fn class(&self) -> ErrorClass {
         match self {
-            EngineError::Io { class, .. } => *class,
+            EngineError::Io { class, .. } | EngineError::Group { class, .. } => *class,
             EngineError::FileSend(f) => f.class,
             EngineError::Resolve { .. } => ErrorClass::NotFound,
             EngineError::ConnectTimeout { .. } => ErrorClass::TimedOut,
@@ -300,6 +346,8 @@ impl EngineError {
             | EngineError::DatagramSize { .. }
             | EngineError::UdpFileTooLarge { .. }
             | EngineError::TlsFile { .. }
+            | EngineError::BadGroup { .. }
+            | EngineError::BadInterface { .. }
             | EngineError::TlsSetup {
                 bad_input: true, ..
             }
@@ -322,6 +370,7 @@ impl EngineError {
         match self {
             EngineError::Io { op, .. } | EngineError::NotNow { op, .. } => Some(*op),
             EngineError::Resolve { .. } => Some(Op::GetAddrInfo),
+            EngineError::Group { .. } => Some(Op::SetSockOpt),
             EngineError::ConnectTimeout { .. } => Some(Op::Connect),
             EngineError::PayloadTooLarge { .. }
             | EngineError::DatagramSize { .. }
@@ -368,6 +417,26 @@ impl EngineError {
             }
             EngineError::TlsSetup { message, .. } => {
                 format!("TLS cannot be set up: {message}.")
+            }
+            EngineError::Group {
+                action,
+                group,
+                class,
+                os_code,
+                message,
+            } => super::multicast::group_sentence(*action, group, *class, *os_code, message),
+            EngineError::BadGroup { group, why } => {
+                format!("Multicast {group}: {why}.")
+            }
+            EngineError::BadInterface { why, .. } => {
+                let mut s = why.clone();
+                if let Some(first) = s.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                if !s.ends_with('.') {
+                    s.push('.');
+                }
+                s
             }
             EngineError::DatagramSize { limit, family, .. } => format!(
                 "Choose a datagram size from 1 to {limit} bytes: one UDP datagram over {family} cannot carry more."
@@ -463,6 +532,9 @@ fn explain_class(op: Op, target: &str, class: ErrorClass, raw: &str) -> String {
                 "Permission denied for {target}: ports below {first_free} need administrator rights. Use a port of {first_free} or above (for example 8080)."
             )
         }
+        ErrorClass::PermissionDenied if op == Op::SendTo => format!(
+            "Permission denied: the system refused to send to {target}. If that is a broadcast address (255.255.255.255, or the last address of a subnet such as 192.168.1.255), turn on Broadcast (SO_BROADCAST; --broadcast on the command line); otherwise a firewall rule forbids it."
+        ),
         ErrorClass::PermissionDenied => {
             format!("Permission denied: the system did not allow {op} on {target}.")
         }

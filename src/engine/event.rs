@@ -45,6 +45,14 @@ impl Event {
 pub enum EventKind {
     /// A socket call was made, with its arguments and result: the live transcript.
     Call(SocketCall),
+    /// Step mode: the worker is about to make this call and waits for
+    /// [`super::Session::next_call`].
+    NextCall {
+        /// The call.
+        op: super::error::Op,
+        /// Its arguments, as the transcript will show them.
+        args: String,
+    },
     /// A TCP server is listening; `local` carries the real port when port 0 was asked for.
     Listening {
         /// The listening address, from `getsockname`.
@@ -158,6 +166,9 @@ pub enum EventKind {
     Relay(Box<super::relay::RelayEvent>),
     /// A step of a TLS connection: the handshake, the peer's certificates, `close_notify`.
     Tls(Box<super::tls::TlsEvent>),
+    /// A UDP server joined or left a multicast group, or has heard nothing from its groups for a
+    /// while (see [`crate::engine::multicast`]).
+    Multicast(Box<super::multicast::MulticastEvent>),
     /// Something failed but the session goes on (for example a send to a UDP port nobody listens on).
     Error(EngineError),
     /// The session is over: always the last event, with the reason.
@@ -180,21 +191,7 @@ impl EventKind {
                 Some(format!("send({} bytes) → {}", data.len(), data.len()))
             }
             EventKind::PeerFinished { .. } => Some("recv() → 0 (end of stream)".to_owned()),
-            EventKind::Datagrams(batch) => Some(if batch.len() == 1 {
-                let d = batch.iter().next().map_or(0, |d| d.data.len());
-                format!(
-                    "recvfrom() → {d} bytes from {}",
-                    batch
-                        .last_peer()
-                        .map_or_else(String::new, |p| p.to_string())
-                )
-            } else {
-                format!(
-                    "recvfrom() × {} → {} bytes",
-                    batch.len(),
-                    batch.total_bytes()
-                )
-            }),
+            EventKind::Datagrams(batch) => Some(datagrams_line(batch)),
             EventKind::DatagramSent { to, data } => Some(format!(
                 "sendto({} bytes, {to}) → {}",
                 data.len(),
@@ -220,6 +217,24 @@ impl EventKind {
             EventKind::Tls(tls) => Some(tls.transcript_line()),
             _ => None,
         }
+    }
+}
+
+/// The transcript line of a batch: `recvmsg` when the destination of each datagram was asked
+/// for (`IP_PKTINFO`), `recvfrom` otherwise.
+fn datagrams_line(batch: &DatagramBatch) -> String {
+    let first = batch.iter().next();
+    let call = if first.is_some_and(|d| d.to.is_some()) {
+        "recvmsg"
+    } else {
+        "recvfrom"
+    };
+    match first {
+        Some(d) if batch.len() == 1 => {
+            let to = d.to.map_or_else(String::new, |to| format!(" to {to}"));
+            format!("{call}() → {} bytes from {}{to}", d.data.len(), d.peer)
+        }
+        _ => format!("{call}() × {} → {} bytes", batch.len(), batch.total_bytes()),
     }
 }
 
@@ -283,6 +298,18 @@ pub enum StopReason {
     ConnectionEnded(CloseReason),
     /// It could not start or could not go on.
     Failed(EngineError),
+}
+
+impl StopReason {
+    /// Why a session ended whose setup returned `error`: a stop that ended a step-mode wait
+    /// (which the gate reports as [`EngineError::SessionEnded`]) is the user's request, not a
+    /// failure.
+    pub(crate) fn after_setup(error: EngineError) -> Self {
+        match error {
+            EngineError::SessionEnded => StopReason::Requested,
+            e => StopReason::Failed(e),
+        }
+    }
 }
 
 impl fmt::Display for StopReason {
@@ -370,6 +397,9 @@ pub struct Datagram<'a> {
     pub peer: SocketAddr,
     /// Its payload.
     pub data: &'a [u8],
+    /// The address it was sent to (a group, a broadcast address or this host) and the interface
+    /// it came in on; `None` where the system cannot tell (or for a connected socket).
+    pub to: Option<super::multicast::Destination>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -378,6 +408,7 @@ struct DatagramMeta {
     peer: SocketAddr,
     start: usize,
     len: usize,
+    to: Option<super::multicast::Destination>,
 }
 
 /// Datagrams that were waiting together, in arrival order, stored in one allocation.
@@ -390,8 +421,19 @@ pub struct DatagramBatch {
 }
 
 impl DatagramBatch {
-    /// Appends one datagram.
+    /// Appends one datagram whose destination is not known.
     pub fn push(&mut self, at: SystemTime, peer: SocketAddr, data: &[u8]) {
+        self.push_to(at, peer, data, None);
+    }
+
+    /// Appends one datagram and the address it was sent to.
+    pub fn push_to(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &[u8],
+        to: Option<super::multicast::Destination>,
+    ) {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(data);
         self.items.push(DatagramMeta {
@@ -399,6 +441,7 @@ impl DatagramBatch {
             peer,
             start,
             len: data.len(),
+            to,
         });
     }
 
@@ -428,6 +471,7 @@ impl DatagramBatch {
             at: m.at,
             peer: m.peer,
             data: &self.bytes[m.start..m.start + m.len],
+            to: m.to,
         })
     }
 }

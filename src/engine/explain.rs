@@ -96,6 +96,33 @@ fn explain_option(args: &str) -> String {
             "ask for a send buffer of this size: room for data written but not yet acknowledged"
         }
         "SO_BROADCAST" => "allow sending datagrams to a broadcast address",
+        "IP_ADD_MEMBERSHIP" | "IPV6_JOIN_GROUP" => {
+            "join a multicast group on this interface: the system tells the network (IGMP / MLD) and hands the group's datagrams to this socket"
+        }
+        "IP_ADD_SOURCE_MEMBERSHIP" => {
+            "join a group for one sender only (source-specific, IGMPv3): datagrams from any other sender are dropped"
+        }
+        "IP_DROP_MEMBERSHIP" | "IPV6_LEAVE_GROUP" | "IP_DROP_SOURCE_MEMBERSHIP" => {
+            "leave the group: its datagrams no longer reach this socket"
+        }
+        "IP_MULTICAST_ALL" | "IPV6_MULTICAST_ALL" => {
+            "hear only the groups this socket joined (Linux otherwise hands it every group any socket on this port joined)"
+        }
+        "IP_PKTINFO" | "IPV6_RECVPKTINFO" => {
+            "ask for each datagram's destination address and interface, to tell group, broadcast and direct datagrams apart"
+        }
+        "IP_MULTICAST_IF" | "IPV6_MULTICAST_IF" => {
+            "choose the interface datagrams to a group leave through (otherwise the route for the group decides)"
+        }
+        "IP_MULTICAST_TTL" | "IPV6_MULTICAST_HOPS" => {
+            "how many routers a group datagram may pass: 1 keeps it on the local network"
+        }
+        "IP_TTL" | "IPV6_UNICAST_HOPS" => {
+            "how many routers a datagram may pass before it is dropped"
+        }
+        "IP_MULTICAST_LOOP" | "IPV6_MULTICAST_LOOP" => {
+            "whether this machine's own members of the group get a copy of what we send to it"
+        }
         "SO_LINGER" => "linger 0: closing now sends a reset (RST) and throws away unsent data",
         _ => "set a socket option",
     }
@@ -115,6 +142,9 @@ pub fn explain_event(kind: &EventKind) -> Option<String> {
         EventKind::Sent { .. } => explain_call(&data_call(Op::Send)),
         EventKind::PeerFinished { .. } => {
             "recv returned 0: the peer sent FIN — it will send nothing more (it may still read)".to_owned()
+        }
+        EventKind::Datagrams(batch) if batch.iter().next().is_some_and(|d| d.to.is_some()) => {
+            "recvmsg returned whole datagrams, one per send, each with its sender's address and the address it was sent to (a group, a broadcast address or this machine)".to_owned()
         }
         EventKind::Datagrams(_) => {
             "recvfrom returned whole datagrams, one per send, each with its sender's address".to_owned()

@@ -60,6 +60,21 @@ pub struct LogEntry {
     pub len: usize,
     /// The first [`PREVIEW_BYTES`] bytes (for a note, its text as UTF-8).
     pub preview: Box<[u8]>,
+    /// A received datagram: whether it was sent to a group, a broadcast address or this host,
+    /// where the system tells (one byte).
+    pub to: Option<super::multicast::DestinationKind>,
+    /// With framing on: what framing made of these bytes (a message and how many reads it
+    /// took, an unfinished message, or bytes discarded after an oversized one).
+    pub framed: Option<Framed>,
+}
+
+/// What framing says about a received log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framed {
+    /// A message, the start of one that never finished, or discarded bytes.
+    pub piece: super::framing::Piece,
+    /// How many reads its bytes came from.
+    pub reads: u32,
 }
 
 impl LogEntry {
@@ -143,7 +158,48 @@ impl LogStore {
             conn,
             len: data.len(),
             preview: preview.into(),
+            to: None,
+            framed: None,
         });
+    }
+
+    /// Appends a received piece of a framed stream (counted as one received piece).
+    pub fn push_framed(
+        &mut self,
+        at: SystemTime,
+        peer: Option<SocketAddr>,
+        conn: Option<ConnId>,
+        data: &[u8],
+        framed: Framed,
+    ) {
+        self.totals.bytes_in += data.len() as u64;
+        self.totals.pieces_in += 1;
+        let preview = &data[..data.len().min(PREVIEW_BYTES)];
+        self.push(LogEntry {
+            at,
+            direction: Direction::In,
+            peer,
+            conn,
+            len: data.len(),
+            preview: preview.into(),
+            framed: Some(framed),
+            to: None,
+        });
+    }
+
+    /// Appends a received datagram with what it was addressed to (a group, a broadcast
+    /// address, this host).
+    pub fn push_datagram_in(
+        &mut self,
+        at: SystemTime,
+        peer: SocketAddr,
+        data: &[u8],
+        to: Option<super::multicast::DestinationKind>,
+    ) {
+        self.push_data(at, Direction::In, Some(peer), None, data);
+        if let Some(last) = self.entries.back_mut() {
+            last.to = to;
+        }
     }
 
     /// Appends one row that stands for `len` bytes sent in `pieces` writes or datagrams, of which
@@ -168,6 +224,8 @@ impl LogStore {
             conn,
             len: usize::try_from(len).unwrap_or(usize::MAX),
             preview: kept.into(),
+            to: None,
+            framed: None,
         });
     }
 

@@ -53,6 +53,7 @@ pub(crate) fn new_socket(
     } else {
         "SOCK_DGRAM"
     };
+    sink.before(Op::Socket, format!("{}, {type_name}", family_name(addr)))?;
     sink.report(
         conn,
         Op::Socket,
@@ -173,6 +174,7 @@ pub(crate) fn bind(
     socket: &Socket,
     addr: &SocketAddr,
 ) -> Result<(), EngineError> {
+    sink.before(Op::Bind, addr.to_string())?;
     sink.report(
         None,
         Op::Bind,

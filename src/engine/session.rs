@@ -14,6 +14,7 @@ use super::autoreply::AutoReplySlot;
 use super::error::{EngineError, Op};
 use super::event::{ConnId, Event, EventKind, SocketCall, StopReason};
 use super::periodic::{Periodic, PeriodicStatus};
+use super::step::StepGate;
 
 /// Called by a worker after it has queued events, so the owner (the window) wakes up and drains
 /// them. It is called once per batch of events, not per event: the owner re-arms it by draining.
@@ -319,9 +320,22 @@ pub(crate) struct EventSink {
     wake_pending: Arc<AtomicBool>,
     waker: Waker,
     received: Arc<ByteBudget>,
+    /// Step mode's gate (see [`super::step`]).
+    gate: Arc<StepGate>,
 }
 
 impl EventSink {
+    /// In step mode, reports `op(args)` as the next call and waits for the owner's Next; returns
+    /// at once otherwise. `Err` means the session is stopping.
+    pub(crate) fn before(&self, op: Op, args: impl Into<String>) -> Result<(), EngineError> {
+        self.gate.before(|| {
+            self.emit(EventKind::NextCall {
+                op,
+                args: args.into(),
+            });
+        })
+    }
+
     /// Queues an event, waiting while the channel is full: that wait is what lets TCP flow control
     /// push back on a fast peer instead of losing data. Returns false when the owner is gone.
     pub(crate) fn emit(&self, kind: EventKind) -> bool {
@@ -529,6 +543,7 @@ pub struct Session<C: Send + 'static> {
     abort: Option<Sender<()>>,
     supervisor: Option<JoinHandle<()>>,
     periodic: Option<Periodic>,
+    gate: Arc<StepGate>,
 }
 
 impl<C: Send + 'static> Session<C> {
@@ -540,6 +555,18 @@ impl<C: Send + 'static> Session<C> {
         waker: Waker,
         body: impl FnOnce(WorkerCtx<C>) + Send + 'static,
     ) -> Self {
+        Self::spawn_stepped(name, sizes, false, waker, body)
+    }
+
+    /// [`Session::spawn`], in step mode from its first call when `stepping` is set.
+    pub(crate) fn spawn_stepped(
+        name: String,
+        sizes: QueueSizes,
+        stepping: bool,
+        waker: Waker,
+        body: impl FnOnce(WorkerCtx<C>) + Send + 'static,
+    ) -> Self {
+        let gate = Arc::new(StepGate::new(stepping));
         let (event_tx, event_rx) = bounded(sizes.events.max(1));
         let (command_tx, command_rx) = bounded(sizes.commands.max(1));
         let (stop_tx, stop_rx) = bounded(1);
@@ -552,6 +579,7 @@ impl<C: Send + 'static> Session<C> {
             wake_pending: Arc::clone(&wake_pending),
             waker,
             received: Arc::new(ByteBudget::new(sizes.received_bytes.max(1))),
+            gate: Arc::clone(&gate),
         };
         let ctx = WorkerCtx {
             sink: sink.clone(),
@@ -577,7 +605,25 @@ impl<C: Send + 'static> Session<C> {
             abort: Some(abort_tx),
             supervisor,
             periodic: None,
+            gate,
         }
+    }
+
+    /// Step mode: before each key socket call (socket, bind, listen, connect, accept) the worker
+    /// reports [`EventKind::NextCall`] and waits for [`Session::next_call`]. Turning it off lets a
+    /// waiting call go at once.
+    pub fn set_stepping(&self, on: bool) {
+        self.gate.set_stepping(on);
+    }
+
+    /// True while step mode is on.
+    pub fn is_stepping(&self) -> bool {
+        self.gate.is_stepping()
+    }
+
+    /// In step mode: lets the call the worker announced (or the next one) go.
+    pub fn next_call(&self) {
+        self.gate.allow_one();
     }
 
     /// Queues a command. Never blocks: a full queue is reported as [`EngineError::QueueFull`].
@@ -594,6 +640,7 @@ impl<C: Send + 'static> Session<C> {
     /// Asks the session to stop. Never blocks; the session ends with a `Stopped` event.
     pub fn stop(&self) {
         self.shared.stopping.store(true, Ordering::Release);
+        self.gate.cancel();
         if let Some(interrupt) = lock(&self.shared.interrupt).as_ref() {
             interrupt();
         }

@@ -43,6 +43,8 @@ pub struct TcpClientConfig {
     pub framing: FramingConfig,
     /// Speak TLS over the connection (`None`: plain TCP).
     pub tls: Option<TlsClientSettings>,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl TcpClientConfig {
@@ -57,6 +59,7 @@ impl TcpClientConfig {
             queues: QueueSizes::tcp(),
             framing: FramingConfig::default(),
             tls: None,
+            step_mode: false,
         }
     }
 }
@@ -86,7 +89,9 @@ pub type TcpClient = Session<TcpClientCommand>;
 /// events for `Connected` or for `Stopped` with the reason it could not connect.
 pub fn start(config: TcpClientConfig, waker: Waker) -> TcpClient {
     let name = format!("tcp-client {}:{}", config.host, config.port);
-    Session::spawn(name, config.queues, waker, move |ctx| run(&ctx, &config))
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
+        run(&ctx, &config);
+    })
 }
 
 #[allow(
@@ -256,6 +261,10 @@ fn connect_one(
         *lock(&shared.interrupt) = Some(Box::new(move || {
             let _ = clone.shutdown(std::net::Shutdown::Both);
         }));
+    }
+    if let Err(e) = sink.before(Op::Connect, addr.to_string()) {
+        *lock(&shared.interrupt) = None;
+        return Err(e);
     }
     let result = socket.connect_timeout(&addr.into(), config.connect_timeout);
     *lock(&shared.interrupt) = None;

@@ -65,6 +65,8 @@ pub struct TcpServerConfig {
     pub framing: FramingConfig,
     /// Speak TLS with every client (`None`: plain TCP).
     pub tls: Option<Box<TlsServerSettings>>,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl Default for TcpServerConfig {
@@ -84,6 +86,7 @@ impl Default for TcpServerConfig {
             queues: QueueSizes::tcp(),
             framing: FramingConfig::default(),
             tls: None,
+            step_mode: false,
         }
     }
 }
@@ -125,7 +128,9 @@ pub type TcpServer = Session<TcpServerCommand>;
 /// "address already in use").
 pub fn start(config: TcpServerConfig, waker: Waker) -> TcpServer {
     let name = format!("tcp-server {}", SocketAddr::new(config.bind, config.port));
-    Session::spawn(name, config.queues, waker, move |ctx| run(&ctx, &config))
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
+        run(&ctx, &config);
+    })
 }
 
 enum Internal {
@@ -158,6 +163,7 @@ fn listen(sink: &EventSink, config: &TcpServerConfig) -> Result<(Socket, SocketA
         )?;
     }
     bind(sink, &socket, &addr)?;
+    sink.before(Op::Listen, config.backlog.to_string())?;
     sink.report(
         None,
         Op::Listen,
@@ -208,7 +214,7 @@ fn run(ctx: &WorkerCtx<TcpServerCommand>, config: &TcpServerConfig) {
         Err(e) => {
             sink.ok(None, Op::Close, "");
             sink.emit(EventKind::Stopped {
-                reason: StopReason::Failed(e),
+                reason: StopReason::after_setup(e),
             });
             return;
         }
@@ -552,6 +558,9 @@ fn accept_loop(
     let mut next_id: ConnId = 1;
     let mut consecutive_errors = 0_u32;
     loop {
+        if sink.before(Op::Accept, "").is_err() {
+            return None;
+        }
         let accepted = listener.accept();
         if shared.is_stopping() {
             return None;

@@ -8,13 +8,13 @@
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, UdpSocket};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{bounded, select};
-use socket2::{Socket, Type};
+use crossbeam_channel::{at, bounded, never, select};
+use socket2::{SockRef, Socket, Type};
 
 use super::autoreply::{AutoReply, AutoReplyView, set_auto_reply};
 use super::capture::{CaptureConfig, CaptureWriter};
@@ -25,6 +25,10 @@ use super::file_send::{
 };
 use super::generator::SequenceCheck;
 use super::lookup::resolve;
+use super::multicast::{
+    self, Classifier, DEFAULT_SILENCE, Destination, DestinationKind, GroupJoin, JoinedGroup,
+    MulticastEvent, SendOptions,
+};
 use super::options::{
     apply_buffer_sizes, bind, local_address, new_socket, self_address, set_option,
 };
@@ -113,8 +117,16 @@ pub struct UdpServerConfig {
     /// *Sequence check*: the reader feeds every datagram to this check (keep a clone to read
     /// its report); see [`crate::engine::generator`].
     pub sequence_check: Option<SequenceCheck>,
+    /// Multicast groups to join right after `bind` (more with [`UdpCommand::Join`]). A join
+    /// that fails stops the session: it was asked for, and without it nothing would arrive.
+    pub groups: Vec<GroupJoin>,
+    /// How long a session in groups may hear nothing from them before it says why that may be
+    /// ([`MulticastEvent::Silence`]).
+    pub silence_after: Duration,
     /// Queue sizes.
     pub queues: QueueSizes,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl Default for UdpServerConfig {
@@ -130,7 +142,10 @@ impl Default for UdpServerConfig {
             auto_reply: AutoReply::Off,
             capture: None,
             sequence_check: None,
+            groups: Vec::new(),
+            silence_after: DEFAULT_SILENCE,
             queues: QueueSizes::default(),
+            step_mode: false,
         }
     }
 }
@@ -149,10 +164,14 @@ pub struct UdpClientConfig {
     pub connect: bool,
     /// `SO_BROADCAST`.
     pub broadcast: bool,
+    /// TTL, outgoing interface and multicast loopback.
+    pub multicast: SendOptions,
     /// `SO_RCVBUF` to ask for.
     pub recv_buffer: Option<usize>,
     /// Queue sizes.
     pub queues: QueueSizes,
+    /// Start in step mode: wait before each key socket call (see [`super::Session::next_call`]).
+    pub step_mode: bool,
 }
 
 impl UdpClientConfig {
@@ -164,8 +183,10 @@ impl UdpClientConfig {
             local: None,
             connect: false,
             broadcast: false,
+            multicast: SendOptions::default(),
             recv_buffer: Some(DEFAULT_RECV_BUFFER),
             queues: QueueSizes::default(),
+            step_mode: false,
         }
     }
 }
@@ -187,6 +208,10 @@ pub enum UdpCommand {
     SetEcho(bool),
     /// Server: echo, reply by rules, or stop replying on our own.
     SetAutoReply(AutoReply),
+    /// Server: join a multicast group (on an interface, from one source).
+    Join(GroupJoin),
+    /// Server: leave a group joined before (named as it was joined).
+    Leave(GroupJoin),
     /// Send a file split into datagrams of `datagram_size` bytes (the last one may be shorter),
     /// from a thread of its own so the session keeps taking commands. See
     /// [`crate::engine::file_send`] for the limits.
@@ -209,7 +234,7 @@ pub type UdpSession = Session<UdpCommand>;
 /// Starts a UDP server.
 pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
     let name = format!("udp-server {}", SocketAddr::new(config.bind, config.port));
-    Session::spawn(name, config.queues, waker, move |ctx| {
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
         ctx.shared.auto_reply.set(if config.echo {
             AutoReply::Echo
         } else {
@@ -224,6 +249,10 @@ pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
             target: None,
             connect: false,
             sequence: config.sequence_check.clone(),
+            groups: config.groups.clone(),
+            silence_after: config.silence_after,
+            send: SendOptions::default(),
+            server: true,
         };
         run(&ctx, &setup, config.capture.as_ref());
     })
@@ -232,7 +261,7 @@ pub fn start_server(config: UdpServerConfig, waker: Waker) -> UdpSession {
 /// Starts a UDP client.
 pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
     let name = format!("udp-client {}:{}", config.host, config.port);
-    Session::spawn(name, config.queues, waker, move |ctx| {
+    Session::spawn_stepped(name, config.queues, config.step_mode, waker, move |ctx| {
         let sink = &ctx.sink;
         let args = format!("\"{}\", {}, SOCK_DGRAM", config.host, config.port);
         let target = match resolve(&config.host, config.port) {
@@ -263,6 +292,10 @@ pub fn start_client(config: UdpClientConfig, waker: Waker) -> UdpSession {
             target: Some(target),
             connect: config.connect,
             sequence: None,
+            groups: Vec::new(),
+            silence_after: DEFAULT_SILENCE,
+            send: config.multicast.clone(),
+            server: false,
         };
         run(&ctx, &setup, None);
     })
@@ -277,10 +310,15 @@ struct Setup {
     target: Option<SocketAddr>,
     connect: bool,
     sequence: Option<SequenceCheck>,
+    groups: Vec<GroupJoin>,
+    silence_after: Duration,
+    send: SendOptions,
+    /// A server asks for each datagram's destination.
+    server: bool,
 }
 
 fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineError> {
-    let addr = setup.local;
+    let mut addr = setup.local;
     let socket = new_socket(sink, None, &addr, Type::DGRAM)?;
     if setup.reuse_address {
         set_option(
@@ -313,8 +351,25 @@ fn open(sink: &EventSink, setup: &Setup) -> Result<(Socket, SocketAddr), EngineE
         )?;
     }
     apply_buffer_sizes(sink, None, &socket, &addr, setup.recv_buffer, None)?;
+    if let Some(target) = setup.target
+        && !setup.send.is_default()
+        && let Some(on_interface) =
+            multicast::prepare_sender(sink, &socket, addr, target, &setup.send)?
+    {
+        if !addr.ip().is_unspecified() {
+            return Err(EngineError::BadInterface {
+                interface: setup.send.interface.clone().unwrap_or_default(),
+                why: format!(
+                    "choose either a local address ({}) or an interface to send from, not both: the interface's address is the local address",
+                    addr.ip()
+                ),
+            });
+        }
+        addr = on_interface;
+    }
     bind(sink, &socket, &addr)?;
     if let (Some(target), true) = (setup.target, setup.connect) {
+        sink.before(Op::Connect, target.to_string())?;
         sink.report(
             None,
             Op::Connect,
@@ -336,15 +391,16 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
     let sink = &ctx.sink;
     // The file is created only once the socket is bound, so a failed bind leaves no empty file.
     let opened = open(sink, setup).and_then(|(socket, local)| {
+        let joined = join_all(sink, &socket, local, &setup.groups)?;
         let capture = capture.map(|c| c.open(&c.path)).transpose()?;
-        Ok((socket, local, capture))
+        Ok((socket, local, joined, capture))
     });
-    let (socket, local, capture) = match opened {
+    let (socket, local, mut joined, capture) = match opened {
         Ok(s) => s,
         Err(e) => {
             sink.ok(None, Op::Close, "");
             sink.emit(EventKind::Stopped {
-                reason: StopReason::Failed(e),
+                reason: StopReason::after_setup(e),
             });
             return;
         }
@@ -352,10 +408,19 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
     let socket: UdpSocket = socket.into();
     *lock(&ctx.shared.local_addr) = Some(local);
     let connected_peer = setup.target.filter(|_| setup.connect);
+    // Each datagram's destination (group, broadcast, this host) where the system tells it.
+    let destinations = setup.server && multicast::enable_destination(sink, &socket, local);
+    let heard = Arc::new(AtomicU64::new(0));
     sink.emit(EventKind::Ready {
         local,
         peer: connected_peer,
     });
+    // After `Ready`: the joins belong to a socket the owner has been told about.
+    for group in &joined {
+        sink.emit(EventKind::Multicast(Box::new(MulticastEvent::Joined(
+            group.clone(),
+        ))));
+    }
 
     let last_sender = Arc::new(Mutex::new(None));
     let (done_tx, done_rx) = bounded::<Option<EngineError>>(1);
@@ -366,6 +431,12 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
             let last = Arc::clone(&last_sender);
             let done = done_tx.clone();
             let sequence = setup.sequence.clone();
+            let inbox = Inbox {
+                connected_peer,
+                control: destinations.then(multicast::control_buffer),
+                classifier: destinations.then(Classifier::new),
+                heard: Arc::clone(&heard),
+            };
             spawn_worker(
                 format!("udp-recv {local}"),
                 &ctx.sink,
@@ -374,7 +445,7 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         &sink,
                         &shared,
                         &reader_socket,
-                        connected_peer,
+                        inbox,
                         &last,
                         capture,
                         sequence,
@@ -400,7 +471,13 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
         connected: connected_peer.is_some(),
     };
     let mut file_thread: Option<JoinHandle<()>> = None;
+    let mut quiet = Quiet::new(setup.silence_after, &heard);
     let reason = loop {
+        let silence_timer = if joined.is_empty() {
+            never()
+        } else {
+            at(quiet.next_look())
+        };
         select! {
             recv(ctx.commands) -> cmd => {
                 let Ok(cmd) = cmd else { break StopReason::Requested };
@@ -454,6 +531,9 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                         set_auto_reply(sink, &ctx.shared, auto);
                         Ok(())
                     }
+                    UdpCommand::Join(join) => join_one(sink, &socket, local, &mut joined, &join)
+                        .map(|()| quiet.restart(&heard)),
+                    UdpCommand::Leave(join) => leave_one(sink, &socket, &mut joined, &join),
                 };
                 if let Err(e) = result {
                     sink.emit(EventKind::Error(e));
@@ -465,13 +545,20 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
                     _ => StopReason::Requested,
                 };
             },
+            recv(silence_timer) -> _ => {
+                if let Some(waited) = quiet.look(&heard) {
+                    let interfaces = multicast::interfaces().unwrap_or_default();
+                    let causes = multicast::diagnose(local, &joined, &interfaces);
+                    sink.emit(EventKind::Multicast(Box::new(MulticastEvent::Silence { waited, causes })));
+                }
+            },
             recv(ctx.stop) -> _ => break StopReason::Requested,
             recv(sink.abort_signal()) -> _ => break StopReason::Requested,
         }
     };
 
     ctx.shared.stopping.store(true, Ordering::Release);
-    wake_reader(&socket, local, connected_peer.is_some());
+    wake_reader(&socket, local, connected_peer.is_some() || destinations);
     if let Some(handle) = reader {
         let _ = handle.join();
     }
@@ -485,16 +572,19 @@ fn run(ctx: &WorkerCtx<UdpCommand>, setup: &Setup, capture: Option<&CaptureConfi
 }
 
 /// Makes the reader's blocked receive return. A connected socket is shut down for reading, which
-/// wakes it and makes `recv` return 0. An unconnected one gets an empty datagram from loopback
-/// instead: `recvfrom` on a shut-down socket returns no sender address, which the standard library
-/// does not expect (it reports an error, or asserts), and the datagram works on every system. The
-/// reader checks `stopping` after every receive, so it ends either way.
-fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
-    if connected {
-        if let Ok(clone) = socket.try_clone() {
-            let _ = Socket::from(clone).shutdown(Shutdown::Read);
+/// wakes it and makes `recv` return 0; so is a socket read with `recvmsg`, which returns no
+/// sender then (it may be bound to a group no wake-up datagram could reach). Other unconnected
+/// ones get an empty datagram from loopback instead: `recvfrom` on a shut-down socket returns no
+/// sender address, which the standard library does not expect (it reports an error, or asserts),
+/// and the datagram works on every system. The reader checks `stopping` after every receive, so
+/// it ends either way.
+fn wake_reader(socket: &UdpSocket, local: SocketAddr, shut_down: bool) {
+    if shut_down {
+        let _ = SockRef::from(socket).shutdown(Shutdown::Read);
+        // Not every system wakes an unconnected socket by shutting it down.
+        if local.ip().is_multicast() {
+            return;
         }
-        return;
     }
     let from: SocketAddr = if local.is_ipv4() {
         (Ipv4Addr::LOCALHOST, 0).into()
@@ -503,6 +593,128 @@ fn wake_reader(socket: &UdpSocket, local: SocketAddr, connected: bool) {
     };
     if let Ok(waker) = UdpSocket::bind(from) {
         let _ = waker.send_to(&[], self_address(local));
+    }
+}
+
+/// Joins the groups asked for at the start; the first failure ends the session.
+fn join_all(
+    sink: &EventSink,
+    socket: &Socket,
+    local: SocketAddr,
+    groups: &[GroupJoin],
+) -> Result<Vec<JoinedGroup>, EngineError> {
+    let mut joined = Vec::new();
+    for join in groups {
+        join_group(sink, socket, local, &mut joined, join)?;
+    }
+    Ok(joined)
+}
+
+fn join_group(
+    sink: &EventSink,
+    socket: &Socket,
+    local: SocketAddr,
+    joined: &mut Vec<JoinedGroup>,
+    join: &GroupJoin,
+) -> Result<(), EngineError> {
+    if joined.iter().any(|g| g.join == *join) {
+        return Err(EngineError::NotNow {
+            op: Op::SetSockOpt,
+            why: format!("{join} is joined already"),
+        });
+    }
+    let interfaces = if join.interface.is_some() {
+        multicast::interfaces().map_err(|e| EngineError::io(Op::SetSockOpt, join, &e))?
+    } else {
+        Vec::new()
+    };
+    let resolved = join.resolve(&interfaces)?;
+    multicast::join(sink, socket, local, &resolved, joined.is_empty())?;
+    joined.push(resolved);
+    Ok(())
+}
+
+fn join_one(
+    sink: &EventSink,
+    socket: &UdpSocket,
+    local: SocketAddr,
+    joined: &mut Vec<JoinedGroup>,
+    join: &GroupJoin,
+) -> Result<(), EngineError> {
+    join_group(sink, &SockRef::from(socket), local, joined, join)?;
+    if let Some(group) = joined.last() {
+        sink.emit(EventKind::Multicast(Box::new(MulticastEvent::Joined(
+            group.clone(),
+        ))));
+    }
+    Ok(())
+}
+
+fn leave_one(
+    sink: &EventSink,
+    socket: &UdpSocket,
+    joined: &mut Vec<JoinedGroup>,
+    join: &GroupJoin,
+) -> Result<(), EngineError> {
+    let Some(at) = joined.iter().position(|g| g.join == *join) else {
+        return Err(EngineError::NotNow {
+            op: Op::SetSockOpt,
+            why: format!("{join} is not one of the session's groups"),
+        });
+    };
+    multicast::leave(sink, &SockRef::from(socket), &joined[at])?;
+    let left = joined.remove(at);
+    sink.emit(EventKind::Multicast(Box::new(MulticastEvent::Left(left))));
+    Ok(())
+}
+
+/// When a session in groups has heard nothing from them for long enough. It looks at the
+/// reader's count once per period (no polling in between), says so once per silence, and starts
+/// again after a join or when something arrives.
+struct Quiet {
+    period: Duration,
+    since: Instant,
+    count: u64,
+    said: bool,
+    next: Instant,
+}
+
+impl Quiet {
+    fn new(period: Duration, heard: &AtomicU64) -> Self {
+        let now = Instant::now();
+        Quiet {
+            period,
+            since: now,
+            count: heard.load(Ordering::Relaxed),
+            said: false,
+            next: now + period,
+        }
+    }
+
+    fn restart(&mut self, heard: &AtomicU64) {
+        *self = Quiet::new(self.period, heard);
+    }
+
+    fn next_look(&self) -> Instant {
+        self.next
+    }
+
+    /// Looks at the count: how long it has been silent, when that is to be said now.
+    fn look(&mut self, heard: &AtomicU64) -> Option<Duration> {
+        let now = Instant::now();
+        self.next = now + self.period;
+        let count = heard.load(Ordering::Relaxed);
+        if count != self.count {
+            self.count = count;
+            self.since = now;
+            self.said = false;
+            return None;
+        }
+        if self.said || now.duration_since(self.since) < self.period {
+            return None;
+        }
+        self.said = true;
+        Some(now.duration_since(self.since))
     }
 }
 
@@ -699,7 +911,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, data: &[u8], peer: SocketAddr) {
+    fn take(&mut self, data: &[u8], peer: SocketAddr, to: Option<Destination>) {
         self.datagrams_taken += 1;
         let counters = &self.shared.counters;
         add(&counters.datagrams_in, 1);
@@ -708,7 +920,7 @@ impl Reader<'_> {
         if let Some(check) = &self.sequence {
             check.observe(peer, data, now);
         }
-        self.batch.push(now, peer, data);
+        self.batch.push_to(now, peer, data, to);
         let (reply, is_echo) = match self.auto_reply.get(&self.shared.auto_reply) {
             None => return,
             Some(AutoReply::Echo) => {
@@ -840,16 +1052,47 @@ impl Reader<'_> {
     }
 }
 
-/// One datagram and its sender. A connected socket hears only its peer, so it uses `recv`, which
-/// also returns cleanly (0 bytes) once the socket is shut down to stop the reader.
-fn receive(
-    socket: &UdpSocket,
+/// How the reader takes datagrams: with their destination (`recvmsg` and `IP_PKTINFO`) or
+/// without, and the count the supervisor's silence check reads.
+struct Inbox {
     connected_peer: Option<SocketAddr>,
-    buf: &mut [u8],
-) -> std::io::Result<(usize, SocketAddr)> {
-    match connected_peer {
-        Some(peer) => socket.recv(buf).map(|n| (n, peer)),
-        None => socket.recv_from(buf),
+    /// The control-message buffer, when each datagram's destination is asked for.
+    control: Option<Vec<u8>>,
+    classifier: Option<Classifier>,
+    /// Datagrams to a group (or to an address not known, where the system cannot tell).
+    heard: Arc<AtomicU64>,
+}
+
+impl Inbox {
+    /// One datagram, its sender and where it was sent. A connected socket hears only its peer,
+    /// so it uses `recv`, which also returns cleanly (0 bytes) once the socket is shut down to
+    /// stop the reader.
+    fn receive(
+        &mut self,
+        socket: &UdpSocket,
+        buf: &mut [u8],
+    ) -> std::io::Result<(usize, SocketAddr, Option<Destination>)> {
+        let (n, peer, to) = match (self.connected_peer, self.control.as_mut()) {
+            (Some(peer), _) => (socket.recv(buf)?, peer, None),
+            (None, Some(control)) => {
+                let (n, peer, to) = multicast::recv_with_destination(socket, buf, control)?;
+                // No sender: the socket was shut down to stop this reader.
+                let peer = peer.unwrap_or_else(|| (Ipv4Addr::UNSPECIFIED, 0).into());
+                let to = match (to, self.classifier.as_mut()) {
+                    (Some((addr, index)), Some(c)) => Some(c.classify(addr, index)),
+                    _ => None,
+                };
+                (n, peer, to)
+            }
+            (None, None) => {
+                let (n, peer) = socket.recv_from(buf)?;
+                (n, peer, None)
+            }
+        };
+        if to.is_none_or(|d| d.kind == DestinationKind::Group) {
+            self.heard.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((n, peer, to))
     }
 }
 
@@ -857,7 +1100,7 @@ fn read_loop(
     sink: &EventSink,
     shared: &SessionShared,
     socket: &UdpSocket,
-    connected_peer: Option<SocketAddr>,
+    mut inbox: Inbox,
     last_sender: &Mutex<Option<SocketAddr>>,
     capture: Option<CaptureWriter>,
     sequence: Option<SequenceCheck>,
@@ -894,14 +1137,14 @@ fn read_loop(
             wait_is_short = holding;
             let _ = socket.set_read_timeout(holding.then_some(HOLD_WAIT));
         }
-        let first = receive(socket, connected_peer, &mut buf);
+        let first = inbox.receive(socket, &mut buf);
         if shared.is_stopping() {
             // A held batch is handed over (or counted as not shown), never silently dropped.
             reader.flush(last_sender);
             return None;
         }
         match first {
-            Ok((n, peer)) => reader.take(&buf[..n], peer),
+            Ok((n, peer, to)) => reader.take(&buf[..n], peer, to),
             Err(e)
                 if wait_is_short
                     && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
@@ -932,10 +1175,10 @@ fn read_loop(
         } else if socket.set_nonblocking(true).is_ok() {
             let taken_before = reader.datagrams_taken;
             while !reader.batch_full() {
-                match receive(socket, connected_peer, &mut buf) {
+                match inbox.receive(socket, &mut buf) {
                     // The stop's wake-up datagram is not data.
                     Ok(_) if shared.is_stopping() => break,
-                    Ok((n, peer)) => reader.take(&buf[..n], peer),
+                    Ok((n, peer, to)) => reader.take(&buf[..n], peer, to),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => {

@@ -89,6 +89,9 @@ pub struct Activity {
     pub lines: Option<LineAssembler>,
     /// Files going out, for the progress bar.
     pub files: crate::gui::widgets::file_send::FileSends,
+    /// With framing on: per connection, the bytes of an unfinished message waiting for the
+    /// rest, and how many reads they came from.
+    pub waiting: std::collections::BTreeMap<crate::engine::ConnId, (usize, u32)>,
 }
 
 impl Activity {
@@ -159,6 +162,7 @@ impl Activity {
     /// one can compare attempts.
     pub fn starting(&mut self) {
         self.error = None;
+        self.waiting.clear();
         self.counters = CounterSnapshot::default();
         self.transcript.new_session();
     }
@@ -192,10 +196,14 @@ impl Activity {
                 self.log
                     .push_data(at, direction, Some(*peer), Some(*conn), data);
             }
+            EventKind::Messages { conn, peer, batch } => self.messages(at, *conn, *peer, batch),
+            EventKind::Disconnected { conn, .. } => {
+                self.waiting.remove(conn);
+            }
             EventKind::Datagrams(batch) => {
                 for d in batch.iter() {
                     self.log
-                        .push_data(d.at, Direction::In, Some(d.peer), None, d.data);
+                        .push_datagram_in(d.at, d.peer, d.data, d.to.map(|to| to.kind));
                     if batch.echoed {
                         self.log
                             .push_data(d.at, Direction::Echo, Some(d.peer), None, d.data);
@@ -240,6 +248,45 @@ impl Activity {
             }
             _ => {}
         }
+    }
+
+    /// Logs a framed read's pieces: each message as one row that says how many reads it took,
+    /// an oversize episode once as a note, then its discarded bytes; and what is still waiting.
+    fn messages(
+        &mut self,
+        at: std::time::SystemTime,
+        conn: crate::engine::ConnId,
+        peer: std::net::SocketAddr,
+        batch: &crate::engine::MessageBatch,
+    ) {
+        use crate::engine::log_store::Framed;
+        for m in batch.iter() {
+            if let Some(o) = m.overflow {
+                let note = crate::gui::text_tools::note_oversize(o.declared, o.max, o.stopped);
+                self.log.push_note(at, Some(peer), &note);
+            }
+            let framed = Framed {
+                piece: m.piece,
+                reads: m.reads,
+            };
+            self.log
+                .push_framed(at, Some(peer), Some(conn), m.bytes, framed);
+        }
+        if batch.waiting() > 0 {
+            self.waiting
+                .insert(conn, (batch.waiting(), batch.waiting_reads()));
+        } else {
+            self.waiting.remove(&conn);
+        }
+    }
+
+    /// The note on unfinished messages waiting for their rest, if any wait.
+    pub fn waiting_note(&self) -> Option<String> {
+        let (bytes, reads) = self
+            .waiting
+            .values()
+            .fold((0, 0), |(b, r), (wb, wr)| (b + wb, r + wr));
+        (bytes > 0).then(|| crate::gui::text_tools::waiting_note(bytes, reads, self.waiting.len()))
     }
 
     /// Logs a finished, cancelled or failed file send: a note with the outcome and the exact

@@ -17,16 +17,22 @@ pub enum DemoId {
     DatagramSize,
     /// getaddrinfo of `localhost`.
     OneName,
+    /// The closing side ends in TIME-WAIT; the other passes CLOSE-WAIT (the kernel's table).
+    WhoWaits,
+    /// 100 datagrams through a 20%-loss relay, then 100 lines over TCP: all arrive.
+    LossyUdp,
 }
 
 impl DemoId {
     /// Every demo, in menu order.
-    pub const ALL: [DemoId; 6] = [
+    pub const ALL: [DemoId; 8] = [
         DemoId::Stream,
         DemoId::HalfClose,
         DemoId::OwnPort,
         DemoId::NothingListening,
         DemoId::DatagramSize,
         DemoId::OneName,
+        DemoId::WhoWaits,
+        DemoId::LossyUdp,
     ];
 }

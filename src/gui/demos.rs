@@ -34,6 +34,9 @@ const MAX_LINES: usize = 1024;
 
 pub use crate::gui::demo_id::DemoId;
 
+mod lossy;
+mod who_waits;
+
 /// Which side of the scene a line belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -106,6 +109,27 @@ pub enum Fact {
     },
     /// The addresses getaddrinfo gave, one per row.
     Addresses(Vec<IpAddr>),
+    /// The kernel's TCP states each side went through while the client closed first (empty
+    /// where the system's table cannot be read).
+    CloseStates {
+        /// The client's side (it closed first).
+        closer: Vec<crate::engine::tcp_state::TcpState>,
+        /// The server's side.
+        other: Vec<crate::engine::tcp_state::TcpState>,
+    },
+    /// The same numbered messages over a lossy UDP relay and over TCP through a relay.
+    LossyVsReliable {
+        /// Messages sent each way.
+        sent: u32,
+        /// Datagrams that arrived.
+        udp_received: u32,
+        /// The numbers that did not.
+        udp_missing: Vec<u32>,
+        /// Lines that arrived over TCP.
+        tcp_received: u32,
+        /// They came 1, 2, 3 … without a gap.
+        tcp_in_order: bool,
+    },
 }
 
 enum Update {
@@ -148,6 +172,8 @@ impl DemoRun {
                     DemoId::NothingListening => nothing_listening(&script),
                     DemoId::DatagramSize => datagram_size(&script),
                     DemoId::OneName => one_name(&script),
+                    DemoId::WhoWaits => who_waits::who_waits(&script),
+                    DemoId::LossyUdp => lossy::lossy(&script),
                 };
                 let _ = script.tx.try_send(Update::Done(result));
                 (script.waker)();

@@ -7,7 +7,9 @@
 //!   [`roles`]: what a TCP client, TCP server, UDP client and UDP server do differently.
 //! - [`tabs`]: the Lookup tab.
 //! - [`widgets`]: validated fields, the message editor, the data log, the transcript.
-//! - [`text`]: every user-visible string; [`text_teach`] those of the teaching features.
+//! - [`text`]: every user-visible string; [`text_teach`] those of the teaching features;
+//!   [`text_tools`] those of the device-testing tools (framing, templates, rules, scripts,
+//!   generator).
 //! - Teaching: the Lookup tab ([`tabs::lookup`]), the demos ([`demos`]) and the Learn tab with the
 //!   "TCP or UDP?" guide ([`guide`]), presentation mode and the menus ([`presentation`]); the
 //!   explained transcript, step checklist, sequence diagram and chunks-or-lines view live in
@@ -27,7 +29,10 @@ pub mod roles;
 pub mod session;
 pub mod tabs;
 pub mod text;
+pub mod text_groups;
 pub mod text_teach;
+pub mod text_tls;
+pub mod text_tools;
 pub mod theme;
 pub mod widgets;
 pub mod workspace;

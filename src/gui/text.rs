@@ -1008,3 +1008,5 @@ pub fn copy_name(name: &str) -> String {
 pub fn close_session_button(title: &str) -> String {
     format!("Close session {title}")
 }
+pub use super::text_groups::*;
+pub use super::text_tls::*;

@@ -203,6 +203,8 @@ pub fn demo_title(id: DemoId) -> &'static str {
         DemoId::NothingListening => "Nothing is listening",
         DemoId::DatagramSize => "How big can a datagram be?",
         DemoId::OneName => "One name, several addresses",
+        DemoId::WhoWaits => "Who waits after close?",
+        DemoId::LossyUdp => "UDP can lose, TCP cannot",
     }
 }
 
@@ -223,6 +225,12 @@ pub fn demo_caption(id: DemoId) -> &'static str {
         }
         DemoId::DatagramSize => {
             "A UDP datagram over IPv4 carries at most 65,507 bytes (65,535 minus the IP and UDP headers). Watch 65,507 bytes arrive in one piece, and 65,508 be refused."
+        }
+        DemoId::WhoWaits => {
+            "The client closes first. Watch the system's own table of TCP states (read from the kernel, not guessed): the closing side goes FIN-WAIT-2 and then TIME-WAIT — still listed after the program's socket is gone — while the other side waits in CLOSE-WAIT until it closes too."
+        }
+        DemoId::LossyUdp => {
+            "100 numbered datagrams go through a relay on this computer that drops 20% of them (a fixed seed: the same ones each time). Watch which numbers never arrive. Then the same 100 numbers over TCP through a relay: all arrive, in order — a stream cannot lose bytes without the connection failing."
         }
         DemoId::OneName => {
             "Ask the system's resolver for \"localhost\". Watch every row: one per address and socket type. Many desktops give both 127.0.0.1 and ::1; some only 127.0.0.1 — this is what this system really answers."
@@ -282,6 +290,98 @@ pub const DEMO_HALF_CLOSE_SERVER_SAW_END: &str = "The server's recv returned 0: 
 pub const DEMO_NOTHING_LISTENING_RESULT: &str = "So: TCP tells you at once that nobody is there. UDP only hears about it when the socket is connected — otherwise a lost datagram and an absent server look the same.";
 /// Narration.
 pub const DEMO_DATAGRAM_RESULT: &str = "In practice, keep datagrams well under 1,500 bytes: larger ones are split into IP fragments, and losing one fragment loses the whole datagram.";
+
+/// Where a scene waited.
+pub const DEMO_WAIT_CLOSE: &str = "the connection to close";
+/// Where a scene waited.
+pub const DEMO_WAIT_RELAY: &str = "the relay to forward";
+/// Narration.
+pub const WHO_WAITS_CLIENT_CLOSES: &str = "The client closes its socket first: its FIN goes out.";
+/// Narration.
+pub const WHO_WAITS_SERVER_CLOSES: &str =
+    "The client program's socket is gone now. The server closes too: its FIN goes out.";
+/// Narration.
+pub const WHO_WAITS_UNAVAILABLE: &str =
+    "This system's table of TCP states cannot be read here, so the states cannot be shown.";
+/// Narration.
+pub const LOSSY_TCP_RELAY: &str = "Now 100 numbered lines over TCP, through a relay told to lose 20% as well — it cannot: below it, TCP already recovered anything the network lost, and a stream has no datagrams to drop.";
+
+/// Narration: one side's state in the kernel's table.
+pub fn who_waits_state(
+    client: bool,
+    local: SocketAddr,
+    remote: SocketAddr,
+    state: Option<crate::engine::tcp_state::TcpState>,
+) -> String {
+    let who = if client { "Client" } else { "Server" };
+    match state {
+        Some(s) => format!(
+            "{who} side {local} ↔ {remote}: {} — {}",
+            s.name(),
+            s.explanation()
+        ),
+        None => format!(
+            "{who} side {local} ↔ {remote}: no longer in the system's table (fully closed)."
+        ),
+    }
+}
+
+/// What "Who waits after close?" showed.
+pub fn who_waits_result(time_wait: bool) -> String {
+    if time_wait {
+        "The side that closed first (the client) waits in TIME-WAIT — about a minute on Linux — although the program's socket is gone; the side that closed second passed through CLOSE-WAIT and is gone at once.".to_owned()
+    } else {
+        "The closing side did not show TIME-WAIT this time (the system may reuse or shorten it); the other side passed through CLOSE-WAIT.".to_owned()
+    }
+}
+
+/// Narration.
+pub fn lossy_relay_line(relay: SocketAddr, server: SocketAddr, loss: f64) -> String {
+    format!(
+        "A relay listens on {relay} and forwards to the UDP server on {server}, dropping {loss:.0}% of the datagrams."
+    )
+}
+
+/// Narration.
+pub fn lossy_sent_line(n: u32) -> String {
+    format!("The client sends {n} datagrams to the relay: \"1\", \"2\", … \"{n}\".")
+}
+
+/// Narration.
+pub fn lossy_udp_line(sent: u32, received: u32, missing: &[u32]) -> String {
+    let shown: Vec<String> = missing.iter().take(30).map(u32::to_string).collect();
+    let more = if missing.len() > shown.len() {
+        format!(" and {} more", missing.len() - shown.len())
+    } else {
+        String::new()
+    };
+    format!(
+        "UDP: {sent} sent, {received} arrived, {} lost on the way. Missing: {}{more}. Nobody was told: UDP does not notice loss.",
+        missing.len(),
+        if shown.is_empty() {
+            "none".to_owned()
+        } else {
+            shown.join(", ")
+        }
+    )
+}
+
+/// Narration.
+pub fn lossy_tcp_line(sent: u32, received: u32, in_order: bool) -> String {
+    let order = if in_order {
+        "in order"
+    } else {
+        "out of order (unexpected)"
+    };
+    format!("TCP: {sent} sent, {received} arrived, {order}.")
+}
+
+/// What "UDP can lose, TCP cannot" showed.
+pub fn lossy_result(sent: u32, udp: u32, tcp: u32) -> String {
+    format!(
+        "Over UDP {udp} of {sent} messages arrived and the rest were simply gone; over TCP {tcp} of {sent} arrived, in order. If every message matters, use TCP — or make the UDP program count and ask again."
+    )
+}
 
 /// A scene step that did not happen in time.
 pub fn demo_timed_out(what: &str) -> String {

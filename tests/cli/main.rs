@@ -4,6 +4,9 @@
 
 #[path = "../support/common.rs"]
 mod common;
+#[cfg(target_os = "linux")]
+#[path = "../support/netns.rs"]
+mod netns;
 #[cfg(unix)]
 #[path = "../support/normal_user.rs"]
 mod normal_user;
@@ -13,6 +16,8 @@ mod tls_support;
 mod bad_input;
 mod child;
 mod framing;
+#[cfg(target_os = "linux")]
+mod multicast;
 mod permission;
 mod relay;
 mod script;

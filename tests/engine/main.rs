@@ -7,6 +7,9 @@
 
 #[path = "../support/common.rs"]
 mod common;
+#[cfg(target_os = "linux")]
+#[path = "../support/netns.rs"]
+mod netns;
 #[path = "../support/tls.rs"]
 mod tls_support;
 
@@ -17,9 +20,13 @@ mod file_send;
 mod framing;
 mod generator;
 mod lookup;
+#[cfg(target_os = "linux")]
+mod multicast;
 mod periodic;
 mod relay;
 mod script;
+mod step;
 mod tcp;
+mod tcp_state;
 mod tls;
 mod udp;

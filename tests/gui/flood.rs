@@ -107,6 +107,12 @@ fn gui_ten_megabytes_without_a_newline_are_shortened_in_the_log_and_whole_in_cap
         "every shown text is short: the longest has {longest:?} characters"
     );
 
+    // Let the window settle first: the frame after the last data still moves the rows (the log
+    // sticks to the bottom, the bar's reserved line updates), and an accesskit click names the
+    // widget by the id it had when it was queried.
+    for _ in 0..5 {
+        h.step();
+    }
     // A row opens its whole read as a hex dump; only the dump lines on screen are laid out.
     h.query_all_by(|n| {
         n.value()

@@ -5,8 +5,14 @@
 
 #[path = "../support/gui.rs"]
 mod gui_support;
+#[cfg(target_os = "linux")]
+#[path = "../support/netns.rs"]
+mod netns;
+#[path = "../support/tls.rs"]
+mod tls_support;
 
 mod bad_input;
+mod devtools;
 mod files;
 mod flood;
 mod fonts;
@@ -14,11 +20,14 @@ mod idle;
 mod inert;
 mod layout;
 mod log;
+#[cfg(target_os = "linux")]
+mod multicast;
 mod peers;
 mod safety;
 mod sessions;
 mod tcp;
 mod teach;
+mod tls;
 mod tools;
 mod udp;
 mod workspace_files;

@@ -502,3 +502,55 @@ fn socket_call_explanations_wrap_in_full_beside_the_log() {
         rect.height() / row
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn who_waits_demo_shows_time_wait_on_the_side_that_closed_first() {
+    use socketlab::engine::tcp_state::TcpState;
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::WhoWaits);
+    let [Fact::CloseStates { closer, other }] = facts.as_slice() else {
+        panic!("no close-state fact: {facts:?}");
+    };
+    assert_eq!(
+        closer.as_slice(),
+        [
+            TcpState::Established,
+            TcpState::FinWait2,
+            TcpState::TimeWait
+        ],
+        "the client's side, from the kernel's table"
+    );
+    assert_eq!(
+        other.as_slice(),
+        [TcpState::Established, TcpState::CloseWait],
+        "the server's side"
+    );
+    assert!(shows(&h, "TIME-WAIT"));
+    assert!(shows(&h, "no longer in the system's table"));
+}
+
+#[test]
+fn lossy_demo_loses_datagrams_and_delivers_every_line() {
+    let mut h = harness();
+    let facts = play(&mut h, DemoId::LossyUdp);
+    let [
+        Fact::LossyVsReliable {
+            sent,
+            udp_received,
+            udp_missing,
+            tcp_received,
+            tcp_in_order,
+        },
+    ] = facts.as_slice()
+    else {
+        panic!("no loss fact: {facts:?}");
+    };
+    assert_eq!(*sent, 100);
+    // Seed 7 at 20%: some are lost, most arrive, and every number is either seen or missing.
+    assert!((60..=95).contains(udp_received), "{udp_received} arrived");
+    assert_eq!(*udp_received as usize + udp_missing.len(), 100);
+    assert_eq!((*tcp_received, *tcp_in_order), (100, true));
+    assert!(shows(&h, "UDP: 100 sent"));
+    assert!(shows(&h, "TCP: 100 sent, 100 arrived, in order."));
+}

@@ -35,6 +35,7 @@ fn a_workspace_saved_and_opened_again_has_the_same_sessions_settings_and_layout(
             mode: InputMode::Hex,
             ending: LineEnding::None,
             encoding: TextEncoding::Utf8,
+            ..SavedMessage::default()
         });
     }
     let ctx = h.ctx.clone();

@@ -158,12 +158,26 @@ pub fn shows(harness: &Harness<'_, SocketLabApp>, text: &str) -> bool {
 /// Opens the session's tools drawer if no widget is labelled `label` (the tools live there),
 /// as a user looking for a tool would.
 pub fn reveal(harness: &mut Harness<'_, SocketLabApp>, label: &str) {
-    if harness.query_by_label(label).is_none() && harness.query_by_label("Tools").is_some() {
-        open_tools(harness);
-    }
+    // A few tries: a click that opens the drawer can miss when an engine event moves the
+    // layout between the query and the click (a busy machine makes that likelier).
     let log_tools = "Find, export, memory";
-    if harness.query_by_label(label).is_none() && harness.query_by_label(log_tools).is_some() {
-        click(harness, log_tools);
+    let mut log_tools_opened = false;
+    for _ in 0..5 {
+        if harness.query_by_label(label).is_some() {
+            return;
+        }
+        if harness.query_by_label("Tools").is_some() {
+            open_tools(harness);
+        }
+        // A toggle: clicked once at most, or a second try would close it again.
+        if !log_tools_opened
+            && harness.query_by_label(label).is_none()
+            && harness.query_by_label(log_tools).is_some()
+        {
+            click(harness, log_tools);
+            log_tools_opened = true;
+        }
+        harness.step();
     }
 }
 

@@ -18,7 +18,7 @@ use super::{
 use crate::engine::autoreply::{ByteRegex, HexPattern};
 use crate::engine::checksum::Checksum;
 use crate::engine::framing::{Framing, FramingConfig};
-use crate::engine::payload::{parse_hex, to_hex, to_visible_text};
+use crate::engine::payload::{parse_hex, to_visible_text};
 use crate::engine::template::{GroupRef, Template};
 
 /// The largest script file read (a script is a page of steps, not data).
@@ -610,8 +610,10 @@ impl Checker<'_, '_> {
             _ => {
                 let pattern = HexPattern::parse(value)
                     .map_err(|e| self.lines.error(span.clone(), e.to_string()))?;
-                let shown = display_hex_pattern(&pattern);
-                (Matcher::Hex(pattern), format!("expect {unit} like {shown}"))
+                (
+                    Matcher::Hex(pattern.clone()),
+                    format!("expect {unit} like {pattern}"),
+                )
             }
         })
     }
@@ -731,18 +733,6 @@ fn describe_group(group: &GroupRef) -> String {
 
 fn is_builtin(name: &str) -> bool {
     matches!(name, "seq" | "time" | "unix_ms" | "rand")
-}
-
-fn display_hex_pattern(pattern: &HexPattern) -> String {
-    let mut parts: Vec<String> = pattern
-        .bytes
-        .iter()
-        .map(|b| b.map_or("??".to_string(), |b| to_hex(&[b])))
-        .collect();
-    if pattern.open_end {
-        parts.push("*".to_string());
-    }
-    parts.join(" ")
 }
 
 /// True when `text` writes `{name}` for one of `variables`.

@@ -1128,17 +1128,7 @@ fn describe(matcher: &Matcher) -> String {
         Matcher::StartsWith(p) => format!("data starting with {}", show(p)),
         Matcher::EndsWith(p) => format!("data ending with {}", show(p)),
         Matcher::Regex(r) => format!("data matching /{}/", r.source()),
-        Matcher::Hex(p) => {
-            let mut parts: Vec<String> = p
-                .bytes
-                .iter()
-                .map(|b| b.map_or("??".into(), |b| to_hex(&[b])))
-                .collect();
-            if p.open_end {
-                parts.push("*".into());
-            }
-            format!("bytes like {}", parts.join(" "))
-        }
+        Matcher::Hex(p) => format!("bytes like {p}"),
         Matcher::End => "the peer to finish sending (FIN)".into(),
     }
 }

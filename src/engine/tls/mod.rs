@@ -252,10 +252,18 @@ impl TlsEvent {
             TlsStep::ServerCertificate { cert, .. } => {
                 format!("TLS certificate {} (SHA-256 {})", cert.subject, cert.sha256)
             }
-            TlsStep::HandshakeStarted { server_name, .. } => match server_name {
-                Some(name) => format!("TLS handshake begins (server name {name})"),
-                None => "TLS handshake begins".to_owned(),
-            },
+            TlsStep::HandshakeStarted {
+                server_name, trust, ..
+            } => {
+                let mut line = match server_name {
+                    Some(name) => format!("TLS handshake begins (server name {name})"),
+                    None => "TLS handshake begins".to_owned(),
+                };
+                if *trust == Trust::AnyCertificate {
+                    line.push_str(" — accepting ANY certificate: the server will NOT be verified");
+                }
+                line
+            }
             TlsStep::Negotiated {
                 version,
                 cipher_suite,
@@ -265,8 +273,14 @@ impl TlsEvent {
                 chain,
                 verification,
             } => format!(
-                "TLS peer certificate {} → {verification:?}",
-                chain.first().map_or("(none)", |c| c.subject.as_str())
+                "TLS peer certificate {} → {}",
+                chain.first().map_or("(none)", |c| c.subject.as_str()),
+                match verification {
+                    Verification::Verified => "verified",
+                    Verification::NotVerified => "NOT VERIFIED (any certificate accepted)",
+                    Verification::Rejected => "rejected",
+                    Verification::NotAsked => "not asked for",
+                }
             ),
             TlsStep::Established { alpn, .. } => format!(
                 "TLS established, ALPN {}",

@@ -23,7 +23,12 @@ use crate::gui::widgets::fields::{
     AddressField, address_fields, number_field, optional_size_field, parse_host, parse_number,
     parse_optional_size, parse_port_text, take_submit,
 };
-use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::generator::GeneratorTarget;
+use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
+use crate::gui::widgets::tls::{
+    ClientTlsSettings, TlsView, client_badge, client_tls_ui, tls_problems, tls_switch, wire_note,
+};
 use crate::gui::workspace::SessionSettings;
 
 /// What a TCP client session remembers.
@@ -44,6 +49,10 @@ pub struct TcpClientSettings {
     pub send_buffer: String,
     /// Connect timeout in seconds, as typed.
     pub timeout_secs: String,
+    /// How received data is cut into messages.
+    pub framing: FramingSettings,
+    /// TLS: the switch, what to trust, server name, ALPN.
+    pub tls: ClientTlsSettings,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -59,6 +68,8 @@ impl Default for TcpClientSettings {
             recv_buffer: String::new(),
             send_buffer: String::new(),
             timeout_secs: "5".to_owned(),
+            framing: FramingSettings::default(),
+            tls: ClientTlsSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -84,6 +95,16 @@ pub struct TcpClient {
     pub peer_finished: bool,
     /// We sent FIN.
     pub write_shut: bool,
+    /// The connection's TLS: the server's certificate, how it was checked.
+    pub tls: TlsView,
+    /// The TLS settings the session was started with (for its badge).
+    pub tls_settings: ClientTlsSettings,
+}
+
+impl TcpClient {
+    fn tls_badge(&self, ui: &mut Ui) {
+        client_badge(ui, &self.tls_settings, &self.tls);
+    }
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -93,10 +114,33 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let timeout = parse_number(&s.timeout_secs, t::CONNECT_TIMEOUT, 1, 600);
-    match (host, port, rcv, snd, timeout) {
-        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout)) => {
+    let framing = s.framing.config();
+    let tls = s.tls.engine();
+    let framing_on = framing.as_ref().is_ok_and(|f| f.framing.is_on());
+    let tls_problems = tls_problems(&tls, framing_on);
+    if !tls_problems.is_empty() {
+        let mut all = problems(&[
+            host.err(),
+            port.err(),
+            rcv.err(),
+            snd.err(),
+            timeout.err(),
+            framing.err(),
+        ]);
+        all.extend(tls_problems);
+        return Err(all);
+    }
+    let tls = tls.ok().flatten();
+    match (host, port, rcv, snd, timeout, framing) {
+        (Ok(host), Ok(port), Ok(rcv), Ok(snd), Ok(timeout), Ok(framing)) => {
             let mut config = TcpClientConfig::new(host, port);
             config.connect_timeout = Duration::from_secs(timeout);
+            config.framing = framing;
+            config.tls = tls.map(|mut tls| {
+                // The connect timeout bounds the handshake too, as on the command line.
+                tls.handshake_timeout = config.connect_timeout;
+                tls
+            });
             config.options = TcpOptions {
                 nodelay: s.nodelay,
                 keepalive: s.keepalive,
@@ -105,13 +149,22 @@ pub fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
             };
             Ok(config)
         }
-        (host, port, rcv, snd, timeout) => Err(problems(&[
+        (host, port, rcv, snd, timeout, framing) => Err(problems(&[
             host.err(),
             port.err(),
             rcv.err(),
             snd.err(),
             timeout.err(),
+            framing.err(),
         ])),
+    }
+}
+
+/// The command that sends `message`.
+fn command(message: Outgoing) -> TcpClientCommand {
+    match message {
+        Outgoing::Bytes(data) => TcpClientCommand::Send(data),
+        Outgoing::Template(template) => TcpClientCommand::SendTemplate(template),
     }
 }
 
@@ -142,8 +195,19 @@ impl Role for TcpClient {
         )
     }
 
-    fn starting(&mut self, _settings: &mut TcpClientSettings) {
+    fn generator_target(config: &TcpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Tcp {
+            host: config.host.clone(),
+            port: config.port,
+            options: config.options,
+            timeout: config.connect_timeout,
+        })
+    }
+
+    fn starting(&mut self, settings: &mut TcpClientSettings) {
         *self = TcpClient::default();
+        // The badge speaks for the session started with these settings.
+        self.tls_settings = settings.tls.clone();
     }
 
     fn apply(
@@ -161,6 +225,11 @@ impl Role for TcpClient {
                 self.peer = Some(*peer);
                 a.log
                     .push_note(event.at, Some(*peer), &t::note_connected(local, peer));
+            }
+            EventKind::Tls(tls) => {
+                if let Some(note) = self.tls.observe(tls) {
+                    a.log.push_note(event.at, tls.peer, &note);
+                }
             }
             EventKind::PeerFinished { .. } => self.peer_finished = true,
             EventKind::WriteShutdown { .. } => self.write_shut = true,
@@ -196,6 +265,7 @@ impl Role for TcpClient {
             Protocol::Tcp,
             PortUse::Connect,
         );
+        tls_switch(ui, &mut s.tls.on, t::TLS_CLIENT_HINT, running);
         let connected = *phase == Phase::Running;
         let mut asked = None;
         // Enter in an address or port field does what the main button does.
@@ -271,7 +341,20 @@ impl Role for TcpClient {
         None
     }
 
-    fn notes_ui(&self, ui: &mut Ui, phase: &Phase, _counters: &CounterSnapshot) {
+    fn extra_tools_ui(
+        &mut self,
+        ui: &mut Ui,
+        s: &mut TcpClientSettings,
+        running: bool,
+    ) -> Option<Action> {
+        framing_ui(ui, "framing", &mut s.framing, running);
+        client_tls_ui(ui, &mut s.tls, &self.tls, running);
+        None
+    }
+
+    fn notes_ui(&self, ui: &mut Ui, phase: &Phase, counters: &CounterSnapshot) {
+        self.tls_badge(ui);
+        wire_note(ui, counters);
         // Half-closed states matter only while the connection lasts; afterwards the log keeps them.
         let connected = *phase == Phase::Running;
         if connected && self.peer_finished {
@@ -307,8 +390,8 @@ impl Role for TcpClient {
         ctx: &mut Ctx<'_, TcpClientCommand>,
     ) {
         match composed {
-            Composed::Send(data) => ctx.command(TcpClientCommand::Send(data)),
-            Composed::Repeat(repeat) => ctx.repeat(repeat, TcpClientCommand::Send),
+            Composed::Send(message) => ctx.command(command(message)),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, .. } => ctx.command(TcpClientCommand::SendFile(path)),
             Composed::CancelFile => {}
         }

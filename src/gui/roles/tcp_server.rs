@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
+use crate::engine::generator::StreamSequenceCheck;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
 use crate::engine::services::{PortUse, Protocol};
@@ -25,7 +26,12 @@ use crate::gui::widgets::fields::{
     AddressField, address_fields, number_field, optional_size_field, parse_number,
     parse_optional_size, parse_port_text,
 };
-use crate::gui::widgets::payload_editor::stream_editor_blocked;
+use crate::gui::widgets::framing::{FramingSettings, framing_ui};
+use crate::gui::widgets::generator::sequence_check_ui;
+use crate::gui::widgets::payload_editor::{Outgoing, stream_editor_blocked};
+use crate::gui::widgets::tls::{
+    ServerTlsSettings, TlsView, server_badge, server_tls_ui, tls_problems, tls_switch, wire_note,
+};
 use crate::gui::workspace::SessionSettings;
 
 mod clients;
@@ -55,6 +61,10 @@ pub struct TcpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// How received data is cut into messages.
+    pub framing: FramingSettings,
+    /// *Sequence check* of a traffic generator's messages.
+    pub sequence_check: bool,
     /// Close a client once it finishes sending.
     pub close_when_client_finishes: bool,
     /// `TCP_NODELAY` for accepted connections.
@@ -65,6 +75,8 @@ pub struct TcpServerSettings {
     pub recv_buffer: String,
     /// `SO_SNDBUF`, as typed.
     pub send_buffer: String,
+    /// TLS: the switch, the certificate, client certificates, ALPN.
+    pub tls: ServerTlsSettings,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -83,11 +95,14 @@ impl Default for TcpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            framing: FramingSettings::default(),
+            sequence_check: false,
             close_when_client_finishes: engine.close_when_client_finishes,
             nodelay: engine.options.nodelay,
             keepalive: engine.options.keepalive,
             recv_buffer: String::new(),
             send_buffer: String::new(),
+            tls: ServerTlsSettings::default(),
             common: CommonSettings::default(),
         }
     }
@@ -119,8 +134,10 @@ pub enum Action {
 }
 
 /// A TCP server's view state.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TcpServer {
+    /// The sequence check, fed with every received byte, when it is on.
+    pub sequence: Option<StreamSequenceCheck>,
     /// The address it listens on, while it does.
     pub listening: Option<SocketAddr>,
     /// The connected clients, as last read from the session.
@@ -129,6 +146,8 @@ pub struct TcpServer {
     pub target: Target,
     /// The client table is open (`None`: open if the tile is tall enough for it and the log).
     pub table_open: Option<bool>,
+    /// The server's certificate and the newest client's TLS.
+    pub tls: TlsView,
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -141,29 +160,70 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
     let snd = parse_optional_size(&s.send_buffer, t::SNDBUF);
     let auto_reply = s.auto_reply.effective(s.echo);
     let capture = s.capture.config(true).map_err(|p| p.sentence);
-    match (bind, port, backlog, max, rcv, snd, auto_reply, capture) {
-        (Ok(bind), Ok(port), Ok(backlog), Ok(max), Ok(rcv), Ok(snd), Ok(auto), Ok(capture)) => {
-            Ok(TcpServerConfig {
-                bind,
-                port,
-                reuse_address: s.reuse_address,
-                v6_only: s.v6_only,
-                backlog: i32::try_from(backlog).unwrap_or(i32::MAX),
-                max_clients: usize::try_from(max).unwrap_or(usize::MAX),
-                echo: s.echo,
-                auto_reply: auto,
-                capture,
-                close_when_client_finishes: s.close_when_client_finishes,
-                options: TcpOptions {
-                    nodelay: s.nodelay,
-                    keepalive: s.keepalive,
-                    recv_buffer: rcv,
-                    send_buffer: snd,
-                },
-                ..TcpServerConfig::default()
-            })
-        }
-        (bind, port, backlog, max, rcv, snd, auto, capture) => Err(problems(&[
+    let framing = s.framing.config();
+    let tls = s.tls.engine();
+    let framing_on = framing.as_ref().is_ok_and(|f| f.framing.is_on());
+    let tls_problems = tls_problems(&tls, framing_on);
+    if !tls_problems.is_empty() {
+        let mut all = problems(&[
+            bind.err(),
+            port.err(),
+            backlog.err(),
+            max.err(),
+            rcv.err(),
+            snd.err(),
+            auto_reply.err(),
+            capture.err(),
+            framing.err(),
+        ]);
+        all.extend(tls_problems);
+        return Err(all);
+    }
+    let tls = tls.ok().flatten();
+    let framing = s.framing.config();
+    match (
+        bind,
+        port,
+        backlog,
+        max,
+        rcv,
+        snd,
+        auto_reply,
+        (capture, framing),
+    ) {
+        (
+            Ok(bind),
+            Ok(port),
+            Ok(backlog),
+            Ok(max),
+            Ok(rcv),
+            Ok(snd),
+            Ok(auto),
+            (Ok(capture), Ok(framing)),
+        ) => Ok(TcpServerConfig {
+            bind,
+            port,
+            reuse_address: s.reuse_address,
+            v6_only: s.v6_only,
+            backlog: i32::try_from(backlog).unwrap_or(i32::MAX),
+            max_clients: usize::try_from(max).unwrap_or(usize::MAX),
+            // Echo is folded into `auto_reply` (the rules answer first, echo the rest); the
+            // engine's own flag would win over the rules.
+            echo: false,
+            auto_reply: auto,
+            capture,
+            framing,
+            close_when_client_finishes: s.close_when_client_finishes,
+            options: TcpOptions {
+                nodelay: s.nodelay,
+                keepalive: s.keepalive,
+                recv_buffer: rcv,
+                send_buffer: snd,
+            },
+            tls,
+            ..TcpServerConfig::default()
+        }),
+        (bind, port, backlog, max, rcv, snd, auto, (capture, framing)) => Err(problems(&[
             bind.err(),
             port.err(),
             backlog.err(),
@@ -172,6 +232,7 @@ pub fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
             snd.err(),
             auto.err(),
             capture.err(),
+            framing.err(),
         ])),
     }
 }
@@ -206,6 +267,7 @@ impl Role for TcpServer {
         // Replacing existing capture files is asked for each time.
         s.capture.overwrite = false;
         *self = TcpServer::default();
+        self.sequence = s.sequence_check.then(StreamSequenceCheck::new);
     }
 
     fn apply(
@@ -215,6 +277,22 @@ impl Role for TcpServer {
         a: &mut Activity,
         _: &mut Self::Settings,
     ) {
+        if let Some(check) = &mut self.sequence {
+            // TCP's received events are never dropped (the reader waits), so the check sees
+            // every byte in order.
+            match &event.kind {
+                EventKind::Received { conn, peer, data } => {
+                    check.observe(*conn, *peer, data, event.at);
+                }
+                EventKind::Messages { conn, peer, batch } => {
+                    if let Some(read) = batch.read() {
+                        check.observe(*conn, *peer, read, event.at);
+                    }
+                }
+                EventKind::Disconnected { conn, .. } => check.closed(*conn),
+                _ => {}
+            }
+        }
         let log = &mut a.log;
         match &event.kind {
             EventKind::Listening { local } => {
@@ -225,6 +303,15 @@ impl Role for TcpServer {
             EventKind::Connected { conn, peer, .. } => {
                 let note = t::note_client_connected(*conn, peer);
                 log.push_note(event.at, Some(*peer), &note);
+            }
+            EventKind::Tls(tls) => {
+                if let Some(note) = self.tls.observe(tls) {
+                    let note = match tls.conn {
+                        Some(conn) => format!("{} {note}", t::client_prefix(conn)),
+                        None => note,
+                    };
+                    log.push_note(event.at, tls.peer, &note);
+                }
             }
             EventKind::Rejected { peer, limit } => {
                 log.push_note(event.at, Some(*peer), &t::note_rejected(peer, *limit));
@@ -285,6 +372,7 @@ impl Role for TcpServer {
             Protocol::Tcp,
             PortUse::Bind,
         );
+        tls_switch(ui, &mut s.tls.on, t::TLS_SERVER_HINT, running);
         let state = (running, *phase == Phase::Stopping, config.is_some());
         let asked = server_buttons(ui, t::LISTEN, t::ECHO_TCP_HINT, state, &mut s.echo);
         server_request::<Self, _>(asked, (&s.auto_reply, s.echo), config, Action::SetAutoReply)
@@ -328,7 +416,13 @@ impl Role for TcpServer {
         s: &mut Self::Settings,
         running: bool,
     ) -> Option<Action> {
+        framing_ui(ui, "framing", &mut s.framing, running);
+        server_tls_ui(ui, &mut s.tls, &self.tls, running);
         let _ = capture_ui(ui, &mut s.capture, true, running);
+        let check = self.sequence.as_ref();
+        sequence_check_ui(ui, &mut s.sequence_check, running, || {
+            check.map(StreamSequenceCheck::summary)
+        });
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
         match s.auto_reply.effective(s.echo) {
@@ -338,6 +432,8 @@ impl Role for TcpServer {
     }
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, counters: &CounterSnapshot) {
+        server_badge(ui, &self.tls);
+        wire_note(ui, counters);
         let rejected = counters.connections_rejected;
         if rejected > 0 {
             ui.colored_label(ui.visuals().warn_fg_color, t::clients_turned_away(rejected));
@@ -379,15 +475,15 @@ impl Role for TcpServer {
         ctx: &mut Ctx<'_, TcpServerCommand>,
     ) {
         let target = self.target;
+        let command = move |message: Outgoing| match (message, target) {
+            (Outgoing::Bytes(data), Target::All) => TcpServerCommand::SendToAll(data),
+            (Outgoing::Bytes(data), Target::Client(id)) => TcpServerCommand::SendTo(id, data),
+            (Outgoing::Template(t), Target::All) => TcpServerCommand::SendTemplateToAll(t),
+            (Outgoing::Template(t), Target::Client(id)) => TcpServerCommand::SendTemplateTo(id, t),
+        };
         match (composed, target) {
-            (Composed::Send(data), Target::All) => ctx.command(TcpServerCommand::SendToAll(data)),
-            (Composed::Send(data), Target::Client(id)) => {
-                ctx.command(TcpServerCommand::SendTo(id, data));
-            }
-            (Composed::Repeat(repeat), _) => ctx.repeat(repeat, |data| match target {
-                Target::All => TcpServerCommand::SendToAll(data),
-                Target::Client(id) => TcpServerCommand::SendTo(id, data),
-            }),
+            (Composed::Send(message), _) => ctx.command(command(message)),
+            (Composed::Repeat(repeat), _) => ctx.repeat(repeat, command),
             (Composed::SendFile { path, .. }, Target::All) => {
                 ctx.command(TcpServerCommand::SendFileToAll(path));
             }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::problems;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::normalize_host;
+use crate::engine::multicast::{DestinationKind, NetInterface, SendOptions};
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
     CounterSnapshot, Event, EventKind, QueueSizes, Session, UdpClientConfig, UdpCommand, Waker, udp,
@@ -25,7 +26,16 @@ use crate::gui::widgets::fields::{
     AddressField, address_fields, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
+use crate::gui::widgets::generator::GeneratorTarget;
+use crate::gui::widgets::groups::{interface_field, target_kind};
+use crate::gui::widgets::payload_editor::Outgoing;
+use crate::gui::widgets::{badge, good_color};
 use crate::gui::workspace::SessionSettings;
+
+/// The TTL the badge names: the one the socket was opened with.
+fn parse_ttl_shown(client: &UdpClient) -> Option<u32> {
+    client.ttl_in_use
+}
 
 /// What a UDP client session remembers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +51,12 @@ pub struct UdpClientSettings {
     pub broadcast: bool,
     /// `SO_RCVBUF`, as typed (empty: the engine's default of 4 MiB).
     pub recv_buffer: String,
+    /// TTL / hop limit, as typed (empty: the system's).
+    pub ttl: String,
+    /// The interface datagrams leave through (empty: the route decides).
+    pub interface: String,
+    /// `IP_MULTICAST_LOOP`: this machine's members of the group get a copy (the system's default).
+    pub multicast_loop: bool,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -54,6 +70,9 @@ impl Default for UdpClientSettings {
             connect_first: false,
             broadcast: false,
             recv_buffer: String::new(),
+            ttl: String::new(),
+            interface: String::new(),
+            multicast_loop: true,
             common: CommonSettings::default(),
         }
     }
@@ -70,6 +89,25 @@ pub struct UdpClient {
     pub local: Option<SocketAddr>,
     /// The peer fixed by `connect()`.
     pub peer: Option<SocketAddr>,
+    /// A group or broadcast target, for the badge (worked out when the socket is ready).
+    pub target_kind: Option<DestinationKind>,
+    /// The TTL the open socket was given (`None`: the system's).
+    pub ttl_in_use: Option<u32>,
+    /// This machine's interfaces, read when the interface menu is first opened.
+    pub interfaces: Option<Result<Vec<NetInterface>, String>>,
+}
+
+/// Parses the TTL field: empty is the system's, else 1 to 255.
+pub fn parse_ttl(text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=255).contains(n))
+        .map(Some)
+        .ok_or_else(|| t::TTL_BAD.to_owned())
 }
 
 /// Checks every field; the configuration, or each invalid field's sentence.
@@ -77,17 +115,48 @@ pub fn validate(s: &UdpClientSettings) -> Result<UdpClientConfig, Vec<String>> {
     let host = parse_host(&s.host);
     let port = parse_port_text(&s.port, Protocol::Udp, PortUse::Connect);
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
-    match (host, port, rcv) {
-        (Ok(host), Ok(port), Ok(rcv)) => {
+    let ttl = parse_ttl(&s.ttl);
+    let literal = host
+        .as_ref()
+        .ok()
+        .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+    // Loopback is a multicast option; for a name the engine says so once it has resolved it.
+    let looping = match literal {
+        Some(ip) if !s.multicast_loop && !ip.is_multicast() => {
+            Err(t::MULTICAST_LOOP_NOT_GROUP.to_owned())
+        }
+        _ => Ok(()),
+    };
+    let broadcast = match literal {
+        Some(std::net::IpAddr::V4(v4)) if v4.is_broadcast() && !s.broadcast => {
+            Err(t::BROADCAST_NEEDS_OPTION.to_owned())
+        }
+        _ => Ok(()),
+    };
+    match (host, port, rcv, ttl, looping, broadcast) {
+        (Ok(host), Ok(port), Ok(rcv), Ok(ttl), Ok(()), Ok(())) => {
             let mut config = UdpClientConfig::new(host, port);
             config.connect = s.connect_first;
             config.broadcast = s.broadcast;
+            let interface = s.interface.trim();
+            config.multicast = SendOptions {
+                ttl,
+                interface: (!interface.is_empty()).then(|| interface.to_owned()),
+                loopback: (!s.multicast_loop).then_some(false),
+            };
             if rcv.is_some() {
                 config.recv_buffer = rcv;
             }
             Ok(config)
         }
-        (host, port, rcv) => Err(problems(&[host.err(), port.err(), rcv.err()])),
+        (host, port, rcv, ttl, looping, broadcast) => Err(problems(&[
+            host.err(),
+            port.err(),
+            rcv.err(),
+            ttl.err(),
+            looping.err(),
+            broadcast.err(),
+        ])),
     }
 }
 
@@ -111,6 +180,14 @@ impl UdpClient {
                     .filter(|_| ready)
                     .map(|l| SocketAddr::new(l.ip(), c.port))
             })
+    }
+}
+
+/// The command that sends `message` to the target.
+fn command(message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::Send(data),
+        Outgoing::Template(template) => UdpCommand::SendTemplate(template),
     }
 }
 
@@ -140,8 +217,17 @@ impl Role for UdpClient {
         )
     }
 
+    fn generator_target(config: &UdpClientConfig) -> Option<GeneratorTarget> {
+        Some(GeneratorTarget::Udp {
+            host: config.host.clone(),
+            port: config.port,
+        })
+    }
+
     fn starting(&mut self, _: &mut UdpClientSettings) {
+        let interfaces = self.interfaces.take();
         *self = UdpClient::default();
+        self.interfaces = interfaces;
     }
 
     fn apply(
@@ -157,9 +243,19 @@ impl Role for UdpClient {
                 *phase = Phase::Running;
                 self.local = Some(*local);
                 self.peer = *peer;
+                let typed = normalize_host(&s.host)
+                    .ok()
+                    .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+                    .map(|ip| SocketAddr::new(ip, 0));
+                self.target_kind = target_kind(peer.or(typed));
+                self.ttl_in_use = parse_ttl(&s.ttl).ok().flatten();
                 a.log.push_note(event.at, *peer, &t::note_ready(local));
             }
-            EventKind::Stopped { .. } => *self = UdpClient::default(),
+            EventKind::Stopped { .. } => {
+                let interfaces = self.interfaces.take();
+                *self = UdpClient::default();
+                self.interfaces = interfaces;
+            }
             _ => {}
         }
     }
@@ -230,11 +326,51 @@ impl Role for UdpClient {
                     .on_hover_text(t::BROADCAST_HINT);
                 let _ = optional_size_field(ui, t::RCVBUF, t::RCVBUF_HINT, &mut s.recv_buffer);
             });
+            ui.horizontal_wrapped(|ui| {
+                let label = ui.label(t::TTL).on_hover_text(t::TTL_HINT);
+                ui.add(
+                    egui::TextEdit::singleline(&mut s.ttl)
+                        .desired_width(40.0)
+                        .hint_text("1"),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(t::TTL_HINT);
+                ui.checkbox(&mut s.multicast_loop, t::MULTICAST_LOOP)
+                    .on_hover_text(t::MULTICAST_LOOP_HINT);
+            });
+            ui.horizontal_wrapped(|ui| {
+                interface_field(
+                    ui,
+                    t::SEND_INTERFACE_HINT,
+                    &mut s.interface,
+                    &mut self.interfaces,
+                );
+            });
         });
         None
     }
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, c: &CounterSnapshot) {
+        match self.target_kind {
+            Some(DestinationKind::Group) => {
+                let ttl = parse_ttl_shown(self);
+                badge(
+                    ui,
+                    &t::to_group_badge(ttl),
+                    good_color(ui.visuals()),
+                    t::TO_GROUP_HINT,
+                );
+            }
+            Some(DestinationKind::Broadcast) => {
+                badge(
+                    ui,
+                    t::TO_BROADCAST_BADGE,
+                    ui.visuals().warn_fg_color,
+                    t::TO_BROADCAST_HINT,
+                );
+            }
+            _ => {}
+        }
         if c.not_shown_datagrams > 0 {
             let note = t::not_listed(c.not_shown_datagrams, c.not_shown_bytes);
             ui.colored_label(ui.visuals().warn_fg_color, note);
@@ -280,9 +416,9 @@ impl Role for UdpClient {
                     ctx.begin(session);
                 }
                 // Commands queue while the socket opens, and run once it is ready.
-                ctx.command(UdpCommand::Send(data));
+                ctx.command(command(data));
             }
-            Composed::Repeat(repeat) => ctx.repeat(repeat, UdpCommand::Send),
+            Composed::Repeat(repeat) => ctx.repeat(repeat, command),
             Composed::SendFile { path, udp } => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {

@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{problems, server_buttons, server_request};
 use crate::engine::autoreply::AutoReply;
+use crate::engine::generator::SequenceCheck;
 use crate::engine::log_store::LogStore;
 use crate::engine::lookup::parse_bind_address;
+use crate::engine::multicast::DestinationKind;
 use crate::engine::services::{PortUse, Protocol};
 use crate::engine::{
-    CounterSnapshot, Event, EventKind, QueueSizes, Session, UdpCommand, UdpServerConfig, Waker, udp,
+    CounterSnapshot, Event, EventKind, Payload, QueueSizes, Session, UdpCommand, UdpServerConfig,
+    Waker, udp,
 };
 use crate::gui::activity::{Activity, queue_budget};
 use crate::gui::session::{
@@ -25,6 +28,12 @@ use crate::gui::widgets::fields::{
     AddressField, address_fields, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
+use crate::gui::widgets::generator::sequence_check_ui;
+use crate::gui::widgets::groups::{
+    GroupRequest, GroupSetting, GroupsView, check_groups, groups_ui, parse_silence,
+};
+use crate::gui::widgets::payload_editor::Outgoing;
+use crate::gui::widgets::{badge, good_color};
 use crate::gui::workspace::SessionSettings;
 
 /// What a UDP server session remembers.
@@ -49,6 +58,12 @@ pub struct UdpServerSettings {
     pub auto_reply: AutoReplySettings,
     /// Capture to file.
     pub capture: CaptureSettings,
+    /// *Sequence check* of a traffic generator's messages.
+    pub sequence_check: bool,
+    /// Multicast groups, joined when the socket is bound (and by Join while it is).
+    pub groups: Vec<GroupSetting>,
+    /// Seconds of silence from the groups before the log says why, as typed.
+    pub silence: String,
     /// Editor, saved messages, repeat, file, log settings.
     #[serde(flatten)]
     pub common: CommonSettings,
@@ -66,6 +81,9 @@ impl Default for UdpServerSettings {
             echo: false,
             auto_reply: AutoReplySettings::default(),
             capture: CaptureSettings::default(),
+            sequence_check: false,
+            groups: Vec::new(),
+            silence: String::new(),
             common: CommonSettings::default(),
         }
     }
@@ -76,6 +94,8 @@ impl Default for UdpServerSettings {
 pub enum Action {
     /// Replace echo or the reply rules while running.
     SetAutoReply(AutoReply),
+    /// Join or leave a multicast group while running.
+    Group(GroupRequest),
 }
 
 /// A UDP server's view state.
@@ -87,6 +107,10 @@ pub struct UdpServer {
     pub reply_to: String,
     /// Keep `reply_to` on the newest sender.
     pub follow_sender: bool,
+    /// The running session's sequence check, when it has one.
+    pub sequence: Option<SequenceCheck>,
+    /// The groups being typed and joined, and what the session said about them.
+    pub groups: GroupsView,
 }
 
 impl Default for UdpServer {
@@ -95,6 +119,8 @@ impl Default for UdpServer {
             bound: None,
             reply_to: String::new(),
             follow_sender: true,
+            sequence: None,
+            groups: GroupsView::default(),
         }
     }
 }
@@ -121,17 +147,26 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
     let rcv = parse_optional_size(&s.recv_buffer, t::RCVBUF);
     let auto_reply = s.auto_reply.effective(s.echo);
     let capture = s.capture.config(false).map_err(|p| p.sentence);
-    match (bind, port, rcv, auto_reply, capture) {
-        (Ok(bind), Ok(port), Ok(rcv), Ok(auto_reply), Ok(capture)) => {
+    let groups = match &bind {
+        Ok(ip) => check_groups(&s.groups, *ip),
+        Err(_) => Ok(Vec::new()),
+    };
+    let silence = parse_silence(&s.silence);
+    match (bind, port, rcv, auto_reply, capture, groups, silence) {
+        (Ok(bind), Ok(port), Ok(rcv), Ok(auto_reply), Ok(capture), Ok(groups), Ok(silence)) => {
             let mut config = UdpServerConfig {
                 bind,
                 port,
                 reuse_address: s.reuse_address,
                 v6_only: s.v6_only,
                 broadcast: s.broadcast,
-                echo: s.echo,
+                // Echo is folded into `auto_reply` (the rules answer first, echo the rest); the
+                // engine's own flag would win over the rules.
+                echo: false,
                 auto_reply,
                 capture,
+                groups,
+                silence_after: silence,
                 ..UdpServerConfig::default()
             };
             if rcv.is_some() {
@@ -139,13 +174,23 @@ pub fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
             }
             Ok(config)
         }
-        (bind, port, rcv, auto, capture) => Err(problems(&[
+        (bind, port, rcv, auto, capture, groups, silence) => Err(problems(&[
             bind.err(),
             port.err(),
             rcv.err(),
             auto.err(),
             capture.err(),
+            groups.err(),
+            silence.err(),
         ])),
+    }
+}
+
+/// The command that sends `message` to `to`.
+fn send_to(to: SocketAddr, message: Outgoing) -> UdpCommand {
+    match message {
+        Outgoing::Bytes(data) => UdpCommand::SendTo(to, data),
+        Outgoing::Template(template) => UdpCommand::SendTemplateTo(to, template),
     }
 }
 
@@ -179,6 +224,16 @@ impl Role for UdpServer {
         // Replacing existing capture files is asked for each time.
         s.capture.overwrite = false;
         self.bound = None;
+        self.groups.stopped();
+        self.sequence = None;
+    }
+
+    fn prepare(&mut self, s: &UdpServerSettings, config: &mut UdpServerConfig) {
+        if s.sequence_check {
+            let check = SequenceCheck::new();
+            config.sequence_check = Some(check.clone());
+            self.sequence = Some(check);
+        }
     }
 
     fn apply(
@@ -200,8 +255,23 @@ impl Role for UdpServer {
                 {
                     self.reply_to = peer.to_string();
                 }
+                // Something came from a group: the silence is over.
+                if batch
+                    .iter()
+                    .any(|d| d.to.is_none_or(|to| to.kind == DestinationKind::Group))
+                {
+                    self.groups.silence = None;
+                }
             }
-            EventKind::Stopped { .. } => self.bound = None,
+            EventKind::Multicast(m) => {
+                for note in self.groups.observe(m) {
+                    a.log.push_note(event.at, None, &note);
+                }
+            }
+            EventKind::Stopped { .. } => {
+                self.bound = None;
+                self.groups.stopped();
+            }
             _ => {}
         }
     }
@@ -261,9 +331,18 @@ impl Role for UdpServer {
         s: &mut Self::Settings,
         running: bool,
     ) -> Option<Action> {
+        let group = groups_ui(ui, &mut s.groups, &mut s.silence, &mut self.groups, running);
         let _ = capture_ui(ui, &mut s.capture, false, running);
+        let check = self.sequence.as_ref();
+        sequence_check_ui(ui, &mut s.sequence_check, running, || {
+            check.map(SequenceCheck::summary)
+        });
         // A rule being typed may not compile yet: the server keeps its last good rules meanwhile.
         let changed = auto_reply_ui(ui, "rules", &mut s.auto_reply, s.echo);
+        // Everything is drawn every frame; a group's Join / Leave is the frame's request first.
+        if let Some(request) = group {
+            return Some(Action::Group(request));
+        }
         match s.auto_reply.effective(s.echo) {
             Ok(auto) if changed && running => Some(Action::SetAutoReply(auto)),
             _ => None,
@@ -271,6 +350,30 @@ impl Role for UdpServer {
     }
 
     fn notes_ui(&self, ui: &mut Ui, _phase: &Phase, c: &CounterSnapshot) {
+        let joined = self.groups.joined.len();
+        if joined > 0 {
+            let names: Vec<String> = self
+                .groups
+                .joined
+                .iter()
+                .map(|g| g.join.to_string())
+                .collect();
+            let hint = format!("{}\n{}", t::IN_GROUPS_HINT, names.join("\n"));
+            badge(ui, &t::in_groups(joined), good_color(ui.visuals()), &hint);
+        }
+        if let Some((waited, causes)) = &self.groups.silence {
+            let all: Vec<String> = causes
+                .iter()
+                .map(|c| t::cause_line(c.found(), &c.sentence()))
+                .collect();
+            ui.add(
+                egui::Label::new(
+                    egui::RichText::new(t::silence_note(*waited)).color(ui.visuals().warn_fg_color),
+                )
+                .truncate(),
+            )
+            .on_hover_text(all.join("\n\n"));
+        }
         if c.not_shown_datagrams > 0 {
             let note = t::not_listed(c.not_shown_datagrams, c.not_shown_bytes);
             ui.colored_label(ui.visuals().warn_fg_color, note);
@@ -343,12 +446,17 @@ impl Role for UdpServer {
     ) {
         let to = self.reply_target().and_then(Result::ok);
         match (composed, to) {
-            (Composed::Send(data), Some(to)) => ctx.command(UdpCommand::SendTo(to, data)),
+            (Composed::Send(message), Some(to)) => ctx.command(send_to(to, message)),
             (Composed::Repeat(repeat), Some(to)) => {
-                ctx.repeat(repeat, |data| UdpCommand::SendTo(to, data));
+                ctx.repeat(repeat, |message| send_to(to, message));
             }
-            // Stopping needs no address.
-            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, UdpCommand::ReplyToLast),
+            // Stopping needs no address (and a start without one is not offered).
+            (Composed::Repeat(repeat), None) => ctx.repeat(repeat, |message| match message {
+                Outgoing::Bytes(data) => UdpCommand::ReplyToLast(data),
+                Outgoing::Template(t) => UdpCommand::ReplyToLast(Payload::from(
+                    crate::gui::widgets::payload_editor::fresh_preview(&t),
+                )),
+            }),
             (Composed::SendFile { path, udp }, Some(to)) => {
                 let (datagram_size, gap) = udp.unwrap_or((1472, Duration::ZERO));
                 ctx.command(UdpCommand::SendFile {
@@ -370,6 +478,8 @@ impl Role for UdpServer {
     ) {
         match action {
             Action::SetAutoReply(auto) => ctx.command(UdpCommand::SetAutoReply(auto)),
+            Action::Group(GroupRequest::Join(join)) => ctx.command(UdpCommand::Join(join)),
+            Action::Group(GroupRequest::Leave(join)) => ctx.command(UdpCommand::Leave(join)),
         }
     }
 }

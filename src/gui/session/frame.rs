@@ -7,12 +7,12 @@
 use egui::{Color32, RichText, Ui};
 
 use super::{AppRequest, Composed, Request, Role, SendRules, SessionTab};
-use crate::engine::{Payload, Session, Waker};
+use crate::engine::{Session, Waker};
 use crate::gui::activity::chunks_or_lines;
 use crate::gui::text as t;
 use crate::gui::widgets::file_send::{FileSendAction, file_send_ui};
 use crate::gui::widgets::log_view::log_view_filtered;
-use crate::gui::widgets::payload_editor::payload_editor;
+use crate::gui::widgets::payload_editor::{payload_editor, session_preview};
 use crate::gui::widgets::periodic::periodic_ui;
 use crate::gui::widgets::saved_messages::saved_messages_ui;
 use crate::gui::widgets::sequence::sequence_section;
@@ -46,9 +46,10 @@ pub fn session_ui<R: Role>(
             .role
             .send_rules(&tab.settings, &tab.phase, tab.is_running());
         egui::Panel::bottom("composer").show(ui, |ui| {
+            let preview = session_preview(tab.session.as_ref());
             let editor = &mut R::common_mut(&mut tab.settings).editor;
-            if let Some(bytes) = payload_editor(ui, editor, rules.editor.as_deref()) {
-                asked = Some(Request::Compose(Composed::Send(Payload::from(bytes))));
+            if let Some(message) = payload_editor(ui, editor, rules.editor.as_deref(), &preview) {
+                asked = Some(Request::Compose(Composed::Send(message)));
             }
         });
         if tab.tools_open {
@@ -57,7 +58,7 @@ pub fn session_ui<R: Role>(
                 .default_size(330.0)
                 .size_range(220.0..=640.0)
                 .show(ui, |ui| {
-                    if let Some(request) = tools(tab, ui, &rules) {
+                    if let Some(request) = tools(tab, ui, &rules, waker) {
                         asked = Some(request);
                     }
                 });
@@ -172,6 +173,10 @@ fn bar<R: Role>(
             return;
         }
         tab.role.notes_ui(ui, &tab.phase, &counters);
+        if let Some(waiting) = tab.activity.waiting_note() {
+            ui.weak(waiting)
+                .on_hover_text(crate::gui::text_tools::WAITING_HINT);
+        }
         if let Some(error) = &tab.activity.error {
             let color = ui.visuals().error_fg_color;
             ui.add(egui::Label::new(RichText::new(error).color(color)).truncate())
@@ -210,7 +215,12 @@ fn reserved_line(ui: &mut Ui, add: impl FnOnce(&mut Ui)) {
 }
 
 /// The drawer: socket options and the role's tools, saved messages, repeat, file, charts.
-fn tools<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui, rules: &SendRules) -> Option<Request<R>> {
+fn tools<R: Role>(
+    tab: &mut SessionTab<R>,
+    ui: &mut Ui,
+    rules: &SendRules,
+    waker: &Waker,
+) -> Option<Request<R>> {
     let running = tab.is_running();
     let mut asked = None;
     egui::ScrollArea::vertical()
@@ -230,6 +240,21 @@ fn tools<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui, rules: &SendRules) -> Op
             if let Some(composed) = composer_tools(tab, ui, rules) {
                 asked = Some(Request::Compose(composed));
             }
+            let target = R::validate(&tab.settings)
+                .ok()
+                .map(|c| R::generator_target(&c));
+            if let Some(target) = match target {
+                Some(Some(t)) => Some(Ok(t)),
+                None if R::KIND.is_client() => {
+                    Some(Err(crate::gui::text_tools::GEN_NEEDS_TARGET.to_owned()))
+                }
+                Some(None) | None => None,
+            } {
+                let settings = &mut R::common_mut(&mut tab.settings).generator;
+                tab.generator.ui(ui, settings, target, waker);
+            }
+            let script = &mut R::common_mut(&mut tab.settings).script;
+            tab.script.ui(ui, script, waker);
             throughput_ui(
                 ui,
                 "throughput",
@@ -253,14 +278,14 @@ fn composer_tools<R: Role>(
     let mut composed = None;
     let periodic_status = tab.session.as_ref().and_then(Session::periodic);
     let common = R::common_mut(&mut tab.settings);
-    if let Some(bytes) = saved_messages_ui(
+    if let Some(message) = saved_messages_ui(
         ui,
         "saved",
         &mut common.saved,
         &mut common.editor,
         rules.blocked.as_deref(),
     ) {
-        composed = Some(Composed::Send(Payload::from(bytes)));
+        composed = Some(Composed::Send(message));
     }
     ui.separator();
     if let Some(repeat) = periodic_ui(

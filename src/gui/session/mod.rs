@@ -107,6 +107,10 @@ pub struct CommonSettings {
     pub log_budget_mib: usize,
     /// Send a file.
     pub file: FileSendSettings,
+    /// The script panel's file and target.
+    pub script: crate::gui::widgets::script_panel::ScriptSettings,
+    /// The traffic generator (client kinds).
+    pub generator: crate::gui::widgets::generator::GeneratorSettings,
 }
 
 impl Default for CommonSettings {
@@ -118,6 +122,8 @@ impl Default for CommonSettings {
             hex: false,
             log_budget_mib: default_log_budget_mib(),
             file: FileSendSettings::default(),
+            script: crate::gui::widgets::script_panel::ScriptSettings::default(),
+            generator: crate::gui::widgets::generator::GeneratorSettings::default(),
         }
     }
 }
@@ -226,6 +232,10 @@ pub struct SessionTab<R: Role> {
     pub calls_shown: Option<bool>,
     /// Whether the socket-calls panel was shown in the last frame.
     pub calls_visible: bool,
+    /// The script panel (its run has a connection of its own).
+    pub script: crate::gui::widgets::script_panel::ScriptPanel,
+    /// The traffic generator of a client (a session of its own beside this one).
+    pub generator: crate::gui::widgets::generator::GeneratorPanel,
     session: Option<Session<R::Command>>,
 }
 
@@ -244,6 +254,8 @@ impl<R: Role> SessionTab<R> {
             tools_open: false,
             calls_shown: None,
             calls_visible: true,
+            script: crate::gui::widgets::script_panel::ScriptPanel::default(),
+            generator: crate::gui::widgets::generator::GeneratorPanel::default(),
             session: None,
         }
     }
@@ -283,8 +295,10 @@ impl<R: Role> SessionTab<R> {
 
     /// Takes waiting events within `budget`; true if more are waiting.
     pub fn poll(&mut self, budget: &mut FrameBudget) -> bool {
+        let script_more = self.script.poll(budget, &mut self.activity)
+            | self.generator.poll(budget, &mut self.activity);
         let Some(session) = &self.session else {
-            return false;
+            return script_more;
         };
         let polled = self.activity.poll_session(session, budget);
         if !polled.ended {
@@ -296,7 +310,7 @@ impl<R: Role> SessionTab<R> {
         if polled.ended {
             self.session = None;
         }
-        polled.more
+        polled.more || script_more
     }
 
     /// Carries out what the user asked for.
@@ -308,8 +322,9 @@ impl<R: Role> SessionTab<R> {
             waker,
         };
         match request {
-            Request::Start(config) => {
+            Request::Start(mut config) => {
                 self.role.starting(&mut self.settings);
+                self.role.prepare(&self.settings, &mut config);
                 let session = R::start(config, &ctx.activity.log, waker);
                 ctx.begin(session);
             }
@@ -400,6 +415,8 @@ impl<R: Role> Tab for SessionTab<R> {
     }
 
     fn stop_and_join(&mut self) {
+        self.script.stop_and_join();
+        self.generator.stop_and_join();
         if let Some(session) = self.session.take() {
             // Dropping the handle stops the session and joins its threads.
             drop(session);

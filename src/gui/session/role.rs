@@ -11,8 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::{AppRequest, CommonSettings, Phase, SessionKind};
 use crate::engine::log_store::LogStore;
-use crate::engine::{ConnId, CounterSnapshot, Event, Payload, Session, Waker};
+use crate::engine::{ConnId, CounterSnapshot, Event, Session, Waker};
 use crate::gui::activity::Activity;
+use crate::gui::widgets::payload_editor::Outgoing;
 use crate::gui::widgets::periodic::{PeriodicAction, repeat_on};
 use crate::gui::workspace::SessionSettings;
 
@@ -31,8 +32,8 @@ pub enum Request<R: Role> {
 /// What the shared composer asks for; the role turns it into its engine commands.
 #[derive(Debug, Clone)]
 pub enum Composed {
-    /// Send these bytes.
-    Send(Payload),
+    /// Send this message (bytes, or a template the session fills in).
+    Send(Outgoing),
     /// Start or stop the periodic send.
     Repeat(PeriodicAction),
     /// Send a file (UDP: in datagrams of this size, pausing this long after each).
@@ -100,7 +101,7 @@ impl<C: Clone + Send + 'static> Ctx<'_, C> {
     }
 
     /// Starts or stops the periodic send of `make(data)`.
-    pub fn repeat(&mut self, action: PeriodicAction, make: impl FnOnce(Payload) -> C) {
+    pub fn repeat(&mut self, action: PeriodicAction, make: impl FnOnce(Outgoing) -> C) {
         if let Some(session) = self.session.as_mut()
             && let Err(e) = repeat_on(session, action, make)
         {
@@ -150,6 +151,16 @@ pub trait Role: Default + Sized + 'static {
 
     /// A start is under way: forget the previous session's view state.
     fn starting(&mut self, settings: &mut Self::Settings);
+    /// The last word on the configuration just before the session starts (after
+    /// [`Role::starting`]): a role that keeps a handle on part of it (a sequence check) takes it
+    /// here.
+    fn prepare(&mut self, _settings: &Self::Settings, _config: &mut Self::Config) {}
+    /// Where this kind's traffic generator sends (`None`: the kind has none).
+    fn generator_target(
+        _config: &Self::Config,
+    ) -> Option<crate::gui::widgets::generator::GeneratorTarget> {
+        None
+    }
     /// Folds the role's part of an event (the shared part is already done).
     fn apply(
         &mut self,

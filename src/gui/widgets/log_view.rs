@@ -6,6 +6,7 @@ use egui::{Color32, FontId, Label, RichText, ScrollArea, Ui};
 
 use crate::engine::encoding::{TextEncoding, decode};
 use crate::engine::log_store::{Direction, LogEntry, LogStore};
+use crate::engine::multicast::DestinationKind;
 use crate::engine::payload::{
     HEX_DUMP_WIDTH, hex_dump_line, to_hex, to_visible_text, visible_char, visible_prefix_len,
 };
@@ -87,8 +88,18 @@ pub fn row_text_in(entry: &LogEntry, hex: bool, encoding: TextEncoding) -> Strin
         (n, true) => format!(" {}", t::row_more(n)),
         (n, false) => format!(" … {}", t::row_more(n)),
     };
+    // A datagram to a group or a broadcast address says so before its data; one to this
+    // machine's own address reads as every other row.
+    let to = match entry.to {
+        Some(DestinationKind::Group) => t::ROW_TO_GROUP,
+        Some(DestinationKind::Broadcast) => t::ROW_TO_BROADCAST,
+        Some(DestinationKind::ThisHost) | None => "",
+    };
+    let framed = entry.framed.map_or_else(String::new, |f| {
+        format!(" ({})", crate::gui::text_tools::framed_tag(f))
+    });
     format!(
-        "{}  {:<6}  {:<22} {:>8}  {content}{more}",
+        "{}  {:<6}  {:<22} {:>8}{framed}  {to}{content}{more}",
         clock(entry.at),
         dir,
         peer,

@@ -6,14 +6,19 @@ pub mod capture;
 pub mod checklist;
 pub mod fields;
 pub mod file_send;
+pub mod framing;
+pub mod generator;
+pub mod groups;
 pub mod lines;
 pub mod log_filter;
 pub mod log_view;
 pub mod payload_editor;
 pub mod periodic;
 pub mod saved_messages;
+pub mod script_panel;
 pub mod sequence;
 pub mod throughput;
+pub mod tls;
 pub mod transcript;
 
 use std::net::SocketAddr;
@@ -124,4 +129,15 @@ pub fn side_by_side(ui: &mut Ui, left: impl FnOnce(&mut Ui), right: impl FnOnce(
             ui.vertical(right);
         });
     });
+}
+
+/// A framed badge in `color` with its explanation on hover ("in 2 groups", "not verified").
+pub fn badge(ui: &mut Ui, text: &str, color: Color32, hint: &str) -> egui::Response {
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(4, 1))
+        .show(ui, |ui| ui.label(RichText::new(text).strong().color(color)))
+        .response
+        .on_hover_text(hint)
 }

@@ -8,11 +8,11 @@ use egui::Ui;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::periodic::PeriodicStatus;
-use crate::engine::{EngineError, Payload, Session};
+use crate::engine::{EngineError, Session};
 use crate::gui::text as t;
 
 use super::fields::{error_line, labelled_edit, parse_number};
-use super::payload_editor::EditorSettings;
+use super::payload_editor::{EditorSettings, Outgoing};
 
 /// Longest interval accepted: one day.
 const MAX_INTERVAL_MS: u64 = 86_400_000;
@@ -52,13 +52,13 @@ impl PeriodicSettings {
 }
 
 /// What the user asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum PeriodicAction {
     /// Start sending `data` (the editor's message as it was then) every `interval`, `count`
-    /// times (or until stopped).
+    /// times (or until stopped). A template is filled in afresh at each send.
     Start {
-        /// The bytes to send each time.
-        data: Payload,
+        /// What to send each time.
+        data: Outgoing,
         /// Time between sends.
         interval: Duration,
         /// How many sends; `None` until stopped.
@@ -78,7 +78,10 @@ pub fn periodic_ui(
     blocked: Option<&str>,
 ) -> Option<PeriodicAction> {
     let mut action = None;
-    let message = editor.bytes().ok().filter(|b| !b.is_empty());
+    let message = editor
+        .outgoing()
+        .ok()
+        .filter(|_| editor.bytes().is_ok_and(|b| !b.is_empty()));
     let blocked = blocked.or(message.is_none().then_some(t::PERIODIC_NEEDS_MESSAGE));
     let running = status.is_some_and(|s| s.running);
     let parsed = settings.parse();
@@ -116,7 +119,7 @@ pub fn periodic_ui(
                 && let (Ok((interval, count)), Some(data)) = (parsed.clone(), message.clone())
             {
                 action = Some(PeriodicAction::Start {
-                    data: Payload::from(data),
+                    data,
                     interval,
                     count,
                 });
@@ -146,7 +149,7 @@ pub fn periodic_ui(
 pub fn repeat_on<C: Clone + Send + 'static>(
     session: &mut Session<C>,
     action: PeriodicAction,
-    make: impl FnOnce(Payload) -> C,
+    make: impl FnOnce(Outgoing) -> C,
 ) -> Result<(), EngineError> {
     match action {
         PeriodicAction::Start {

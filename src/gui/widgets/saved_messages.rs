@@ -7,13 +7,14 @@ use std::path::Path;
 use egui::Ui;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::encoding::{InputError, TextEncoding, encode_input};
+use crate::engine::checksum::Checksum;
+use crate::engine::encoding::TextEncoding;
 use crate::engine::error::file_reason;
 use crate::engine::payload::{InputMode, LineEnding};
 use crate::gui::text as t;
 
 use super::fields::{error_line, labelled_edit};
-use super::payload_editor::EditorSettings;
+use super::payload_editor::{EditorSettings, Outgoing, fresh_preview, make_outgoing};
 
 /// Most messages one tab keeps.
 pub const MAX_SAVED: usize = 200;
@@ -35,6 +36,10 @@ pub struct SavedMessage {
     pub ending: LineEnding,
     /// The encoding of text.
     pub encoding: TextEncoding,
+    /// The text is a template (`{seq}` …), filled in at each send.
+    pub template: bool,
+    /// Appended to the message.
+    pub checksum: Option<Checksum>,
 }
 
 impl Default for SavedMessage {
@@ -45,14 +50,27 @@ impl Default for SavedMessage {
             mode: InputMode::Text,
             ending: LineEnding::None,
             encoding: TextEncoding::Utf8,
+            template: false,
+            checksum: None,
         }
     }
 }
 
 impl SavedMessage {
-    /// The bytes it stands for.
-    pub fn bytes(&self) -> Result<Vec<u8>, InputError> {
-        encode_input(&self.text, self.mode, self.ending, self.encoding)
+    /// The message it stands for, as the editor would send it.
+    pub fn outgoing(&self) -> Result<Outgoing, String> {
+        make_outgoing(
+            &self.text,
+            (self.mode, self.template),
+            self.ending,
+            self.encoding,
+            self.checksum,
+        )
+    }
+
+    /// The bytes it stands for (a template as a new session's first send fills it in).
+    pub fn bytes(&self) -> Result<Vec<u8>, String> {
+        self.outgoing().map(|o| o.preview(&fresh_preview))
     }
 }
 
@@ -93,6 +111,8 @@ impl SavedMessages {
             mode: editor.mode,
             ending: editor.ending,
             encoding: editor.encoding,
+            template: editor.template,
+            checksum: editor.checksum,
         };
         match self.list.iter_mut().find(|m| m.name == message.name) {
             Some(existing) => *existing = message,
@@ -149,15 +169,15 @@ impl SavedMessages {
     }
 }
 
-/// Draws the saved messages (collapsed by default). Returns the bytes of the message whose
-/// button was clicked; `blocked` says why nothing can be sent now.
+/// Draws the saved messages (collapsed by default). Returns the message whose button was
+/// clicked; `blocked` says why nothing can be sent now.
 pub fn saved_messages_ui(
     ui: &mut Ui,
     id: &str,
     saved: &mut SavedMessages,
     editor: &mut EditorSettings,
     blocked: Option<&str>,
-) -> Option<Vec<u8>> {
+) -> Option<Outgoing> {
     let mut send = None;
     egui::CollapsingHeader::new(t::saved_title(saved.list.len()))
         .id_salt((id, "saved"))
@@ -186,7 +206,7 @@ pub fn saved_messages_ui(
             let mut remove = None;
             for (i, message) in saved.list.iter().enumerate() {
                 ui.horizontal(|ui| {
-                    let bytes = message.bytes();
+                    let bytes = message.outgoing();
                     let button = ui
                         .add_enabled(
                             blocked.is_none() && bytes.is_ok(),
@@ -195,7 +215,7 @@ pub fn saved_messages_ui(
                         .on_hover_text(t::saved_preview(&message.text, message.encoding.label()));
                     let button = match (blocked, &bytes) {
                         (Some(why), _) => button.on_disabled_hover_text(why),
-                        (None, Err(e)) => button.on_disabled_hover_text(e.to_string()),
+                        (None, Err(e)) => button.on_disabled_hover_text(e),
                         (None, Ok(_)) => button,
                     };
                     if button.clicked() {
@@ -210,6 +230,8 @@ pub fn saved_messages_ui(
                         editor.mode = message.mode;
                         editor.ending = message.ending;
                         editor.encoding = message.encoding;
+                        editor.template = message.template;
+                        editor.checksum = message.checksum;
                     }
                     if ui.small_button(t::saved_delete(&message.name)).clicked() {
                         remove = Some(i);

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use egui::{Align2, Color32, FontId, Pos2, Sense, Stroke, Ui, vec2};
 
 use crate::engine::{CloseReason, ConnId, Event, EventKind};
+use crate::gui::text as t;
 use crate::gui::text_teach as tt;
 
 /// Arrows kept per connection; older ones are counted.
@@ -25,6 +26,8 @@ pub enum ArrowKind {
     Fin,
     /// The connection was reset or failed.
     Reset,
+    /// A step of the TLS handshake, or its closing alert.
+    Tls,
 }
 
 /// One arrow.
@@ -130,6 +133,13 @@ impl SequenceLog {
                 };
                 (*conn, arrow)
             }
+            EventKind::Tls(tls) => {
+                let Some(conn) = tls.conn else { return };
+                let Some(arrow) = tls_arrow(ours, &tls.step) else {
+                    return;
+                };
+                (conn, arrow)
+            }
             _ => return,
         };
         let arrow = Arrow {
@@ -150,6 +160,47 @@ impl SequenceLog {
             lane.hidden += 1;
         }
     }
+}
+
+/// The arrow of a TLS step: hellos, the certificate, the end of the handshake, `close_notify`.
+fn tls_arrow(ours: bool, step: &crate::engine::TlsStep) -> Option<Arrow> {
+    use crate::engine::TlsStep;
+    Some(match step {
+        TlsStep::HandshakeStarted {
+            server_name, alpn, ..
+        } => arrow(
+            true,
+            ArrowKind::Tls,
+            &t::seq_client_hello(server_name.as_deref(), alpn),
+        ),
+        TlsStep::Negotiated {
+            version,
+            cipher_suite,
+            ..
+        } => arrow(
+            false,
+            ArrowKind::Tls,
+            &t::seq_server_hello(version, cipher_suite),
+        ),
+        TlsStep::PeerCertificates {
+            chain,
+            verification,
+        } => {
+            let subject = chain.first().map_or("", |c| c.subject.as_str());
+            // The peer sends its certificate: the server's to a client, a client's to a server.
+            arrow(
+                !ours,
+                ArrowKind::Tls,
+                &t::seq_certificate(subject, t::seq_verdict(*verification)),
+            )
+        }
+        TlsStep::Established { alpn, .. } => {
+            arrow(true, ArrowKind::Tls, &t::seq_finished(alpn.as_deref()))
+        }
+        TlsStep::CloseNotifySent => arrow(ours, ArrowKind::Tls, t::SEQ_CLOSE_NOTIFY),
+        TlsStep::CloseNotifyReceived => arrow(!ours, ArrowKind::Tls, t::SEQ_CLOSE_NOTIFY),
+        TlsStep::ServerCertificate { .. } => return None,
+    })
 }
 
 fn arrow(from_client: bool, kind: ArrowKind, label: &str) -> Arrow {
@@ -194,12 +245,20 @@ pub fn sequence_diagram(ui: &mut Ui, log: &SequenceLog, conn: Option<ConnId>, he
     let weak = ui.visuals().weak_text_color();
     let (warn, error) = (ui.visuals().warn_fg_color, ui.visuals().error_fg_color);
     let good = super::good_color(ui.visuals());
+    // A blue readable on the theme's background (at least 4.5:1), apart from the handshake's
+    // green and the data's text colour.
+    let tls_colour = if ui.visuals().dark_mode {
+        Color32::from_rgb(110, 170, 255)
+    } else {
+        Color32::from_rgb(20, 80, 190)
+    };
     let kind_colour = |kind: ArrowKind| -> Color32 {
         match kind {
             ArrowKind::Handshake => good,
             ArrowKind::Data => text_color,
             ArrowKind::Fin => warn,
             ArrowKind::Reset => error,
+            ArrowKind::Tls => tls_colour,
         }
     };
     // Lane headings: who is who, with the addresses.

@@ -79,7 +79,8 @@ macro_rules! four_tab_form {
         impl Default for $old {
             fn default() -> Self {
                 let new = <$new>::default();
-                let CommonSettings { editor, periodic, saved, hex, log_budget_mib, file } =
+                // Parts added after the four-tab form (the script panel …) did not exist then.
+                let CommonSettings { editor, periodic, saved, hex, log_budget_mib, file, .. } =
                     new.common;
                 $old { $($field: new.$field,)* editor, periodic, saved, hex, log_budget_mib, file }
             }
@@ -95,6 +96,7 @@ macro_rules! four_tab_form {
                     hex: old.hex,
                     log_budget_mib: old.log_budget_mib,
                     file: old.file,
+                    ..CommonSettings::default()
                 };
                 $(new.$field = old.$field;)*
                 new
