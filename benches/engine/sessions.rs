@@ -20,6 +20,7 @@ use egui::Vec2;
 use socketlab::engine::{Payload, Waker};
 use socketlab::gui::roles::{TcpClient, TcpServer, UdpServer};
 use socketlab::gui::session::{Composed, Phase, Request, SessionKind, SessionTab, Tab};
+use socketlab::gui::widgets::payload_editor::Outgoing;
 use socketlab::gui::widgets::periodic::PeriodicAction;
 use socketlab::gui::workspace::Workspace;
 use socketlab::gui::{AppState, Pane, SocketLabApp};
@@ -475,7 +476,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     for (i, pair) in pairs.iter().enumerate() {
         window.client(pair.client)?.perform(
             Request::Compose(Composed::Repeat(PeriodicAction::Start {
-                data: Payload::from(message(i)),
+                data: Outgoing::Bytes(Payload::from(message(i))),
                 interval: MESSAGE_EVERY,
                 count: Some(messages),
             })),
