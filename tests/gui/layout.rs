@@ -375,3 +375,39 @@ fn session_controls(h: &Harness<'_, SocketLabApp>) -> Vec<(String, egui::Rect)> 
     .filter(|(_, r)| r.top() > tabs_bottom + 1.0)
     .collect()
 }
+
+#[test]
+fn the_divider_between_log_and_socket_calls_can_be_dragged() {
+    let mut h = window(1280.0, 800.0);
+    let id = h
+        .state()
+        .sessions_of::<TcpClient>()
+        .next()
+        .map_or(0, |s| s.id);
+    h.state_mut().focus(Pane::Session(id));
+    for _ in 0..3 {
+        h.step();
+    }
+    let calls = |h: &Harness<'_, SocketLabApp>| h.get_by_label("Explain calls").rect().left();
+    let before = calls(&h);
+    // The panel's edge lies just left of its content (inside its margin).
+    let edge = egui::pos2(h.get_by_label("Socket calls").rect().left() - 8.0, 400.0);
+    let moved = edge - egui::vec2(150.0, 0.0);
+    h.hover_at(edge);
+    h.step();
+    h.drag_at(edge);
+    h.step();
+    for step in 1..=5 {
+        h.hover_at(edge - egui::vec2(30.0 * step as f32, 0.0));
+        h.step();
+    }
+    h.drop_at(moved);
+    for _ in 0..3 {
+        h.step();
+    }
+    let after = calls(&h);
+    assert!(
+        (before - after - 150.0).abs() < 10.0,
+        "the socket calls panel grew by the drag: its content moved from x = {before} to {after}"
+    );
+}
