@@ -30,6 +30,8 @@ const FRAME: Duration = Duration::from_micros(16_667);
 const TARGET_P99: Duration = Duration::from_millis(16);
 /// The size of the datagrams of the flood, and of the entries the log is filled with.
 const DATAGRAM: usize = 64;
+/// The window's size in points.
+const SCREEN: Vec2 = Vec2::new(1200.0, 800.0);
 
 /// What to run, by mode.
 struct Sizes {
@@ -70,14 +72,15 @@ impl Sizes {
 
 /// A sender thread that sends `rate` datagrams per second, paced each millisecond (it catches up
 /// after a late wake-up, so the average rate holds on a loaded machine).
-struct PacedSender {
+pub struct PacedSender {
     handle: JoinHandle<Result<(), String>>,
     stop: Arc<AtomicBool>,
     sent: Arc<AtomicU64>,
 }
 
 impl PacedSender {
-    fn start(to: SocketAddr, rate: u64) -> Self {
+    /// Starts sending `DATAGRAM`-byte datagrams to `to`.
+    pub fn start(to: SocketAddr, rate: u64) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let (stop_flag, sent_count) = (Arc::clone(&stop), Arc::clone(&sent));
@@ -111,7 +114,7 @@ impl PacedSender {
     }
 
     /// Stops sending; returns how many datagrams were sent.
-    fn finish(self) -> Result<u64, String> {
+    pub fn finish(self) -> Result<u64, String> {
         self.stop.store(true, Ordering::Relaxed);
         self.handle
             .join()
@@ -156,28 +159,42 @@ impl Window {
         }
     }
 
-    /// Runs one frame as eframe does (`logic`, then `ui`, inside `run_ui`) and tessellates its
-    /// shapes; returns how long that took.
+    /// Runs one frame; returns how long it took.
     fn frame(&mut self) -> Duration {
-        let input = RawInput {
-            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, Vec2::new(1200.0, 800.0))),
-            time: Some(self.started.elapsed().as_secs_f64()),
-            ..RawInput::default()
-        };
-        let began = Instant::now();
-        let app = &mut self.app;
-        let mut output = self.ctx.run_ui(input, |ui| {
-            app.logic(ui.ctx());
-            app.show(ui);
-        });
-        let shapes = std::mem::take(&mut output.shapes);
-        let triangles = self.ctx.tessellate(shapes, output.pixels_per_point);
-        let took = began.elapsed();
-        drop(triangles);
-        // No renderer takes the font texture's updates here.
-        output.drop_without_applying_deltas();
-        took
+        run_frame(&self.ctx, &mut self.app, self.started, SCREEN).0
     }
+}
+
+/// Runs one frame of `app` as eframe does (`logic`, then `ui`, inside `run_ui`) on a `screen`
+/// of that many points and tessellates its shapes; returns how long that took and the delay
+/// after which the frame asks for the next (`Duration::MAX`: it asks for none).
+pub fn run_frame(
+    ctx: &egui::Context,
+    app: &mut SocketLabApp,
+    started: Instant,
+    screen: Vec2,
+) -> (Duration, Duration) {
+    let input = RawInput {
+        screen_rect: Some(Rect::from_min_size(Pos2::ZERO, screen)),
+        time: Some(started.elapsed().as_secs_f64()),
+        ..RawInput::default()
+    };
+    let began = Instant::now();
+    let mut output = ctx.run_ui(input, |ui| {
+        app.logic(ui.ctx());
+        app.show(ui);
+    });
+    let shapes = std::mem::take(&mut output.shapes);
+    let triangles = ctx.tessellate(shapes, output.pixels_per_point);
+    let took = began.elapsed();
+    drop(triangles);
+    let next = output
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map_or(Duration::MAX, |v| v.repaint_delay);
+    // No renderer takes the font texture's updates here.
+    output.drop_without_applying_deltas();
+    (took, next)
 }
 
 /// Runs the item: one row per rate.

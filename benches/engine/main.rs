@@ -28,6 +28,8 @@ mod ping_pong;
 #[cfg(target_os = "linux")]
 mod report;
 #[cfg(target_os = "linux")]
+mod sessions;
+#[cfg(target_os = "linux")]
 mod startup;
 #[cfg(target_os = "linux")]
 mod sys;
@@ -54,14 +56,14 @@ mod suite {
 
     use super::report::{self, Row};
     use super::{
-        Mode, frame_time, framing, generator_send, idle, many_clients, peers, ping_pong, startup,
-        sys, tcp_receive, udp_receive,
+        Mode, frame_time, framing, generator_send, idle, many_clients, peers, ping_pong, sessions,
+        startup, sys, tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;
 
     /// The items, by the name `--item` takes, with their issue number.
-    const ITEMS: [(&str, u8, ItemFn); 12] = [
+    const ITEMS: [(&str, u8, ItemFn); 13] = [
         ("tcp-receive", 1, tcp_receive::run),
         ("udp-receive", 2, udp_receive::run),
         ("many-clients", 3, many_clients::run),
@@ -74,6 +76,7 @@ mod suite {
         ("socat-tcp-receive", 10, peers::run_receive),
         ("socat-tcp-send", 11, peers::run_send),
         ("udp-vs-peers", 12, peers::run_udp),
+        ("sessions", 13, sessions::run),
     ];
 
     /// Waits for a server's `Listening` or a UDP socket's `Ready`; returns the bound address.

@@ -132,6 +132,38 @@ pub fn threads() -> Vec<ThreadFigures> {
     all
 }
 
+/// What the threads other than this one did between two readings of [`threads`]: CPU time,
+/// wake-ups (voluntary and involuntary switches), and which woke (`name ×n`). Threads that
+/// started in between are left out: they have no earlier reading.
+pub fn others_between(before: &[ThreadFigures], after: &[ThreadFigures]) -> Activity {
+    let me = std::process::id();
+    let mut activity = Activity::default();
+    for t in after.iter().filter(|t| t.tid != me) {
+        let Some(b) = before.iter().find(|b| b.tid == t.tid) else {
+            continue;
+        };
+        let switches = (t.voluntary_switches + t.involuntary_switches)
+            .saturating_sub(b.voluntary_switches + b.involuntary_switches);
+        activity.cpu += t.cpu.saturating_sub(b.cpu);
+        activity.wakeups += switches;
+        if switches > 0 {
+            activity.woke.push(format!("{} ×{switches}", t.name));
+        }
+    }
+    activity
+}
+
+/// See [`others_between`].
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    /// CPU time used.
+    pub cpu: Duration,
+    /// Times a thread was switched in again.
+    pub wakeups: u64,
+    /// Which threads woke, and how often.
+    pub woke: Vec<String>,
+}
+
 /// Datagrams the kernel dropped for the UDP socket bound to `local` because its receive buffer
 /// was full (the `drops` column of `/proc/net/udp`). `None` if the socket is not found.
 pub fn udp_drops(local: SocketAddr) -> Option<u64> {
