@@ -95,22 +95,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let waker_calls = wakes.load(Ordering::Relaxed) - wakes_before;
 
     // The engine's threads only: this thread's own sleep and /proc reads are the benchmark's.
-    let me = std::process::id();
-    let mut cpu = Duration::ZERO;
-    let mut wakeups = 0_u64;
-    let mut woke = Vec::new();
-    for t in after.iter().filter(|t| t.tid != me) {
-        let Some(b) = before.iter().find(|b| b.tid == t.tid) else {
-            continue;
-        };
-        let switches = (t.voluntary_switches + t.involuntary_switches)
-            .saturating_sub(b.voluntary_switches + b.involuntary_switches);
-        cpu += t.cpu.saturating_sub(b.cpu);
-        wakeups += switches;
-        if switches > 0 {
-            woke.push(format!("{} ×{switches}", t.name));
-        }
-    }
+    let sys::Activity { cpu, wakeups, woke } = sys::others_between(&before, &after);
     let cpu_ticks = usage_after.cpu.saturating_sub(usage_before.cpu);
     let engine_threads = after.len().saturating_sub(1);
     let share = cpu.as_secs_f64() / elapsed.as_secs_f64();

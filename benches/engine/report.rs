@@ -10,7 +10,8 @@ pub const ROW_PREFIX: &str = "BENCH-ROW ";
 /// One line of the results table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
-    /// The item number (1–7 from the benchmark issue; 8 framing and 9 the traffic generator, both of issue 14).
+    /// The item number (1–7 from the benchmark issue; 8 framing and 9 the traffic generator, both of
+    /// issue 14; 10 the window with 20 sessions, issue 19).
     pub item: u8,
     /// What was measured.
     pub what: String,

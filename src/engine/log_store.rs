@@ -105,6 +105,7 @@ pub struct LogStore {
     max_bytes: usize,
     kept_bytes: usize,
     hidden: u64,
+    appended: u64,
     totals: LogTotals,
 }
 
@@ -124,6 +125,7 @@ impl LogStore {
             max_bytes,
             kept_bytes: 0,
             hidden: 0,
+            appended: 0,
             totals: LogTotals::default(),
         }
     }
@@ -241,6 +243,7 @@ impl LogStore {
     }
 
     fn push(&mut self, entry: LogEntry) {
+        self.appended += 1;
         self.kept_bytes += entry.preview.len();
         self.entries.push_back(entry);
         self.trim();
@@ -290,6 +293,21 @@ impl LogStore {
     /// The kept entries, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogEntry> {
         self.entries.iter()
+    }
+
+    /// How many entries were ever appended (neither the cap nor [`LogStore::clear`] lowers it):
+    /// a mark for [`LogStore::since`].
+    pub fn appended(&self) -> u64 {
+        self.appended
+    }
+
+    /// The kept entries appended after `mark` (a value of [`LogStore::appended`] taken earlier),
+    /// oldest first.
+    pub fn since(&self, mark: u64) -> impl DoubleEndedIterator<Item = &LogEntry> {
+        let newer = usize::try_from(self.appended.saturating_sub(mark)).unwrap_or(usize::MAX);
+        self.entries
+            .iter()
+            .skip(self.entries.len().saturating_sub(newer))
     }
 
     /// How many older entries the cap has removed since the last [`LogStore::clear`].
@@ -345,6 +363,29 @@ mod tests {
         log.clear();
         assert_eq!((log.len(), log.hidden()), (0, 0));
         assert_eq!(log.totals(), totals);
+    }
+
+    #[test]
+    fn since_a_mark_gives_the_newer_entries_through_the_cap_and_a_clear() {
+        let mut log = LogStore::new(3, usize::MAX);
+        log.push_note(SystemTime::now(), None, "before");
+        let mark = log.appended();
+        assert_eq!(log.since(mark).count(), 0);
+        for i in 0..2_u8 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, &[i]);
+        }
+        let newer: Vec<u8> = log.since(mark).map(|e| e.preview[0]).collect();
+        assert_eq!(newer, [0, 1]);
+        for i in 2..6_u8 {
+            log.push_data(SystemTime::now(), Direction::In, None, None, &[i]);
+        }
+        // Only three are kept: the newer ones the cap removed are gone, not "since" twice.
+        let newer: Vec<u8> = log.since(mark).map(|e| e.preview[0]).collect();
+        assert_eq!(newer, [3, 4, 5]);
+        log.clear();
+        log.push_note(SystemTime::now(), None, "after");
+        assert_eq!(log.since(mark).count(), 1);
+        assert_eq!(log.since(log.appended()).count(), 0);
     }
 
     #[test]

@@ -54,6 +54,18 @@ pub struct Polled {
     pub ended: bool,
 }
 
+/// What closing a session would lose: the log rows that no export of the whole log has
+/// written to a file yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Unsaved {
+    /// Rows (data and notes).
+    pub rows: usize,
+    /// Bytes received in those rows.
+    pub bytes_in: u64,
+    /// Bytes sent in those rows (echoes and replies included).
+    pub bytes_out: u64,
+}
+
 /// A tab's run-time record of its session(s).
 #[derive(Debug, Default)]
 pub struct Activity {
@@ -83,6 +95,21 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// The rows since the last export of the whole log (all of them when there was none).
+    pub fn unsaved(&self) -> Unsaved {
+        let mark = self.filter.exported_mark.unwrap_or(0);
+        let mut unsaved = Unsaved::default();
+        for entry in self.log.since(mark) {
+            unsaved.rows += 1;
+            match entry.direction {
+                Direction::In => unsaved.bytes_in += entry.len as u64,
+                Direction::Out | Direction::Echo => unsaved.bytes_out += entry.len as u64,
+                Direction::Note => {}
+            }
+        }
+        unsaved
+    }
+
     /// The log's memory budget in whole MiB, as the tab's settings remember it.
     pub fn log_budget_mib(&self) -> usize {
         self.log.max_bytes() / MIB
@@ -331,24 +358,30 @@ pub fn stop_text(reason: &StopReason) -> String {
     }
 }
 
-/// The left side of a TCP tab: the switch between chunks and lines, then the log (chunks, drawn
-/// by `draw_log`, which says whether the log is empty) or the lines; a cleared log clears the
-/// lines too.
+/// TCP: the switch between the log (chunks, one row per `recv`) and the lines view, then the one
+/// chosen. With the log, the switch leads the log's own header row (`draw_log` gets it as
+/// `lead`, which says whether it drew anything), so the two take one row. A cleared log clears
+/// the lines too.
 pub fn chunks_or_lines(
     ui: &mut egui::Ui,
     lines: &mut Option<LineAssembler>,
     id: &str,
     server: bool,
-    draw_log: impl FnOnce(&mut egui::Ui) -> bool,
+    draw_log: impl FnOnce(&mut egui::Ui, &mut dyn FnMut(&mut egui::Ui) -> bool) -> bool,
 ) {
-    if let Some(lines) = lines {
-        lines.switch_ui(ui);
-        if lines.show_lines {
-            lines.ui(ui, id, server);
-            return;
-        }
+    if let Some(lines) = lines.as_mut().filter(|l| l.show_lines) {
+        ui.horizontal_wrapped(|ui| lines.switch_ui(ui, true));
+        lines.ui(ui, id, server);
+        return;
     }
-    let log_empty = draw_log(ui);
+    let mut lead = |ui: &mut egui::Ui| match lines.as_mut() {
+        Some(lines) => {
+            lines.switch_ui(ui, false);
+            true
+        }
+        None => false,
+    };
+    let log_empty = draw_log(ui, &mut lead);
     if log_empty && let Some(lines) = lines {
         lines.clear();
     }

@@ -57,8 +57,9 @@ pub struct SocketLabApp {
     /// The workspace file the sessions belong to, the recent files, the Save/Open dialog, the
     /// settings store and the notices.
     pub files: WorkspaceFiles,
-    /// A close that waits for the user to confirm (the session has log rows that would be lost).
-    pub confirm_close: Option<u64>,
+    /// A close that waits for the user to confirm: the session, and the log rows it would lose
+    /// (counted once, when the close was asked for).
+    pub confirm_close: Option<(u64, crate::gui::session::Unsaved)>,
     /// The session being renamed and the name typed so far.
     pub renaming: Option<(u64, String)>,
     /// The session of each kind shown last.
@@ -70,6 +71,7 @@ pub struct SocketLabApp {
     ending: bool,
     view_applied: bool,
     waker: Option<Waker>,
+    cursor: crate::gui::theme::CursorBlink,
 }
 
 impl SocketLabApp {
@@ -91,6 +93,7 @@ impl SocketLabApp {
             ending: false,
             view_applied: false,
             waker: None,
+            cursor: crate::gui::theme::CursorBlink::default(),
         };
         app.load(state.workspace);
         app
@@ -191,15 +194,20 @@ impl SocketLabApp {
         tree
     }
 
-    /// Starts every session whose fields are valid and that is not running.
+    /// Starts every session whose fields are valid and that is not running: the servers first,
+    /// so that a client of the same workspace aimed at one finds it listening.
     pub fn start_all(&mut self) {
         let Some(waker) = self.waker.clone() else {
             // No frame yet, so no waker to repaint with: start on the first frame.
             self.start_all_pending = true;
             return;
         };
-        for session in &mut self.sessions {
-            session.start(&waker);
+        for servers in [true, false] {
+            for session in &mut self.sessions {
+                if session.kind().is_client() != servers {
+                    session.start(&waker);
+                }
+            }
         }
     }
 
@@ -299,12 +307,16 @@ impl SocketLabApp {
         self.session_mut(id)?.as_any_mut().downcast_mut()
     }
 
-    /// Closes a session: asks first if its log holds rows, else closes at once.
+    /// Closes a session: asks first if its log holds rows no export has saved, else closes at
+    /// once.
     pub fn request_close(&mut self, id: u64) {
-        match self.session(id) {
-            Some(s) if s.unsaved_rows() > 0 => self.confirm_close = Some(id),
-            Some(_) => self.close_session(id),
-            None => {}
+        let Some(unsaved) = self.session(id).map(Tab::unsaved) else {
+            return;
+        };
+        if unsaved.rows > 0 {
+            self.confirm_close = Some((id, unsaved));
+        } else {
+            self.close_session(id);
         }
     }
 
@@ -317,7 +329,7 @@ impl SocketLabApp {
         if let Some(tile) = self.tree.tiles.find_pane(&Pane::Session(id)) {
             self.tree.remove_recursively(tile);
         }
-        if self.confirm_close == Some(id) {
+        if self.confirm_close.is_some_and(|(asked, _)| asked == id) {
             self.confirm_close = None;
         }
     }
@@ -403,6 +415,7 @@ impl SocketLabApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let waker = self.waker(ui.ctx());
         self.apply_view(ui.ctx());
+        self.cursor.update(ui.ctx());
         if std::mem::take(&mut self.start_all_pending) {
             self.start_all();
         }
@@ -415,7 +428,12 @@ impl SocketLabApp {
                 self.file_action(action, ui.ctx());
             }
         });
+        // The tiles draw their own tab bars and edges; a wide margin around them would only
+        // take rows from the logs.
+        let tiles_frame =
+            egui::Frame::central_panel(ui.style()).inner_margin(egui::Margin::same(2));
         let asks = egui::CentralPanel::default()
+            .frame(tiles_frame)
             .show(ui, |ui| {
                 let mut panes = Panes {
                     sessions: &mut self.sessions,

@@ -363,6 +363,28 @@ fn loopback() -> IpAddr {
     IpAddr::V4(Ipv4Addr::LOCALHOST)
 }
 
+/// A UDP server bound on loopback and a client aimed at it: the two sides of the UDP demos.
+fn udp_pair(
+    script: &Script,
+) -> Result<(Session<UdpCommand>, Session<UdpCommand>, SocketAddr), String> {
+    let server = udp::start_server(
+        UdpServerConfig {
+            bind: loopback(),
+            ..UdpServerConfig::default()
+        },
+        noop_waker(),
+    );
+    let addr = script.wait(Side::Server, &server, tt::DEMO_WAIT_BIND, |k| match k {
+        EventKind::Ready { local, .. } => Some(*local),
+        _ => None,
+    })?;
+    let client = udp::start_client(
+        UdpClientConfig::new(addr.ip().to_string(), addr.port()),
+        noop_waker(),
+    );
+    Ok((server, client, addr))
+}
+
 fn payload(text: &str) -> Payload {
     Payload::from(text.as_bytes())
 }
@@ -441,21 +463,7 @@ fn stream(script: &Script) -> Result<(), String> {
     drop(server);
 
     script.note(tt::DEMO_STREAM_UDP_PART);
-    let server = udp::start_server(
-        UdpServerConfig {
-            bind: loopback(),
-            ..UdpServerConfig::default()
-        },
-        noop_waker(),
-    );
-    let addr = script.wait(Side::Server, &server, tt::DEMO_WAIT_BIND, |k| match k {
-        EventKind::Ready { local, .. } => Some(*local),
-        _ => None,
-    })?;
-    let client = udp::start_client(
-        UdpClientConfig::new(addr.ip().to_string(), addr.port()),
-        noop_waker(),
-    );
+    let (server, client, _) = udp_pair(script)?;
     for message in messages {
         client
             .send(UdpCommand::Send(payload(message)))
@@ -633,21 +641,7 @@ fn nothing_listening(script: &Script) -> Result<(), String> {
 }
 
 fn datagram_size(script: &Script) -> Result<(), String> {
-    let server = udp::start_server(
-        UdpServerConfig {
-            bind: loopback(),
-            ..UdpServerConfig::default()
-        },
-        noop_waker(),
-    );
-    let addr = script.wait(Side::Server, &server, tt::DEMO_WAIT_BIND, |k| match k {
-        EventKind::Ready { local, .. } => Some(*local),
-        _ => None,
-    })?;
-    let client = udp::start_client(
-        UdpClientConfig::new(addr.ip().to_string(), addr.port()),
-        noop_waker(),
-    );
+    let (server, client, addr) = udp_pair(script)?;
     let (limit, _) = udp::max_payload(&addr);
     script.note(tt::datagram_try(limit));
     client

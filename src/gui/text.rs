@@ -31,8 +31,7 @@ pub const TAB_ACTIVE_MARK: &str = " •";
 /// Toggle above the log.
 pub const LOG_TOOLS: &str = "Find, export, memory";
 /// Tooltip.
-pub const LOG_TOOLS_HINT: &str =
-    "Search and filter the log, export it to a file, and see or change how much memory it may use.";
+pub const LOG_TOOLS_HINT: &str = "Search and filter the log, choose how its text is decoded, export it to a file, and see or change how much memory it may use.";
 /// Toggle: the socket calls beside the log.
 pub const CALLS: &str = "Calls";
 /// Tooltip.
@@ -241,7 +240,10 @@ pub const DISCONNECT: &str = "Disconnect";
 pub const CLEAR: &str = "Clear";
 /// Button.
 pub const USE_IN_CLIENT: &str = "Open a client to this server";
-/// Tooltip.
+/// Tooltip of "Open a client to this server" before the server listens.
+pub const USE_IN_CLIENT_WAITS: &str =
+    "Once the server listens (or is bound), this shows a client session aimed at it.";
+/// Tooltip of "Open a client to this server".
 pub const USE_IN_CLIENT_HINT: &str = "Show a client session aimed at this address and port, ready to connect (an idle one if there is one, else a new one).";
 /// Button.
 pub const COPY: &str = "Copy";
@@ -287,20 +289,25 @@ pub const PEER_FINISHED: &str =
     "Peer finished sending (it sent FIN; you can still send until you close).";
 /// Shown after our half-close.
 pub const WRITE_SHUT: &str = "You shut down sending (FIN sent); receiving goes on.";
-/// The exact counters.
-pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> String {
+/// The exact counters, one half for each direction (`in: 7 bytes in 1 read`, `out: …`).
+pub fn counters(bytes_in: u64, reads: u64, bytes_out: u64, writes: u64, udp: bool) -> [String; 2] {
     let (unit_in, unit_out) = if udp {
         (("datagram", "datagrams"), ("datagram", "datagrams"))
     } else {
         (("read", "reads"), ("write", "writes"))
     };
-    format!(
-        "in: {} in {} · out: {} in {}",
-        plural(bytes_in, ("byte", "bytes")),
-        plural(reads, unit_in),
-        plural(bytes_out, ("byte", "bytes")),
-        plural(writes, unit_out)
-    )
+    [
+        format!(
+            "in: {} in {}",
+            plural(bytes_in, ("byte", "bytes")),
+            plural(reads, unit_in)
+        ),
+        format!(
+            "out: {} in {}",
+            plural(bytes_out, ("byte", "bytes")),
+            plural(writes, unit_out)
+        ),
+    ]
 }
 
 /// Received datagrams that never reached the log (they are in the counters).
@@ -350,6 +357,12 @@ pub const COL_CLIENT: &str = "#";
 pub const COL_ADDRESS: &str = "Address";
 /// Column.
 pub const COL_SINCE: &str = "Connected since";
+/// The menu that holds a client's buttons where the table is narrow.
+pub const CLIENT_ACTIONS: &str = "Actions";
+/// When a client connected, in its menu.
+pub fn connected_since(clock: &str) -> String {
+    format!("{COL_SINCE} {clock}")
+}
 /// Column.
 pub const COL_IN: &str = "Bytes in";
 /// Column.
@@ -369,7 +382,13 @@ pub fn client_label(id: u64) -> String {
     format!("client {id}")
 }
 /// How to pick one client.
-pub const SELECT_CLIENT_HINT: &str = "or click a client in the table to send to it alone";
+pub const SELECT_CLIENT_HINT: &str =
+    "Send goes to every client; click a client in the table to send to it alone.";
+/// Tooltip of a client's name in the table.
+pub const PICK_CLIENT_HINT: &str =
+    "Click to send to this client alone (\"All clients\" above sends to every one).";
+/// Tooltip of the client table's title, which opens and closes it.
+pub const CLIENT_TABLE_HINT: &str = "Show or hide the table of connected clients (their addresses, bytes, state and buttons). The log stays below it.";
 /// A client's name in the table and in "send to".
 pub fn client_name(id: u64, peer: &SocketAddr) -> String {
     format!("client {id} ({peer})")
@@ -958,10 +977,25 @@ pub fn close_session_title(title: &str) -> String {
 }
 
 /// What closing a session loses.
-pub fn close_session_loses(rows: usize) -> String {
-    let rows_word = if rows == 1 { "row" } else { "rows" };
+pub fn close_session_loses(unsaved: &crate::gui::activity::Unsaved, running: bool) -> String {
+    let rows = plural(unsaved.rows as u64, ("row", "rows"));
+    let data = if unsaved.bytes_in + unsaved.bytes_out > 0 {
+        format!(
+            " ({} received, {} sent)",
+            plural(unsaved.bytes_in, ("byte", "bytes")),
+            plural(unsaved.bytes_out, ("byte", "bytes"))
+        )
+    } else {
+        String::new()
+    };
+    let stop = if running {
+        " The session is running: closing it stops it."
+    } else {
+        ""
+    };
     format!(
-        "Its log holds {rows} {rows_word}, which are not saved anywhere and will be lost. A running connection or server is stopped."
+        "Its log holds {rows}{data} that no export has saved; they will be lost. To keep them, \
+         cancel and use \"{EXPORT_LOG}\" under \"{LOG_TOOLS}\".{stop}"
     )
 }
 

@@ -46,6 +46,49 @@ pub fn install(ctx: &egui::Context) {
     }
 }
 
+/// How long the text cursor blinks after the last input, as GTK's `cursor-blink-timeout`; then
+/// it stays lit. egui alone blinks for as long as a field has focus, and each blink repaints the
+/// whole window: a connected client (its composer takes the focus) left alone on a projector
+/// would paint twice a second for ever.
+pub const CURSOR_BLINK_FOR: f64 = 10.0;
+
+/// Stops the text cursor blinking once the window has had no input for [`CURSOR_BLINK_FOR`]
+/// seconds, and starts it again at the next input.
+#[derive(Debug, Clone)]
+pub struct CursorBlink {
+    last_input: f64,
+}
+
+impl Default for CursorBlink {
+    fn default() -> Self {
+        // No input yet: nothing was typed into, so nothing needs to blink.
+        CursorBlink {
+            last_input: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl CursorBlink {
+    /// Looks at this frame's input and switches the blinking on or off (call once per frame,
+    /// before drawing; the change shows from the next frame).
+    pub fn update(&mut self, ctx: &egui::Context) {
+        let (now, touched) = ctx.input(|i| {
+            let touched = !i.events.is_empty()
+                || i.pointer.is_moving()
+                || i.pointer.any_down()
+                || i.any_touches();
+            (i.time, touched)
+        });
+        if touched {
+            self.last_input = now;
+        }
+        let blink = now - self.last_input < CURSOR_BLINK_FOR;
+        if ctx.global_style().visuals.text_cursor.blink != blink {
+            ctx.all_styles_mut(|style| style.visuals.text_cursor.blink = blink);
+        }
+    }
+}
+
 /// The colour of a log row by direction.
 pub fn direction_color(visuals: &Visuals, direction: Direction) -> Color32 {
     match (direction, visuals.dark_mode) {

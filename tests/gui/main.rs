@@ -16,6 +16,7 @@ mod devtools;
 mod files;
 mod flood;
 mod fonts;
+mod idle;
 mod inert;
 mod layout;
 mod log;

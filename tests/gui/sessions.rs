@@ -191,3 +191,77 @@ fn sessions_are_created_renamed_duplicated_and_closed() {
         "closed after the one question"
     );
 }
+
+#[test]
+fn closing_says_what_no_export_saved_and_an_exported_log_closes_at_once() {
+    let mut h = harness();
+    let id = h
+        .state()
+        .sessions_of::<TcpClient>()
+        .next()
+        .map_or(0, |c| c.id);
+    h.state_mut().focus(Pane::Session(id));
+    let peer = "127.0.0.1:9000".parse().ok();
+    if let Some(s) = h.state_mut().session_as_mut::<TcpClient>(id) {
+        let now = std::time::SystemTime::now();
+        s.activity
+            .log
+            .push_data(now, Direction::In, peer, None, b"hello");
+        s.activity
+            .log
+            .push_data(now, Direction::Out, peer, None, b"hi");
+    }
+    h.step();
+    let title = h
+        .state()
+        .session(id)
+        .map(socketlab::gui::session::Tab::title)
+        .unwrap_or_default();
+    click(&mut h, &format!("Close session {title}"));
+    assert!(
+        shows(&h, "Its log holds 2 rows (5 bytes received, 2 bytes sent)"),
+        "the dialog counts rows and bytes"
+    );
+    assert!(
+        !shows(&h, "closing it stops it"),
+        "a session that is not running is not said to stop"
+    );
+    click(&mut h, "Cancel");
+    assert!(h.state().session(id).is_some(), "Cancel keeps the session");
+
+    let dir = std::env::temp_dir().join(format!("socketlab-gui-close-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("log.txt");
+    let _ = std::fs::remove_file(&file);
+    click(&mut h, "Export the log");
+    set_field(&mut h, "Export to file", &file.to_string_lossy());
+    click(&mut h, "Export shown rows");
+    wait_for_text(&mut h, "Wrote 2 rows");
+
+    // One more row after the export: only that one is at stake.
+    if let Some(s) = h.state_mut().session_as_mut::<TcpClient>(id) {
+        s.activity.log.push_data(
+            std::time::SystemTime::now(),
+            Direction::In,
+            peer,
+            None,
+            b"late",
+        );
+    }
+    h.step();
+    click(&mut h, &format!("Close session {title}"));
+    assert!(
+        shows(&h, "Its log holds 1 row (4 bytes received, 0 bytes sent)"),
+        "only the row after the export is counted"
+    );
+    click(&mut h, "Cancel");
+    click(&mut h, "Export shown rows");
+    click(&mut h, "Export shown rows");
+    wait_for_text(&mut h, "Wrote 3 rows");
+    click(&mut h, &format!("Close session {title}"));
+    assert!(
+        h.state().session(id).is_none(),
+        "a log saved whole closes without asking"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

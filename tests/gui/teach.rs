@@ -433,16 +433,7 @@ const WIDTH: f32 = 640.0;
 
 #[test]
 fn new_views_fit_across_at_200_percent_on_1280_by_800() {
-    let mut h = egui_kittest::Harness::builder()
-        .with_size([WIDTH, 400.0])
-        .with_context_setup(socketlab::gui::SocketLabApp::setup_context)
-        .build_ui_state(
-            |ui, app: &mut socketlab::gui::SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            socketlab::gui::SocketLabApp::new(socketlab::gui::AppState::default()),
-        );
+    let mut h = crate::gui_support::harness_of_size(WIDTH, 400.0);
     h.step();
     let fits = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>, label: &str| {
         let rect = h.get_by_label(label).rect();
@@ -469,6 +460,47 @@ fn new_views_fit_across_at_200_percent_on_1280_by_800() {
     for label in ["Play again", "Explain calls", "One name, several addresses"] {
         fits(&h, label);
     }
+}
+
+#[test]
+fn socket_call_explanations_wrap_in_full_beside_the_log() {
+    use std::io::Write as _;
+    let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Just wide enough for the socket calls beside the log, as on a small laptop.
+    let mut h = crate::gui_support::harness_of_size(1000.0, 800.0);
+    set_field(&mut h, "Port", &port.to_string());
+    click(&mut h, "Connect");
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"hi").unwrap();
+    let why = "↳ recv returned what had arrived — a stream has no message boundaries, so this \
+               may be part of a message, or several";
+    let find = |h: &egui_kittest::Harness<'_, socketlab::gui::SocketLabApp>| {
+        h.query_all_by(|n| n.value().as_deref() == Some(why) || n.label().as_deref() == Some(why))
+            .next()
+            .map(|n| n.rect())
+    };
+    step_until(&mut h, "the recv explanation", |h| find(h).is_some());
+    h.step();
+    let rect = find(&h).unwrap();
+    let font = egui::TextStyle::Monospace.resolve(&h.ctx.global_style());
+    let (row, char_width) = h
+        .ctx
+        .fonts_mut(|f| (f.row_height(&font), f.glyph_width(&font, 'x')));
+    // The widest drawn line holds at most this many characters; the whole text needs at least
+    // this many rows of them.
+    let columns = (rect.width() / char_width).round();
+    let needed = (why.chars().count() as f32 / columns).ceil();
+    assert!(
+        needed >= 3.0,
+        "the panel is narrow enough to need three rows ({columns} columns)"
+    );
+    assert!(
+        rect.height() >= needed * row - 0.5,
+        "the explanation is drawn in full: {} rows needed, {:.1} drawn",
+        needed,
+        rect.height() / row
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -235,16 +235,7 @@ fn a_saved_message_sends_with_one_click_and_survives_a_restart() {
 
     let saved = serde_json::to_string(&h.state().state()).unwrap();
     let restored: AppState = serde_json::from_str(&saved).unwrap();
-    let mut h = egui_kittest::Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .with_context_setup(SocketLabApp::setup_context)
-        .build_ui_state(
-            |ui, app: &mut SocketLabApp| {
-                app.logic(ui.ctx());
-                app.show(ui);
-            },
-            SocketLabApp::new(restored),
-        );
+    let mut h = crate::gui_support::harness_with(restored);
     h.step();
     open_tab(&mut h, "UDP client");
     crate::gui_support::open_tools(&mut h);

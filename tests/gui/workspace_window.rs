@@ -91,3 +91,72 @@ fn a_bad_workspace_file_is_named_in_the_dialog_and_nothing_changes() {
     assert!(shows(&h, &path.display().to_string()));
     assert_eq!(h.state().state().workspace.sessions, before.sessions);
 }
+
+#[test]
+fn sessions_come_back_stopped_and_start_all_starts_the_valid_ones() {
+    use socketlab::gui::AppState;
+    use socketlab::gui::roles::TcpServer;
+    use socketlab::gui::workspace::{SessionRecord, SessionSettings};
+    // A port free a moment ago, for a server and the client aimed at it.
+    let port = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map_or(0, |a| a.port())
+        .to_string();
+    let client = |id: u64, port: &str| {
+        let SessionSettings::TcpClient(mut c) = SessionKind::TcpClient.default_settings() else {
+            unreachable!("a TCP client's defaults")
+        };
+        port.clone_into(&mut c.port);
+        SessionRecord::new(id, SessionSettings::TcpClient(c))
+    };
+    let SessionSettings::TcpServer(mut server) = SessionKind::TcpServer.default_settings() else {
+        unreachable!("a TCP server's defaults")
+    };
+    port.clone_into(&mut server.port);
+    // The client comes first in the file (Start all starts the servers first, so it finds its
+    // server listening even when that is quicker than here).
+    let workspace = Workspace {
+        sessions: vec![
+            client(1, &port),
+            SessionRecord::new(2, SessionSettings::TcpServer(server)),
+            client(3, "99999"),
+        ],
+        ..Workspace::default()
+    };
+    let state = AppState {
+        workspace,
+        ..AppState::default()
+    };
+    let mut h = crate::gui_support::harness_with(state);
+    for _ in 0..5 {
+        h.step();
+    }
+    assert!(
+        h.state().sessions.iter().all(|s| !s.is_running()),
+        "nothing connects or listens at start"
+    );
+
+    click(&mut h, "File");
+    click(&mut h, "Start all");
+    crate::gui_support::step_until(&mut h, "the client connects to the server", |h| {
+        h.state()
+            .session_as::<TcpClient>(1)
+            .is_some_and(|c| c.role.local.is_some())
+    });
+    assert!(
+        h.state()
+            .session_as::<TcpServer>(2)
+            .is_some_and(|s| s.role.listening.is_some()),
+        "the server listens"
+    );
+    assert!(
+        !h.state()
+            .session(3)
+            .is_some_and(socketlab::gui::session::Tab::is_running),
+        "a session with an invalid field is left alone"
+    );
+    h.state_mut().focus(socketlab::gui::Pane::Session(3));
+    h.step();
+    h.step();
+    assert!(shows(&h, "99999 is not a port"), "and says why");
+}

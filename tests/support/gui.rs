@@ -17,25 +17,46 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The real window state in a headless harness: each frame drains the sessions (as `logic()`
 /// does) and draws (as `ui()` does).
 pub fn harness() -> Harness<'static, SocketLabApp> {
-    app_harness(Harness::builder())
+    app_harness(Harness::builder().with_size([1400.0, 1000.0]))
+}
+
+/// [`harness`] in a window of `width` × `height` points (from its first frame: the panels size
+/// themselves then).
+pub fn harness_of_size(width: f32, height: f32) -> Harness<'static, SocketLabApp> {
+    app_harness(Harness::builder().with_size([width, height]))
 }
 
 /// [`harness`] that draws a box for a character its fonts lack instead of failing: for tests
 /// about bytes (emoji, CJK) rather than glyphs.
 pub fn harness_allowing_missing_glyphs() -> Harness<'static, SocketLabApp> {
-    app_harness(Harness::builder().allow_missing_glyphs())
+    app_harness(
+        Harness::builder()
+            .with_size([1400.0, 1000.0])
+            .allow_missing_glyphs(),
+    )
+}
+
+/// [`harness`] on a window that starts from `state` (a saved workspace, restored settings).
+pub fn harness_with(state: AppState) -> Harness<'static, SocketLabApp> {
+    app_harness_from(Harness::builder().with_size([1400.0, 1000.0]), state)
 }
 
 fn app_harness(builder: HarnessBuilder<SocketLabApp>) -> Harness<'static, SocketLabApp> {
+    app_harness_from(builder, AppState::default())
+}
+
+fn app_harness_from(
+    builder: HarnessBuilder<SocketLabApp>,
+    state: AppState,
+) -> Harness<'static, SocketLabApp> {
     builder
-        .with_size([1400.0, 1000.0])
         .with_context_setup(SocketLabApp::setup_context)
         .build_ui_state(
             |ui, app: &mut SocketLabApp| {
                 app.logic(ui.ctx());
                 app.show(ui);
             },
-            SocketLabApp::new(AppState::default()),
+            SocketLabApp::new(state),
         )
 }
 

@@ -179,16 +179,16 @@ pub fn shortcuts(ctx: &egui::Context, shown: Option<SessionKind>) -> Option<File
 
 /// The confirm-close and rename dialogs, while one is open.
 pub fn dialogs(ctx: &egui::Context, app: &mut SocketLabApp) {
-    if let Some(id) = app.confirm_close {
-        let (title, rows) = app
+    if let Some((id, unsaved)) = app.confirm_close {
+        let (title, running) = app
             .session(id)
-            .map(|s| (s.title(), s.unsaved_rows()))
+            .map(|s| (s.title(), s.is_running()))
             .unwrap_or_default();
         let mut answer = None;
         let modal = egui::Modal::new(egui::Id::unique("confirm-close")).show(ctx, |ui| {
             ui.set_max_width(420.0);
             ui.heading(t::close_session_title(&title));
-            ui.add(egui::Label::new(t::close_session_loses(rows)).wrap());
+            ui.add(egui::Label::new(t::close_session_loses(&unsaved, running)).wrap());
             ui.horizontal(|ui| {
                 if ui.button(t::CLOSE_SESSION).clicked() {
                     answer = Some(true);

@@ -1,6 +1,29 @@
 //! The four roles a session can have. Each file holds only what its kind does differently (see
 //! [`crate::gui::session::Role`]); the session frame draws the rest.
 
+/// The [`Role`] items that differ between the roles only by name: the shared settings sit in
+/// each settings struct's `common` field, the workspace record's variant is named like the role,
+/// and the role file's own `validate` checks the fields.
+macro_rules! settings_glue {
+    ($settings:ty, $variant:ident) => {
+        fn common(s: &$settings) -> &CommonSettings {
+            &s.common
+        }
+
+        fn common_mut(s: &mut $settings) -> &mut CommonSettings {
+            &mut s.common
+        }
+
+        fn wrap(s: $settings) -> SessionSettings {
+            SessionSettings::$variant(s)
+        }
+
+        fn validate(s: &$settings) -> Result<Self::Config, Vec<String>> {
+            validate(s)
+        }
+    };
+}
+
 pub mod tcp_client;
 pub mod tcp_server;
 pub mod udp_client;

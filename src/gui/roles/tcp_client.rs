@@ -20,7 +20,7 @@ use crate::gui::session::{
 };
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    address_fields, host_field, number_field, optional_size_field, parse_host, parse_number,
+    AddressField, address_fields, number_field, optional_size_field, parse_host, parse_number,
     parse_optional_size, parse_port_text, take_submit,
 };
 use crate::gui::widgets::framing::{FramingSettings, framing_ui};
@@ -181,24 +181,10 @@ impl Role for TcpClient {
     const EMPTY_LOG: &'static str = t::TCP_CLIENT_EMPTY;
     const REQUESTED_STOP_IS_IDLE: bool = false;
 
-    fn common(s: &TcpClientSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut TcpClientSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: TcpClientSettings) -> SessionSettings {
-        SessionSettings::TcpClient(s)
-    }
+    settings_glue!(TcpClientSettings, TcpClient);
 
     fn address(s: &TcpClientSettings) -> String {
         t::host_port(normalize_host(&s.host).unwrap_or(&s.host), &s.port)
-    }
-
-    fn validate(s: &TcpClientSettings) -> Result<TcpClientConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: TcpClientConfig, log: &LogStore, waker: &Waker) -> Session<TcpClientCommand> {
@@ -274,7 +260,7 @@ impl Role for TcpClient {
         address_fields(
             ui,
             running,
-            |ui| drop(host_field(ui, &mut s.host)),
+            AddressField::Host(&mut s.host),
             &mut s.port,
             Protocol::Tcp,
             PortUse::Connect,

@@ -23,7 +23,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
-    address_fields, bind_field, number_field, optional_size_field, parse_number,
+    AddressField, address_fields, number_field, optional_size_field, parse_number,
     parse_optional_size, parse_port_text,
 };
 use crate::gui::widgets::framing::{FramingSettings, framing_ui};
@@ -144,6 +144,8 @@ pub struct TcpServer {
     pub clients: Vec<ClientSnapshot>,
     /// Who Send goes to.
     pub target: Target,
+    /// The client table is open (`None`: open if the tile is tall enough for it and the log).
+    pub table_open: Option<bool>,
     /// The server's certificate and the newest client's TLS.
     pub tls: TlsView,
 }
@@ -247,24 +249,10 @@ impl Role for TcpServer {
     const DATAGRAMS: bool = false;
     const EMPTY_LOG: &'static str = t::TCP_SERVER_EMPTY;
 
-    fn common(s: &TcpServerSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut TcpServerSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: TcpServerSettings) -> SessionSettings {
-        SessionSettings::TcpServer(s)
-    }
+    settings_glue!(TcpServerSettings, TcpServer);
 
     fn address(s: &TcpServerSettings) -> String {
         t::host_port(&s.bind, &s.port)
-    }
-
-    fn validate(s: &TcpServerSettings) -> Result<TcpServerConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: TcpServerConfig, log: &LogStore, waker: &Waker) -> Session<TcpServerCommand> {
@@ -379,7 +367,7 @@ impl Role for TcpServer {
         address_fields(
             ui,
             running,
-            |ui| drop(bind_field(ui, &mut s.bind)),
+            AddressField::Bind(&mut s.bind),
             &mut s.port,
             Protocol::Tcp,
             PortUse::Bind,
@@ -456,10 +444,10 @@ impl Role for TcpServer {
         &mut self,
         ui: &mut Ui,
         s: &mut TcpServerSettings,
-        _phase: &Phase,
         running: bool,
+        tile_height: f32,
     ) -> Option<Action> {
-        clients::clients_ui(self, ui, &mut s.max_clients, running)
+        clients::clients_ui(self, ui, &mut s.max_clients, running, tile_height)
     }
 
     fn send_rules(&self, s: &TcpServerSettings, _phase: &Phase, _running: bool) -> SendRules {

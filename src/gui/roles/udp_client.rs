@@ -23,7 +23,7 @@ use crate::gui::session::{
 };
 use crate::gui::text as t;
 use crate::gui::widgets::fields::{
-    address_fields, host_field, optional_size_field, parse_host, parse_optional_size,
+    AddressField, address_fields, optional_size_field, parse_host, parse_optional_size,
     parse_port_text, take_submit,
 };
 use crate::gui::widgets::generator::GeneratorTarget;
@@ -203,24 +203,10 @@ impl Role for UdpClient {
     const DATAGRAMS: bool = true;
     const EMPTY_LOG: &'static str = t::UDP_CLIENT_EMPTY;
 
-    fn common(s: &UdpClientSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut UdpClientSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: UdpClientSettings) -> SessionSettings {
-        SessionSettings::UdpClient(s)
-    }
+    settings_glue!(UdpClientSettings, UdpClient);
 
     fn address(s: &UdpClientSettings) -> String {
         t::host_port(normalize_host(&s.host).unwrap_or(&s.host), &s.port)
-    }
-
-    fn validate(s: &UdpClientSettings) -> Result<UdpClientConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: UdpClientConfig, log: &LogStore, waker: &Waker) -> Session<UdpCommand> {
@@ -297,7 +283,7 @@ impl Role for UdpClient {
         address_fields(
             ui,
             running,
-            |ui| drop(host_field(ui, &mut s.host)),
+            AddressField::Host(&mut s.host),
             &mut s.port,
             Protocol::Udp,
             PortUse::Connect,

@@ -25,7 +25,7 @@ use crate::gui::text as t;
 use crate::gui::widgets::auto_reply::{AutoReplySettings, auto_reply_ui};
 use crate::gui::widgets::capture::{CaptureSettings, capture_ui};
 use crate::gui::widgets::fields::{
-    address_fields, bind_field, labelled_edit, optional_size_field, parse_optional_size,
+    AddressField, address_fields, labelled_edit, optional_size_field, parse_optional_size,
     parse_port_text,
 };
 use crate::gui::widgets::generator::sequence_check_ui;
@@ -206,24 +206,10 @@ impl Role for UdpServer {
     const DATAGRAMS: bool = true;
     const EMPTY_LOG: &'static str = t::UDP_SERVER_EMPTY;
 
-    fn common(s: &UdpServerSettings) -> &CommonSettings {
-        &s.common
-    }
-
-    fn common_mut(s: &mut UdpServerSettings) -> &mut CommonSettings {
-        &mut s.common
-    }
-
-    fn wrap(s: UdpServerSettings) -> SessionSettings {
-        SessionSettings::UdpServer(s)
-    }
+    settings_glue!(UdpServerSettings, UdpServer);
 
     fn address(s: &UdpServerSettings) -> String {
         t::host_port(&s.bind, &s.port)
-    }
-
-    fn validate(s: &UdpServerSettings) -> Result<UdpServerConfig, Vec<String>> {
-        validate(s)
     }
 
     fn start(config: UdpServerConfig, log: &LogStore, waker: &Waker) -> Session<UdpCommand> {
@@ -309,7 +295,7 @@ impl Role for UdpServer {
         address_fields(
             ui,
             running,
-            |ui| drop(bind_field(ui, &mut s.bind)),
+            AddressField::Bind(&mut s.bind),
             &mut s.port,
             Protocol::Udp,
             PortUse::Bind,
@@ -398,8 +384,8 @@ impl Role for UdpServer {
         &mut self,
         ui: &mut Ui,
         _: &mut UdpServerSettings,
-        _: &Phase,
         _: bool,
+        _: f32,
     ) -> Option<Action> {
         ui.horizontal(|ui| {
             let edit = labelled_edit(

@@ -36,8 +36,9 @@ pub fn session_ui<R: Role>(
             .calls_shown
             .unwrap_or(ui.available_width() >= WIDE_ENOUGH_FOR_CALLS);
         tab.calls_visible = calls;
+        let tile_height = ui.available_height();
         egui::Panel::top("bar").show(ui, |ui| {
-            let (request, open_client) = bar(tab, ui);
+            let (request, open_client) = bar(tab, ui, tile_height);
             asked = request.or(asked.take());
             app = open_client.and_then(|addr| tab.role.app_request(addr));
         });
@@ -73,7 +74,13 @@ pub fn session_ui<R: Role>(
                     tab.activity.transcript.ui(ui, "transcript-rows", server);
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| log(tab, ui));
+        // The panels above and below already keep the log off their edges; a full central
+        // margin would cost a log row at 175%.
+        let log_frame = egui::Frame::central_panel(ui.style())
+            .inner_margin(egui::Margin::symmetric(8, LOG_MARGIN_Y));
+        egui::CentralPanel::default()
+            .frame(log_frame)
+            .show(ui, |ui| log(tab, ui));
     });
     if let Some(request) = asked {
         tab.perform(request, waker);
@@ -85,10 +92,19 @@ pub fn session_ui<R: Role>(
 fn bar<R: Role>(
     tab: &mut SessionTab<R>,
     ui: &mut Ui,
+    tile_height: f32,
 ) -> (Option<Request<R>>, Option<std::net::SocketAddr>) {
     let running = tab.is_running();
     let checked = R::validate(&tab.settings);
     let mut asked = None;
+    let mut open_client = None;
+    let server_kind = matches!(
+        R::KIND,
+        super::SessionKind::TcpServer | super::SessionKind::UdpServer
+    );
+    // The drawer and panel toggles end the row of buttons rather than the status line: at a
+    // large zoom the status then keeps to one line, and the log keeps that line.
+    let mut calls = tab.calls_visible;
     ui.horizontal_wrapped(|ui| {
         asked = tab.role.bar_ui(
             ui,
@@ -97,37 +113,19 @@ fn bar<R: Role>(
             running,
             checked.as_ref().ok(),
         );
-    });
-    let problems = checked.err().unwrap_or_default();
-    let (state, tone) = tab.state_text();
-    let (local, peer) = tab.role.addresses();
-    let served = tab.role.served();
-    let counters = tab.activity.counters;
-    let mut open_client = None;
-    let tools_open = &mut tab.tools_open;
-    let mut calls = tab.calls_visible;
-    status_line_with(ui, &state, tone, local, peer, |ui| {
-        if let Some(addr) = served
-            && server_address_ui(ui, addr)
-        {
-            open_client = Some(addr);
+        if let Some(served) = server_kind.then(|| tab.role.served()) {
+            // There from the start, usable once listening: nothing moves when it becomes so.
+            if ui
+                .add_enabled(served.is_some(), egui::Button::new(t::USE_IN_CLIENT))
+                .on_hover_text(t::USE_IN_CLIENT_HINT)
+                .on_disabled_hover_text(t::USE_IN_CLIENT_WAITS)
+                .clicked()
+            {
+                open_client = served;
+            }
         }
         ui.separator();
-        let c = counters;
-        let (reads, writes) = if R::DATAGRAMS {
-            (c.datagrams_in, c.datagrams_out)
-        } else {
-            (c.reads, c.writes)
-        };
-        ui.label(t::counters(
-            c.bytes_in,
-            reads,
-            c.bytes_out,
-            writes,
-            R::DATAGRAMS,
-        ));
-        ui.separator();
-        ui.toggle_value(tools_open, t::TOOLS)
+        ui.toggle_value(&mut tab.tools_open, t::TOOLS)
             .on_hover_text(t::TOOLS_HINT);
         if ui
             .toggle_value(&mut calls, t::CALLS)
@@ -136,6 +134,29 @@ fn bar<R: Role>(
         {
             tab.calls_shown = Some(calls);
         }
+    });
+    let problems = checked.err().unwrap_or_default();
+    let (state, tone) = tab.state_text();
+    let (local, peer) = tab.role.addresses();
+    let served = tab.role.served();
+    let counters = tab.activity.counters;
+    status_line_with(ui, &state, tone, local, peer, |ui| {
+        if let Some(addr) = served {
+            server_address_ui(ui, addr);
+        }
+        ui.separator();
+        let c = counters;
+        let (reads, writes) = if R::DATAGRAMS {
+            (c.datagrams_in, c.datagrams_out)
+        } else {
+            (c.reads, c.writes)
+        };
+        // Each direction stays whole: a narrow tile moves it to the next line rather than
+        // breaking "in 2 writes" away from its bytes.
+        let [inward, outward] = t::counters(c.bytes_in, reads, c.bytes_out, writes, R::DATAGRAMS);
+        ui.add(egui::Label::new(inward).extend());
+        ui.label("·");
+        ui.add(egui::Label::new(outward).extend());
     });
     // One reserved line: what is wrong with a field first, else the notes and the last error.
     reserved_line(ui, |ui| {
@@ -164,13 +185,16 @@ fn bar<R: Role>(
     });
     if let Some(action) = tab
         .role
-        .target_ui(ui, &mut tab.settings, &tab.phase, running)
+        .target_ui(ui, &mut tab.settings, running, tile_height)
     {
         asked = Some(Request::Role(action));
     }
     ui.add_space(2.0);
     (asked, open_client)
 }
+
+/// The log's margin above and below, points.
+const LOG_MARGIN_Y: i8 = 3;
 
 /// The tile width from which the socket calls are shown beside the log unless the user chose.
 const WIDE_ENOUGH_FOR_CALLS: f32 = 900.0;
@@ -301,7 +325,7 @@ fn log<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui) {
     let server = R::KIND == super::SessionKind::TcpServer;
     let activity = &mut tab.activity;
     let hex = &mut R::common_mut(&mut tab.settings).hex;
-    chunks_or_lines(ui, &mut activity.lines, "log-lines", server, |ui| {
+    chunks_or_lines(ui, &mut activity.lines, "log-lines", server, |ui, lead| {
         log_view_filtered(
             ui,
             "log",
@@ -310,6 +334,7 @@ fn log<R: Role>(tab: &mut SessionTab<R>, ui: &mut Ui) {
             hex,
             empty,
             &mut activity.filter,
+            lead,
         );
         activity.log.is_empty()
     });

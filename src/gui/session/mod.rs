@@ -19,6 +19,7 @@ pub use budget::FrameBudget;
 pub use role::{Composed, Ctx, Request, Role, SendRules};
 
 use crate::engine::{Session, Waker};
+pub use crate::gui::activity::Unsaved;
 use crate::gui::activity::{Activity, default_log_budget_mib, failure, stop_text};
 use crate::gui::text as t;
 use crate::gui::widgets::file_send::FileSendSettings;
@@ -201,8 +202,8 @@ pub trait Tab: Any {
     fn start(&mut self, waker: &Waker) -> bool;
     /// Stops it and waits for its threads to end.
     fn stop_and_join(&mut self);
-    /// Log rows that closing the session would lose (nothing is saved of them).
-    fn unsaved_rows(&self) -> usize;
+    /// The log rows closing the session would lose (those no export has written).
+    fn unsaved(&self) -> Unsaved;
     /// The session as saved.
     fn record(&self) -> SessionRecord;
     /// For the window and tests to reach the concrete session.
@@ -423,8 +424,8 @@ impl<R: Role> Tab for SessionTab<R> {
         }
     }
 
-    fn unsaved_rows(&self) -> usize {
-        self.activity.log.len()
+    fn unsaved(&self) -> Unsaved {
+        self.activity.unsaved()
     }
 
     fn record(&self) -> SessionRecord {

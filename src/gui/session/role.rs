@@ -214,12 +214,13 @@ pub trait Role: Default + Sized + 'static {
     /// Notes beside the counters (half-closed, datagrams not listed).
     fn notes_ui(&self, _ui: &mut Ui, _phase: &Phase, _counters: &CounterSnapshot) {}
     /// What sits between the status and the log: a server's clients, a reply target.
+    /// `tile_height` is the whole session's height, for what should fold away when it is short.
     fn target_ui(
         &mut self,
         _ui: &mut Ui,
         _settings: &mut Self::Settings,
-        _phase: &Phase,
         _running: bool,
+        _tile_height: f32,
     ) -> Option<Self::Action> {
         None
     }

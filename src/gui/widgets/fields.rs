@@ -67,19 +67,13 @@ pub fn error_line(ui: &mut Ui, text: &str) {
 /// invalid moves nothing after it.
 fn mark_invalid(ui: &mut Ui, invalid: bool) {
     let width = ui.text_style_height(&egui::TextStyle::Body) * 0.6;
-    let height = ui.spacing().interact_size.y;
-    ui.allocate_ui_with_layout(
-        egui::vec2(width, height),
-        egui::Layout::left_to_right(egui::Align::Center),
-        |ui| {
-            ui.set_min_size(egui::vec2(width, height));
-            if invalid {
-                let color = ui.visuals().error_fg_color;
-                ui.colored_label(color, "!")
-                    .on_hover_text(t::INVALID_MARK_HINT);
-            }
-        },
-    );
+    fixed_slot(ui, width, |ui| {
+        if invalid {
+            let color = ui.visuals().error_fg_color;
+            ui.colored_label(color, "!")
+                .on_hover_text(t::INVALID_MARK_HINT);
+        }
+    });
 }
 
 /// `add` in a slot `width` wide whatever it draws (cut with an ellipsis if longer).
@@ -98,23 +92,29 @@ fn fixed_slot(ui: &mut Ui, width: f32, add: impl FnOnce(&mut Ui)) {
 
 /// A host to connect or send to: a name or an IP literal (brackets allowed). Returns the text to
 /// hand to the engine, or the sentence explaining what is wrong.
-pub fn host_field(ui: &mut Ui, value: &mut String) -> Result<String, String> {
-    labelled_edit(ui, t::HOST, t::HOST_HINT, value, 160.0, "127.0.0.1");
-    let result = normalize_host(value)
-        .map(ToOwned::to_owned)
-        .map_err(|e| e.plain_sentence());
-    mark_invalid(ui, result.is_err());
-    result
+pub fn host_field(ui: &mut Ui, value: &mut String, enabled: bool) -> Result<String, String> {
+    wrap_unit(ui, "host", enabled, |ui| {
+        labelled_edit(ui, t::HOST, t::HOST_HINT, value, 160.0, "127.0.0.1");
+        let result = normalize_host(value)
+            .map(ToOwned::to_owned)
+            .map_err(|e| e.plain_sentence());
+        mark_invalid(ui, result.is_err());
+        result
+    })
 }
 
 /// A local address to bind: an IP literal of this machine.
-pub fn bind_field(ui: &mut Ui, value: &mut String) -> Result<IpAddr, String> {
-    labelled_edit(ui, t::BIND_ADDRESS, t::BIND_HINT, value, 130.0, "127.0.0.1");
+pub fn bind_field(ui: &mut Ui, value: &mut String, enabled: bool) -> Result<IpAddr, String> {
+    wrap_unit(ui, "bind", enabled, |ui| {
+        labelled_edit(ui, t::BIND_ADDRESS, t::BIND_HINT, value, 130.0, "127.0.0.1")
+    });
     let result = parse_bind_address(value);
     // The badge or the invalid mark, in one slot: a typo moves no button after the field.
-    fixed_slot(ui, BADGE_WIDTH, |ui| match &result {
-        Ok(ip) => exposure_badge(ui, *ip),
-        Err(_) => mark_invalid(ui, true),
+    wrap_unit(ui, "bind-badge", enabled, |ui| {
+        fixed_slot(ui, BADGE_WIDTH, |ui| match &result {
+            Ok(ip) => exposure_badge(ui, *ip),
+            Err(_) => mark_invalid(ui, true),
+        });
     });
     result
 }
@@ -252,24 +252,60 @@ pub fn err_of<T>(result: &Result<T, String>) -> Option<String> {
     result.as_ref().err().cloned()
 }
 
+/// The address field of a session's bar: where to connect or send, or what to bind.
+pub enum AddressField<'a> {
+    /// A host to connect or send to ([`host_field`]).
+    Host(&'a mut String),
+    /// A local address to bind ([`bind_field`]).
+    Bind(&'a mut String),
+}
+
 /// The address and port fields side by side, locked while a session runs. Their sentences are
 /// not drawn here: the session shows every invalid field's sentence in one reserved line, so
-/// nothing below moves when one appears.
+/// nothing below moves when one appears. In a narrow tile each field (with its mark or badge)
+/// moves to the next row whole.
 pub fn address_fields(
     ui: &mut Ui,
     locked: bool,
-    address: impl FnOnce(&mut Ui),
+    address: AddressField<'_>,
     port: &mut String,
     proto: Protocol,
     usage: PortUse,
 ) {
-    ui.add_enabled_ui(!locked, |ui| {
-        ui.horizontal(|ui| {
-            address(ui);
-            ui.add_space(6.0);
-            let _ = port_field(ui, port, proto, usage);
-        });
+    match address {
+        AddressField::Host(host) => drop(host_field(ui, host, !locked)),
+        AddressField::Bind(bind) => drop(bind_field(ui, bind, !locked)),
+    }
+    wrap_unit(ui, "port", !locked, |ui| {
+        drop(port_field(ui, port, proto, usage));
     });
+}
+
+/// Adds `add` (one row of widgets that belong together, such as a label and its field) to a
+/// wrapping row as one piece, disabled unless `enabled`: when what is left of the row is
+/// narrower than the piece was in the frame before, the piece starts the next row instead of
+/// running past the tile's edge (egui wraps single widgets, not groups).
+pub fn wrap_unit<R>(ui: &mut Ui, salt: &str, enabled: bool, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let id = ui.scope_id().with(("wrap-unit", salt));
+    let last_width: Option<f32> = ui.data(|d| d.get_temp(id));
+    // What is left of this row (`available_width` is the whole row's in a wrapping layout).
+    let left = ui.available_size_before_wrap().x;
+    let at_row_start = left >= ui.max_rect().width() - 1.0;
+    if let Some(width) = last_width
+        && !at_row_start
+        && left < width
+    {
+        ui.end_row();
+    }
+    let piece = ui.horizontal(|ui| {
+        if !enabled {
+            ui.disable();
+        }
+        add(ui)
+    });
+    let width = piece.response.rect.width();
+    ui.data_mut(|d| d.insert_temp(id, width));
+    piece.inner
 }
 
 /// The host as [`host_field`] parses it, without drawing.

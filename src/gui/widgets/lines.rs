@@ -138,15 +138,16 @@ impl LineAssembler {
         self.hidden = 0;
     }
 
-    /// The switch between chunks and lines.
-    pub fn switch_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal_wrapped(|ui| {
+    /// The switch between chunks and lines (`labelled`: after "Received data as:"; without, the
+    /// options' tooltips say what they switch).
+    pub fn switch_ui(&mut self, ui: &mut Ui, labelled: bool) {
+        if labelled {
             ui.label(tt::RECEIVED_AS);
-            ui.selectable_value(&mut self.show_lines, false, tt::AS_CHUNKS)
-                .on_hover_text(tt::AS_CHUNKS_HINT);
-            ui.selectable_value(&mut self.show_lines, true, tt::AS_LINES)
-                .on_hover_text(tt::AS_LINES_HINT);
-        });
+        }
+        ui.selectable_value(&mut self.show_lines, false, tt::AS_CHUNKS)
+            .on_hover_text(tt::AS_CHUNKS_HINT);
+        ui.selectable_value(&mut self.show_lines, true, tt::AS_LINES)
+            .on_hover_text(tt::AS_LINES_HINT);
     }
 
     /// Draws the lines, then the unfinished ones; `server` adds the client number.

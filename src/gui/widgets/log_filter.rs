@@ -77,6 +77,9 @@ pub struct LogFilter {
     pub display_encoding: TextEncoding,
     /// Export was pressed once for an existing file: the next press replaces it.
     confirm_overwrite: Option<String>,
+    /// [`LogStore::appended`] when the whole log (no filter) was last exported: the rows up to
+    /// there are in a file, and closing the session does not lose them.
+    pub exported_mark: Option<u64>,
     /// The export file's save dialog.
     pub dialog: crate::gui::dialogs::DialogSlot,
     cache: MatchCache,
@@ -171,8 +174,12 @@ impl LogFilter {
         self.confirm_overwrite = None;
         let rows: Vec<&LogEntry> = self.shown_entries(log).collect();
         let text = export(&rows, self.format, hex, self.display_encoding);
+        let count = rows.len();
         std::fs::write(&file, text).map_err(|e| t::file_error("write", &file, &file_reason(&e)))?;
-        Ok(t::log_exported(rows.len(), &file))
+        if !self.is_active() {
+            self.exported_mark = Some(log.appended());
+        }
+        Ok(t::log_exported(count, &file))
     }
 }
 

@@ -160,6 +160,9 @@ pub fn row_job(text: &str, color: Color32, chip: Color32) -> LayoutJob {
     job
 }
 
+/// Space between two log rows, points.
+const ROW_GAP: f32 = 1.0;
+
 fn row_color(ui: &Ui, direction: Direction) -> Color32 {
     crate::gui::theme::direction_color(ui.visuals(), direction)
 }
@@ -174,10 +177,16 @@ pub fn log_view(
     hex: &mut bool,
     empty: &str,
 ) {
-    log_view_with(ui, id, log, selected, hex, empty, None);
+    log_view_with(ui, id, log, selected, hex, empty, None, &mut |_| false);
 }
 
-/// [`log_view`] with search, filter and export above the rows.
+/// [`log_view`] with search, filter, decoding and export behind the header's "Find, export,
+/// memory"; `lead` draws what starts the header row (a TCP session's chunks-or-lines switch)
+/// and says whether it drew anything.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the log's parts live in different fields of the session's activity"
+)]
 pub fn log_view_filtered(
     ui: &mut Ui,
     id: &str,
@@ -186,10 +195,15 @@ pub fn log_view_filtered(
     hex: &mut bool,
     empty: &str,
     filter: &mut LogFilter,
+    lead: &mut dyn FnMut(&mut Ui) -> bool,
 ) {
-    log_view_with(ui, id, log, selected, hex, empty, Some(filter));
+    log_view_with(ui, id, log, selected, hex, empty, Some(filter), lead);
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the log's parts live in different fields of the session's activity"
+)]
 fn log_view_with(
     ui: &mut Ui,
     id: &str,
@@ -198,24 +212,19 @@ fn log_view_with(
     hex: &mut bool,
     empty: &str,
     mut filter: Option<&mut LogFilter>,
+    lead: &mut dyn FnMut(&mut Ui) -> bool,
 ) {
+    // One row, so that the log keeps the height (at 175% too): the rarer display choices
+    // (decoding) sit with find and export.
     ui.horizontal_wrapped(|ui| {
-        ui.strong(t::LOG);
+        if !lead(ui) {
+            ui.strong(t::LOG);
+        }
         ui.separator();
         ui.selectable_value(hex, false, t::SHOW_TEXT)
             .on_hover_text(t::SHOW_AS_HINT);
         ui.selectable_value(hex, true, t::SHOW_HEX)
             .on_hover_text(t::SHOW_AS_HINT);
-        if let Some(filter) = filter.as_deref_mut() {
-            ui.separator();
-            encoding_choice(
-                ui,
-                &format!("{id}-encoding"),
-                t::SHOW_ENCODING,
-                t::SHOW_ENCODING_HINT,
-                &mut filter.display_encoding,
-            );
-        }
         ui.separator();
         if ui
             .add_enabled(
@@ -239,7 +248,17 @@ fn log_view_with(
     // while a filter hides rows, so a filtered log always says so).
     match filter.as_deref_mut() {
         Some(filter) if filter.shown || filter.is_active() => {
-            ui.horizontal_wrapped(|ui| budget_ui(ui, log));
+            ui.horizontal_wrapped(|ui| {
+                encoding_choice(
+                    ui,
+                    &format!("{id}-encoding"),
+                    t::SHOW_ENCODING,
+                    t::SHOW_ENCODING_HINT,
+                    &mut filter.display_encoding,
+                );
+                ui.separator();
+                budget_ui(ui, log);
+            });
             log_filter_ui(ui, id, filter, log, *hex);
         }
         Some(_) => {}
@@ -268,6 +287,9 @@ fn log_view_with(
     let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
     let details_height = if selected.is_some() { 190.0 } else { 0.0 };
     let picked = selected.as_ref().map(|e| (e.at, e.len, e.direction));
+    // Rows as close as a terminal's (the font's own line height and one point): the log is what
+    // the window is for, and at a large zoom every row counts.
+    ui.spacing_mut().item_spacing.y = ROW_GAP;
     ScrollArea::vertical()
         .id_salt(id)
         .auto_shrink(false)
@@ -303,15 +325,26 @@ fn row_ui(
 ) -> bool {
     let color = row_color(ui, entry.direction);
     let chip = ui.visuals().code_bg_color;
-    let job = row_job(&row_text_in(entry, hex, encoding), color, chip);
-    let full = job.text.clone();
-    let row = if entry.direction == Direction::Note {
-        ui.add(Label::new(job).truncate())
-    } else {
-        ui.add(Label::new(job).truncate().sense(egui::Sense::click()))
-            .on_hover_text(t::ROW_HINT)
+    let mut job = row_job(&row_text_in(entry, hex, encoding), color, chip);
+    job.wrap = egui::text::TextWrapping::truncate_at_width(ui.available_width());
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    // One tooltip: the whole row when it is cut with an ellipsis, and what a click does.
+    let hover = match (galley.elided, entry.direction == Direction::Note) {
+        (true, true) => Some(galley.text().to_owned()),
+        (true, false) => Some(format!("{}\n\n{}", galley.text(), t::ROW_HINT)),
+        (false, true) => None,
+        (false, false) => Some(t::ROW_HINT.to_owned()),
     };
-    let row = row.on_hover_text(full);
+    let sense = if entry.direction == Direction::Note {
+        egui::Sense::hover()
+    } else {
+        egui::Sense::click()
+    };
+    let row = ui.add(Label::new(galley).sense(sense));
+    let row = match hover {
+        Some(text) => row.on_hover_text(text),
+        None => row,
+    };
     if picked == Some((entry.at, entry.len, entry.direction)) {
         ui.painter().rect_stroke(
             row.rect,

@@ -90,21 +90,15 @@ pub fn good_color(visuals: &egui::Visuals) -> Color32 {
     }
 }
 
-/// The address a server is bound to, with Copy, "Open a client to this server" and who can reach
-/// it; true when "Open a client to this server" was clicked.
-pub fn server_address_ui(ui: &mut Ui, addr: SocketAddr) -> bool {
-    ui.separator();
+/// The address a server is bound to, with Copy (who can reach it is said beside the bind field;
+/// "Open a client to this server" ends the row of buttons).
+pub fn server_address_ui(ui: &mut Ui, addr: SocketAddr) {
+    // Read on from the state: "listening on 127.0.0.1:9000".
     ui.label(t::ADDRESS);
     ui.label(RichText::new(addr.to_string()).monospace().strong());
     if ui.button(t::COPY).on_hover_text(t::COPY_HINT).clicked() {
         ui.ctx().copy_text(addr.to_string());
     }
-    let use_in_client = ui
-        .button(t::USE_IN_CLIENT)
-        .on_hover_text(t::USE_IN_CLIENT_HINT)
-        .clicked();
-    fields::exposure_badge(ui, addr.ip());
-    use_in_client
 }
 
 /// A sentence in the error colour, wrapped, for an error the engine reported.

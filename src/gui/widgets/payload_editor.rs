@@ -14,6 +14,7 @@ use crate::engine::template::{Template, TemplateState};
 use crate::engine::{Payload, Session};
 use crate::gui::text as t;
 use crate::gui::text_tools as tt;
+use crate::gui::widgets::fields::wrap_unit;
 
 /// A message as it will go out: the same bytes each time, or a template the engine fills in at
 /// each send (so a repeat counts `{seq}` up).
@@ -232,16 +233,22 @@ pub fn payload_editor(
                 .on_hover_text(t::ENDING_HINT);
         }
         ui.separator();
+        // Each menu with its label as one piece: a narrow composer moves it to the next row
+        // whole instead of leaving the label behind.
         if !settings.template {
-            encoding_choice(
-                ui,
-                "payload-encoding",
-                t::ENCODING,
-                t::ENCODING_HINT,
-                &mut settings.encoding,
-            );
+            wrap_unit(ui, "payload-encoding", true, |ui| {
+                encoding_choice(
+                    ui,
+                    "payload-encoding",
+                    t::ENCODING,
+                    t::ENCODING_HINT,
+                    &mut settings.encoding,
+                );
+            });
         }
-        checksum_choice(ui, "payload-checksum", tt::CHECKSUM, &mut settings.checksum);
+        wrap_unit(ui, "payload-checksum", true, |ui| {
+            checksum_choice(ui, "payload-checksum", tt::CHECKSUM, &mut settings.checksum);
+        });
         ui.separator();
         // The next send's bytes, why Send is off, or what is wrong with the text: always this
         // one place at the end of the row, so the row above (and its Send button) never moves.
@@ -249,7 +256,17 @@ pub fn payload_editor(
             (Ok(message), None) => preview_label(ui, settings, &message.preview(preview)),
             (Ok(_), Some(why)) => {
                 let why_text = egui::RichText::new(why).color(ui.visuals().weak_text_color());
-                ui.add(egui::Label::new(why_text).truncate())
+                // What is left of the row, cut to fit (all of it on hover); a new row only when
+                // hardly anything is left.
+                if ui.available_size_before_wrap().x < MIN_REASON_WIDTH {
+                    ui.end_row();
+                }
+                let room = egui::vec2(
+                    ui.available_size_before_wrap().x,
+                    ui.spacing().interact_size.y,
+                );
+                ui.allocate_ui(room, |ui| ui.add(egui::Label::new(why_text).truncate()))
+                    .inner
                     .on_hover_text(why);
             }
             (Err(e), _) => {
@@ -266,6 +283,10 @@ pub fn payload_editor(
         None
     }
 }
+
+/// Less room than this at the end of the composer's second row puts why Send is off on a row
+/// of its own.
+const MIN_REASON_WIDTH: f32 = 160.0;
 
 /// Text, Hex, Escapes, Template: one choice (a template reads escapes too).
 fn mode_choice(ui: &mut Ui, settings: &mut EditorSettings) {

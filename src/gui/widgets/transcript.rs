@@ -41,6 +41,7 @@ pub struct Transcript {
     checklist: Option<Checklist>,
     /// Show each call's explanation under it.
     pub explain: bool,
+    wrap: Wrapping,
 }
 
 impl Default for Transcript {
@@ -51,6 +52,7 @@ impl Default for Transcript {
             checklist: None,
             // Newcomers are who the explanations are for; those who know can switch them off.
             explain: true,
+            wrap: Wrapping::default(),
         }
     }
 }
@@ -104,6 +106,7 @@ impl Transcript {
         });
         if self.lines.len() > TRANSCRIPT_CAP {
             self.lines.pop_front();
+            self.wrap.pop_front();
             self.hidden += 1;
         }
     }
@@ -126,6 +129,7 @@ impl Transcript {
     /// Empties it.
     pub fn clear(&mut self) {
         self.lines.clear();
+        self.wrap = Wrapping::default();
         self.hidden = 0;
     }
 
@@ -153,55 +157,254 @@ impl Transcript {
             ui.add(Label::new(RichText::new(t::TRANSCRIPT_EMPTY).italics()).wrap());
             return;
         }
-        let line_height = ui.text_style_height(&egui::TextStyle::Monospace);
-        // Each call wraps onto at most two lines (its explanation onto two more), the rest ends
-        // in an ellipsis with the whole text on hover: one height for every row keeps
-        // `show_rows`, which lays out only the rows on screen.
-        let lines_per_row = if self.explain { 4.0 } else { 2.0 };
-        let row_height = line_height * lines_per_row + ui.spacing().item_spacing.y;
+        let font = egui::TextStyle::Monospace.resolve(ui.style());
+        let (line_height, char_width) =
+            ui.fonts_mut(|f| (f.row_height(&font), f.glyph_width(&font, 'x')));
+        let gap = ui.spacing().item_spacing.y;
         let error = ui.visuals().error_fg_color;
         let text_color = ui.visuals().text_color();
         let weak = ui.visuals().weak_text_color();
-        let explain = self.explain;
         ScrollArea::vertical()
             .id_salt(id)
             .auto_shrink(false)
             .stick_to_bottom(true)
-            .show_rows(ui, row_height, self.lines.len(), |ui, rows| {
+            .show_viewport(ui, |ui, viewport| {
                 let width = ui.available_width();
-                for line in rows.filter_map(|i| self.lines.get(i)) {
-                    let prefix = match (server, line.conn) {
-                        (true, Some(c)) => format!("#{c} "),
-                        _ => String::new(),
-                    };
-                    let call = format!("{}  {prefix}{}", clock(line.at), line.text);
+                let columns = (width / char_width.max(1.0)).floor().max(8.0) as usize;
+                self.wrap.update(&self.lines, columns, self.explain, server);
+                let top = |i: usize| self.wrap.top(i, line_height, gap);
+                let count = self.lines.len();
+                ui.set_height((top(count) - gap).max(0.0));
+                let first = self.wrap.first_below(viewport.min.y, line_height, gap);
+                let origin = ui.max_rect().min;
+                for i in first..count {
+                    let y = top(i);
+                    if y > viewport.max.y {
+                        break;
+                    }
+                    let Some(line) = self.lines.get(i) else { break };
+                    let (call, why) = entry_texts(line, server, self.explain);
                     let color = if line.failed { error } else { text_color };
-                    let why =
-                        explain.then(|| tt::explained(line.explanation.as_deref().unwrap_or("")));
-                    ui.allocate_ui(egui::vec2(width, row_height), |ui| {
-                        ui.set_min_height(row_height);
-                        ui.spacing_mut().item_spacing.y = 0.0;
-                        wrapped_two_lines(ui, call, color, width);
-                        if let Some(why) = why {
-                            wrapped_two_lines(ui, why, weak, width);
-                        }
-                    });
+                    let rect = egui::Rect::from_min_size(
+                        origin + egui::vec2(0.0, y),
+                        egui::vec2(width, top(i + 1) - y - gap),
+                    );
+                    let mut rows = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+                    rows.spacing_mut().item_spacing.y = 0.0;
+                    wrapped(&mut rows, &call, color, columns, &font);
+                    if let Some(why) = why {
+                        wrapped(&mut rows, &why, weak, columns, &font);
+                    }
                 }
             });
     }
 }
 
-/// `text` wrapped to `width` on at most two lines, ending in an ellipsis if longer (the whole
-/// text is the tooltip then).
-fn wrapped_two_lines(ui: &mut Ui, text: String, color: egui::Color32, width: f32) {
-    let font = egui::TextStyle::Monospace.resolve(ui.style());
-    let mut job = egui::text::LayoutJob::simple(text.clone(), font, color, width);
-    job.wrap.max_rows = 2;
-    job.wrap.overflow_character = Some('…');
-    let galley = ui.ctx().fonts_mut(|f| f.layout_job(job));
-    let cut = galley.elided;
-    let label = ui.add(Label::new(galley));
-    if cut {
-        label.on_hover_text(text);
+/// The call line and (when explanations are on) the explanation of one transcript entry.
+fn entry_texts(line: &TranscriptLine, server: bool, explain: bool) -> (String, Option<String>) {
+    let prefix = match (server, line.conn) {
+        (true, Some(c)) => format!("#{c} "),
+        _ => String::new(),
+    };
+    let call = format!("{}  {prefix}{}", clock(line.at), line.text);
+    let why = line
+        .explanation
+        .as_deref()
+        .filter(|why| explain && !why.is_empty())
+        .map(tt::explained);
+    (call, why)
+}
+
+/// Where each entry starts when every one is wrapped to `columns` characters: the panel's lines
+/// all wrap in full (nothing is cut off), yet only the entries on screen are laid out. The font
+/// is monospace, so a line's wrapped height is known from its characters alone.
+#[derive(Debug, Default)]
+struct Wrapping {
+    /// What the counts below were made for: columns, explanations shown, server numbering.
+    key: Option<(usize, bool, bool)>,
+    /// Text rows of each kept entry, oldest first (may lag behind the entries until drawn).
+    rows: VecDeque<u32>,
+    /// `starts[i]`: text rows above entry `i`; one more than there are entries.
+    starts: Vec<u32>,
+}
+
+impl Wrapping {
+    /// Brings the counts up to date with `lines` wrapped to `columns`.
+    fn update(
+        &mut self,
+        lines: &VecDeque<TranscriptLine>,
+        columns: usize,
+        explain: bool,
+        server: bool,
+    ) {
+        let key = Some((columns, explain, server));
+        if self.key != key || self.rows.len() > lines.len() {
+            self.key = key;
+            self.rows.clear();
+        }
+        let known = self.rows.len();
+        if known == lines.len() && self.starts.len() == known + 1 {
+            return;
+        }
+        for line in lines.iter().skip(known) {
+            let (call, why) = entry_texts(line, server, explain);
+            let count =
+                wrap_lines(&call, columns).len() + why.map_or(0, |w| wrap_lines(&w, columns).len());
+            self.rows
+                .push_back(u32::try_from(count).unwrap_or(u32::MAX));
+        }
+        self.starts.clear();
+        self.starts.reserve(self.rows.len() + 1);
+        let mut total = 0_u32;
+        self.starts.push(0);
+        for n in &self.rows {
+            total = total.saturating_add(*n);
+            self.starts.push(total);
+        }
+    }
+
+    /// A line was dropped from the front of the transcript.
+    fn pop_front(&mut self) {
+        if self.rows.pop_front().is_some() {
+            // The prefix sums shift; `update` rebuilds them.
+            self.starts.clear();
+        }
+    }
+
+    /// The top of entry `i` in the scroll area.
+    fn top(&self, i: usize, line_height: f32, gap: f32) -> f32 {
+        let rows = self
+            .starts
+            .get(i)
+            .or(self.starts.last())
+            .copied()
+            .unwrap_or(0);
+        rows as f32 * line_height + i as f32 * gap
+    }
+
+    /// The first entry whose bottom is below `y`.
+    fn first_below(&self, y: f32, line_height: f32, gap: f32) -> usize {
+        let count = self.starts.len().saturating_sub(1);
+        let (mut lo, mut hi) = (0, count);
+        while lo < hi {
+            let mid = usize::midpoint(lo, hi);
+            if self.top(mid + 1, line_height, gap) <= y {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// `text` broken into lines of at most `columns` characters, at spaces where it can be (a word
+/// longer than a line is cut).
+fn wrap_lines(text: &str, columns: usize) -> Vec<String> {
+    let columns = columns.max(1);
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for word in text.split(' ') {
+        let mut word_chars: Vec<char> = word.chars().collect();
+        let gap = usize::from(used > 0);
+        if used + gap + word_chars.len() <= columns {
+            if gap == 1 {
+                current.push(' ');
+            }
+            current.extend(&word_chars);
+            used += gap + word_chars.len();
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut current));
+        }
+        while word_chars.len() > columns {
+            let rest = word_chars.split_off(columns);
+            lines.push(word_chars.into_iter().collect());
+            word_chars = rest;
+        }
+        current.extend(&word_chars);
+        used = word_chars.len();
+    }
+    if used > 0 || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// `text` wrapped to `columns` in full. Painted from its wrapped lines; to assistive technology
+/// (and the tests) it is the one unbroken text.
+fn wrapped(ui: &mut Ui, text: &str, color: egui::Color32, columns: usize, font: &egui::FontId) {
+    let job = egui::text::LayoutJob::simple(
+        wrap_lines(text, columns).join("\n"),
+        font.clone(),
+        color,
+        f32::INFINITY,
+    );
+    let galley = ui.fonts_mut(|f| f.layout_job(job));
+    let (rect, response) = ui.allocate_exact_size(galley.size(), egui::Sense::hover());
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::accesskit::Role::Label, ui.is_enabled(), text)
+    });
+    if ui.is_rect_visible(rect) {
+        ui.painter().galley(rect.min, galley, color);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_break_at_spaces_and_a_long_word_is_cut() {
+        assert_eq!(wrap_lines("abc def gh", 7), ["abc def", "gh"]);
+        assert_eq!(wrap_lines("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap_lines("a abcdefgh", 4), ["a", "abcd", "efgh"]);
+        assert_eq!(wrap_lines("", 4), [""]);
+        assert_eq!(
+            wrap_lines("→ ↳ —", 3),
+            ["→ ↳", "—"],
+            "characters, not bytes"
+        );
+        let text = "recv returned what had arrived — a stream has no message boundaries";
+        let lines = wrap_lines(text, 20);
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert_eq!(lines.join(" "), text, "nothing is lost");
+    }
+
+    fn line(text: &str, why: &str) -> TranscriptLine {
+        TranscriptLine {
+            at: SystemTime::UNIX_EPOCH,
+            conn: None,
+            text: text.to_owned(),
+            failed: false,
+            explanation: Some(why.to_owned()),
+        }
+    }
+
+    #[test]
+    fn entries_start_below_the_wrapped_rows_of_the_ones_before() {
+        let mut lines = VecDeque::new();
+        lines.push_back(line("short", ""));
+        lines.push_back(line(
+            "a call",
+            "an explanation that needs three rows at twenty",
+        ));
+        let mut wrap = Wrapping::default();
+        wrap.update(&lines, 20, true, false);
+        // "HH:MM:SS.mmm  short" fits one row; the second call one row, its explanation three.
+        assert_eq!(wrap.starts, [0, 1, 5]);
+        assert!((wrap.top(1, 10.0, 2.0) - 12.0).abs() < 1e-6);
+        assert_eq!(wrap.first_below(0.0, 10.0, 2.0), 0);
+        assert_eq!(wrap.first_below(12.5, 10.0, 2.0), 1);
+        // The first line leaves at the cap: the counts follow.
+        lines.pop_front();
+        wrap.pop_front();
+        wrap.update(&lines, 20, true, false);
+        assert_eq!(wrap.starts, [0, 4]);
+        // Explanations off: only the calls.
+        wrap.update(&lines, 20, false, false);
+        assert_eq!(wrap.starts, [0, 1]);
     }
 }

@@ -1,6 +1,6 @@
 //! The TCP server's client table: who is connected, who Send goes to, per-client buttons.
 
-use egui::Ui;
+use egui::{RichText, Ui};
 
 use super::{Action, MAX_CLIENTS_CEILING, Target, TcpServer};
 use crate::engine::ClientSnapshot;
@@ -13,17 +13,36 @@ use crate::gui::widgets::guidance;
 /// the height however many connect.
 const TABLE_HEIGHT: f32 = 96.0;
 
-/// The client count and limit, the Send-to choice and the client table.
+/// Below this width (a server tile beside a client on a laptop) the table drops the "connected
+/// since" column and puts each client's three buttons in one menu, so every row fits its tile.
+const FULL_TABLE_WIDTH: f32 = 820.0;
+
+/// In a session shorter than this (a 1280 × 800 screen at 175% leaves about 400 points), the
+/// table starts closed: its title still counts the clients, and the line says who Send goes to.
+const TALL_ENOUGH_FOR_TABLE: f32 = 520.0;
+
+/// The client count and limit, the Send-to choice and the client table (closed at first in a
+/// short session).
 pub fn clients_ui(
     server: &mut TcpServer,
     ui: &mut Ui,
     max_clients: &mut String,
     running: bool,
+    tile_height: f32,
 ) -> Option<Action> {
     let mut action = None;
+    let mut open = server
+        .table_open
+        .unwrap_or(tile_height >= TALL_ENOUGH_FOR_TABLE);
     ui.horizontal_wrapped(|ui| {
-        ui.strong(t::CLIENTS);
-        ui.label(format!("({})", server.clients.len()));
+        let title = format!("{} ({})", t::CLIENTS, server.clients.len());
+        if ui
+            .toggle_value(&mut open, RichText::new(title).strong())
+            .on_hover_text(t::CLIENT_TABLE_HINT)
+            .changed()
+        {
+            server.table_open = Some(open);
+        }
         ui.separator();
         // The client limit stays in view and can change while listening, so a flood of
         // connections can be capped without restarting the server.
@@ -46,14 +65,13 @@ pub fn clients_ui(
         }
         ui.separator();
         ui.label(t::SEND_TO);
-        ui.selectable_value(&mut server.target, Target::All, t::SEND_TO_ALL);
+        ui.selectable_value(&mut server.target, Target::All, t::SEND_TO_ALL)
+            .on_hover_text(t::SELECT_CLIENT_HINT);
         if let Target::Client(id) = server.target
             && let Some(c) = server.clients.iter().find(|c| c.id == id)
         {
             let name = t::client_name(id, &c.peer);
             ui.selectable_value(&mut server.target, Target::Client(id), name);
-        } else if !server.clients.is_empty() {
-            ui.label(t::SELECT_CLIENT_HINT);
         }
     });
     if server.clients.is_empty() {
@@ -62,6 +80,10 @@ pub fn clients_ui(
         }
         return action;
     }
+    if !open {
+        return action;
+    }
+    let full = ui.available_width() >= FULL_TABLE_WIDTH;
     egui::ScrollArea::vertical()
         .id_salt("clients")
         .max_height(TABLE_HEIGHT)
@@ -69,7 +91,7 @@ pub fn clients_ui(
         .show(ui, |ui| {
             egui::Grid::new("client-grid")
                 .striped(true)
-                .num_columns(7)
+                .num_columns(if full { 7 } else { 6 })
                 .show(ui, |ui| {
                     for h in [
                         t::COL_CLIENT,
@@ -79,11 +101,13 @@ pub fn clients_ui(
                         t::COL_OUT,
                         t::COL_STATE,
                     ] {
-                        ui.strong(h);
+                        if full || h != t::COL_SINCE {
+                            ui.strong(h);
+                        }
                     }
                     ui.end_row();
                     for c in &server.clients {
-                        if let Some(a) = client_row(ui, &mut server.target, c) {
+                        if let Some(a) = client_row(ui, &mut server.target, c, full) {
                             action = Some(a);
                         }
                         ui.end_row();
@@ -93,11 +117,13 @@ pub fn clients_ui(
     action
 }
 
-fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot) -> Option<Action> {
+fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot, full: bool) -> Option<Action> {
     ui.selectable_value(target, Target::Client(c.id), t::client_label(c.id))
-        .on_hover_text(t::SELECT_CLIENT_HINT);
+        .on_hover_text(t::PICK_CLIENT_HINT);
     ui.monospace(c.peer.to_string());
-    ui.label(clock(c.since));
+    if full {
+        ui.label(clock(c.since));
+    }
     ui.label(c.bytes_in.to_string());
     ui.label(c.bytes_out.to_string());
     let state = match (c.peer_finished, c.write_shut) {
@@ -106,30 +132,51 @@ fn client_row(ui: &mut Ui, target: &mut Target, c: &ClientSnapshot) -> Option<Ac
         (false, false) => t::CLIENT_OPEN,
     };
     ui.label(state);
-    ui.horizontal(|ui| {
-        let mut action = None;
-        if ui
-            .add_enabled(!c.write_shut, egui::Button::new(t::SHUTDOWN_WRITE).small())
-            .on_hover_text(t::SHUTDOWN_WRITE_HINT)
-            .clicked()
-        {
-            action = Some(Action::ShutdownWrite(c.id));
-        }
-        if ui
-            .small_button(t::DISCONNECT)
-            .on_hover_text(t::CLOSE_HINT)
-            .clicked()
-        {
-            action = Some(Action::Disconnect(c.id));
-        }
-        if ui
-            .small_button(t::ABORT)
-            .on_hover_text(t::ABORT_HINT)
-            .clicked()
-        {
-            action = Some(Action::Abort(c.id));
-        }
-        action
-    })
-    .inner
+    if full {
+        ui.horizontal(|ui| client_buttons(ui, c, true)).inner
+    } else {
+        let since = t::connected_since(&clock(c.since));
+        ui.menu_button(t::CLIENT_ACTIONS, |ui| {
+            ui.weak(since);
+            let action = client_buttons(ui, c, false);
+            if action.is_some() {
+                ui.close();
+            }
+            action
+        })
+        .inner
+        .flatten()
+    }
+}
+
+/// Shut down sending, Disconnect and Abort for one client (small buttons in the table's row,
+/// ordinary ones in its menu).
+fn client_buttons(ui: &mut Ui, c: &ClientSnapshot, small: bool) -> Option<Action> {
+    let button = |text: &str| {
+        let b = egui::Button::new(text);
+        if small { b.small() } else { b }
+    };
+    let mut action = None;
+    if ui
+        .add_enabled(!c.write_shut, button(t::SHUTDOWN_WRITE))
+        .on_hover_text(t::SHUTDOWN_WRITE_HINT)
+        .clicked()
+    {
+        action = Some(Action::ShutdownWrite(c.id));
+    }
+    if ui
+        .add(button(t::DISCONNECT))
+        .on_hover_text(t::CLOSE_HINT)
+        .clicked()
+    {
+        action = Some(Action::Disconnect(c.id));
+    }
+    if ui
+        .add(button(t::ABORT))
+        .on_hover_text(t::ABORT_HINT)
+        .clicked()
+    {
+        action = Some(Action::Abort(c.id));
+    }
+    action
 }
