@@ -44,19 +44,28 @@ struct Sizes {
 }
 
 impl Sizes {
-    fn for_mode(mode: Mode) -> Self {
+    /// The runs of a mode: the 100,000 datagrams/s of the first round, then the 500,000 of
+    /// issue 18 (more than one sender thread offers on this machine: the row says what arrived).
+    fn for_mode(mode: Mode) -> Vec<Self> {
         if mode.full {
-            Sizes {
-                log_entries: 1_000_000,
-                rate: 100_000,
-                flood: Duration::from_secs(10),
-            }
+            vec![
+                Sizes {
+                    log_entries: 1_000_000,
+                    rate: 100_000,
+                    flood: Duration::from_secs(10),
+                },
+                Sizes {
+                    log_entries: 1_000_000,
+                    rate: 500_000,
+                    flood: Duration::from_secs(5),
+                },
+            ]
         } else {
-            Sizes {
+            vec![Sizes {
                 log_entries: 20_000,
                 rate: 5_000,
                 flood: Duration::from_millis(500),
-            }
+            }]
         }
     }
 }
@@ -188,13 +197,20 @@ pub fn run_frame(
     (took, next)
 }
 
-/// Runs the item.
+/// Runs the item: one row per rate.
+pub fn run(mode: Mode) -> Result<(), String> {
+    for sizes in Sizes::for_mode(mode) {
+        run_at(&sizes)?;
+    }
+    Ok(())
+}
+
+/// One window, one flood at `sizes.rate`, one row.
 #[allow(
     clippy::too_many_lines,
     reason = "a measurement (or a test) is one script from setup to check; split, it would read worse"
 )]
-pub fn run(mode: Mode) -> Result<(), String> {
-    let sizes = Sizes::for_mode(mode);
+fn run_at(sizes: &Sizes) -> Result<(), String> {
     let mut window = Window::new()?;
     let rss_empty = sys::rss_mib();
 
@@ -263,9 +279,16 @@ pub fn run(mode: Mode) -> Result<(), String> {
     let sender = PacedSender::start(local, sizes.rate);
     let flood_start = Instant::now();
     let mut frame_times = Vec::new();
+    // Where each frame's time went: on a CPU, or waiting for one (the machine is shared).
+    let mut waited = Vec::new();
+    let mut ran = Vec::new();
     while flood_start.elapsed() < sizes.flood {
         let frame_start = Instant::now();
+        let before = sys::thread_schedstat();
         frame_times.push(window.frame());
+        let after = sys::thread_schedstat();
+        ran.push(after.ran_ns.saturating_sub(before.ran_ns) / 1000);
+        waited.push(after.waited_ns.saturating_sub(before.waited_ns) / 1000);
         if let Some(rest) = FRAME.checked_sub(frame_start.elapsed()) {
             thread::sleep(rest);
         }
@@ -325,7 +348,8 @@ pub fn run(mode: Mode) -> Result<(), String> {
         return Err("no frame was timed".into());
     }
 
-    let mut micros: Vec<u64> = frame_times.iter().map(|d| d.as_micros() as u64).collect();
+    let micros_in_order: Vec<u64> = frame_times.iter().map(|d| d.as_micros() as u64).collect();
+    let mut micros = micros_in_order.clone();
     micros.sort_unstable();
     let ms = |us: u64| us as f64 / 1000.0;
     let (p50, p99, max) = (
@@ -333,23 +357,42 @@ pub fn run(mode: Mode) -> Result<(), String> {
         quantile(&micros, 0.99),
         quantile(&micros, 1.0),
     );
+    // A frame's time less the time its thread waited for a CPU: what the frame would have
+    // taken on a machine of its own. Where this p99 is within the target and the wall-clock
+    // one is not, the misses are the other programs' (2 vCPUs shared).
+    let mut unqueued: Vec<u64> = micros_in_order
+        .iter()
+        .zip(&waited)
+        .map(|(wall, wait)| wall.saturating_sub(*wait))
+        .collect();
+    unqueued.sort_unstable();
+    ran.sort_unstable();
+    waited.sort_unstable();
+    let cpu = format!(
+        "; the frame thread ran p99 {:.2} ms and waited for a CPU p99 {:.2} ms, max {:.2} ms \
+         per frame; less that wait, p99 {:.2} ms",
+        ms(quantile(&ran, 0.99)),
+        ms(quantile(&waited, 0.99)),
+        ms(quantile(&waited, 1.0)),
+        ms(quantile(&unqueued, 0.99)),
+    );
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let rate = sent as f64 / flood_seconds;
     Row {
         item: 5,
         what: format!(
             "The window (UDP server tab, 1200 × 800, headless): log of {} entries while a raw \
-             sender sends {:.0} datagrams/s of {DATAGRAM} B for {flood_seconds:.1} s; timed: \
-             logic + ui + tessellation per frame",
+             sender paced at {:.0} datagrams/s of {DATAGRAM} B (it reached {rate:.0}/s) sends \
+             for {flood_seconds:.1} s; timed: logic + ui + tessellation per frame",
             sizes.log_entries, sizes.rate as f64
         ),
         baseline: None,
         engine: format!(
-            "{} frames: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {rate:.0} datagrams/s \
-             arrived, {counted} counted in the log ({not_shown} of them as not shown) + {drops} \
-             kernel drops = {sent} sent; log: {log_len} entries ({hidden} older hidden), \
-             {:.0} MiB by its own count of a {:.0} MiB budget; RSS {rss_empty:.0} MiB empty, \
-             {rss_filled:.0} MiB filled, {rss_end:.0} MiB at the end (peak {peak:.0} MiB)",
+            "{} frames: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {counted} counted in the \
+             log ({not_shown} of them as not shown) + {drops} kernel drops = {sent} sent; \
+             log: {log_len} entries ({hidden} older hidden), {:.0} MiB by its own count of a \
+             {:.0} MiB budget; RSS {rss_empty:.0} MiB empty, {rss_filled:.0} MiB filled, \
+             {rss_end:.0} MiB at the end (peak {peak:.0} MiB){cpu}",
             micros.len(),
             ms(p50),
             ms(p99),

@@ -22,6 +22,8 @@ mod idle;
 #[cfg(target_os = "linux")]
 mod many_clients;
 #[cfg(target_os = "linux")]
+mod peers;
+#[cfg(target_os = "linux")]
 mod ping_pong;
 #[cfg(target_os = "linux")]
 mod report;
@@ -39,7 +41,7 @@ mod udp_receive;
 /// How much to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct Mode {
-    /// The issue's full sizes (1 GiB, 1,000,000 datagrams, 5,000 clients, ...); otherwise small
+    /// The issue's full sizes (1 GiB, 1,000,000 datagrams, 10,000 clients, ...); otherwise small
     /// sizes that take seconds even in a debug build.
     pub full: bool,
 }
@@ -54,14 +56,14 @@ mod suite {
 
     use super::report::{self, Row};
     use super::{
-        Mode, frame_time, framing, generator_send, idle, many_clients, ping_pong, sessions,
+        Mode, frame_time, framing, generator_send, idle, many_clients, peers, ping_pong, sessions,
         startup, sys, tcp_receive, udp_receive,
     };
 
     type ItemFn = fn(Mode) -> Result<(), String>;
 
     /// The items, by the name `--item` takes, with their issue number.
-    const ITEMS: [(&str, u8, ItemFn); 10] = [
+    const ITEMS: [(&str, u8, ItemFn); 13] = [
         ("tcp-receive", 1, tcp_receive::run),
         ("udp-receive", 2, udp_receive::run),
         ("many-clients", 3, many_clients::run),
@@ -71,7 +73,10 @@ mod suite {
         ("startup", 7, startup::run),
         ("framing", 8, framing::run),
         ("generator-send", 9, generator_send::run),
-        ("sessions", 10, sessions::run),
+        ("socat-tcp-receive", 10, peers::run_receive),
+        ("socat-tcp-send", 11, peers::run_send),
+        ("udp-vs-peers", 12, peers::run_udp),
+        ("sessions", 13, sessions::run),
     ];
 
     /// Waits for a server's `Listening` or a UDP socket's `Ready`; returns the bound address.
@@ -203,6 +208,16 @@ mod suite {
         let mode = Mode {
             full: args.iter().any(|a| a == "--bench" || a == "--full"),
         };
+        // The clients of item 3, in a process of their own.
+        if let Some(i) = args.iter().position(|a| a == "--clients-of") {
+            let addr = args.get(i + 1).and_then(|a| a.parse().ok());
+            let clients = args.get(i + 2).and_then(|n| n.parse().ok());
+            if let (Some(addr), Some(clients)) = (addr, clients) {
+                return many_clients::client_process(addr, clients);
+            }
+            eprintln!("--clients-of needs ADDRESS:PORT and a number of clients");
+            return ExitCode::from(2);
+        }
         match args.iter().position(|a| a == "--item") {
             Some(i) => {
                 if let Some(name) = args.get(i + 1) {

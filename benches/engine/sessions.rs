@@ -1,4 +1,4 @@
-//! Item 10 (issue 19): many sessions in one window. The real `SocketLabApp` runs headless at
+//! Item 13 (issue 19): many sessions in one window. The real `SocketLabApp` runs headless at
 //! 1280 × 800 points with 20 sessions open: 5 TCP server/client pairs on loopback, each client
 //! sending 100 messages per second that its server echoes; one UDP server that a raw sender feeds
 //! 100,000 datagrams per second; 9 sessions that are never started. Three tiles are visible side
@@ -576,7 +576,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
         idle.woke
     );
     Row {
-        item: 10,
+        item: 13,
         what: format!(
             "The window with {SESSIONS} sessions (1280 × 800, headless; 3 tiles side by side): \
              {PAIRS} TCP server/client pairs, each client sending 100 messages/s that its server \
@@ -601,7 +601,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     }
     .emit();
     Row {
-        item: 10,
+        item: 13,
         what: format!(
             "Idle {:.0} s: the same {SESSIONS} sessions, {running} of them connected or bound, \
              nothing sent ({} engine threads); the window paints only when asked, as eframe does",

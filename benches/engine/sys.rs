@@ -167,6 +167,21 @@ pub struct Activity {
 /// Datagrams the kernel dropped for the UDP socket bound to `local` because its receive buffer
 /// was full (the `drops` column of `/proc/net/udp`). `None` if the socket is not found.
 pub fn udp_drops(local: SocketAddr) -> Option<u64> {
+    udp_queue(local).map(|q| q.drops)
+}
+
+/// A UDP socket's line of `/proc/net/udp`: what waits in its receive buffer, and what the
+/// kernel dropped.
+#[derive(Debug, Clone, Copy)]
+pub struct UdpQueue {
+    /// Bytes queued for the receiver (`rx_queue`).
+    pub rx_queue: u64,
+    /// Datagrams dropped because the receive buffer was full (`drops`).
+    pub drops: u64,
+}
+
+/// [`UdpQueue`] of the UDP socket bound to `local` (any process's). `None` if none is bound.
+pub fn udp_queue(local: SocketAddr) -> Option<UdpQueue> {
     let table = if local.is_ipv4() {
         "/proc/net/udp"
     } else {
@@ -180,15 +195,68 @@ pub fn udp_drops(local: SocketAddr) -> Option<u64> {
         if !local_col.ends_with(&port) {
             return None;
         }
-        cols.last()?.parse().ok()
+        let (_, rx) = cols.get(4)?.split_once(':')?;
+        Some(UdpQueue {
+            rx_queue: u64::from_str_radix(rx, 16).ok()?,
+            drops: cols.last()?.parse().ok()?,
+        })
     })
 }
 
-/// Raises the soft open-file limit to at least `wanted` (up to the hard limit). Returns the limit
-/// now in force.
+/// Raises the soft open-file limit to at least `wanted`: up to the hard limit, and beyond it
+/// when this process may raise the hard limit too (root, as in CI). Returns the limit now in
+/// force.
 pub fn raise_open_files(wanted: u64) -> Result<u64, String> {
+    let (_, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE)
+        .map_err(|e| format!("could not read the open-file limit: {e}"))?;
+    if hard < wanted {
+        // Only a privileged process may; otherwise the soft limit goes up to the hard one below.
+        let _ = rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, wanted);
+    }
     rlimit::increase_nofile_limit(wanted)
         .map_err(|e| format!("could not raise the open-file limit to {wanted}: {e}"))
+}
+
+/// The kernel's count of connections a listening socket could not take because its accept
+/// queue was full (`ListenOverflows`) or that were dropped on the way (`ListenDrops`), summed
+/// over the whole machine (`/proc/net/netstat`): refused or retried connects in a storm.
+pub fn listen_overflows() -> u64 {
+    let text = fs::read_to_string("/proc/net/netstat").unwrap_or_default();
+    let mut lines = text.lines();
+    while let (Some(names), Some(values)) = (lines.next(), lines.next()) {
+        if !names.starts_with("TcpExt:") {
+            continue;
+        }
+        return names
+            .split_whitespace()
+            .zip(values.split_whitespace())
+            .filter(|(n, _)| matches!(*n, "ListenOverflows" | "ListenDrops"))
+            .filter_map(|(_, v)| v.parse::<u64>().ok())
+            .sum();
+    }
+    0
+}
+
+/// The calling thread's scheduler account (`/proc/thread-self/schedstat`): time it ran on a
+/// CPU, and time it was ready to run but waited for one (other threads and processes had it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SchedStat {
+    /// Nanoseconds on a CPU.
+    pub ran_ns: u64,
+    /// Nanoseconds runnable but waiting in a run queue.
+    pub waited_ns: u64,
+}
+
+/// [`SchedStat`] of the calling thread now (zeros where the kernel does not keep it).
+pub fn thread_schedstat() -> SchedStat {
+    let text = fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
+    SchedStat {
+        ran_ns: fields.next().unwrap_or(0),
+        waited_ns: fields.next().unwrap_or(0),
+    }
 }
 
 /// The machine, in one line: cores, CPU model, memory, kernel.

@@ -22,7 +22,7 @@ use crate::{Mode, sys};
 const QUIET_LIMIT: Duration = Duration::from_secs(3);
 
 /// A sender thread and the flag it raises when it has sent everything.
-struct Sender {
+pub struct Sender {
     handle: JoinHandle<Result<(), String>>,
     done: Arc<AtomicBool>,
 }
@@ -30,6 +30,12 @@ struct Sender {
 impl Sender {
     /// Sends `count` datagrams of `size` bytes to `to`, from a connected raw socket.
     fn start(to: SocketAddr, size: usize, count: u64) -> Self {
+        Self::start_paced(to, size, count, None)
+    }
+
+    /// The same, at most `rate` datagrams per second when given: every millisecond it catches
+    /// up to the rate, so the offered load is the same whoever receives.
+    pub fn start_paced(to: SocketAddr, size: usize, count: u64, rate: Option<f64>) -> Self {
         let done = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&done);
         let handle = thread::spawn(move || {
@@ -39,7 +45,16 @@ impl Sender {
                 .connect(to)
                 .map_err(|e| format!("raw sender: connect({to}): {e}"))?;
             let payload = vec![0x42_u8; size];
-            for _ in 0..count {
+            let start = Instant::now();
+            for sent in 0..count {
+                if let Some(rate) = rate {
+                    let due = start + Duration::from_secs_f64(sent as f64 / rate);
+                    if let Some(wait) = due.checked_duration_since(Instant::now())
+                        && wait > Duration::from_millis(1)
+                    {
+                        thread::sleep(wait);
+                    }
+                }
                 loop {
                     match socket.send(&payload) {
                         Ok(_) => break,
@@ -60,7 +75,8 @@ impl Sender {
         self.done.load(Ordering::Acquire)
     }
 
-    fn join(self) -> Result<(), String> {
+    /// Waits for the sender to finish; its error, if it failed.
+    pub fn join(self) -> Result<(), String> {
         self.handle
             .join()
             .map_err(|_| "raw sender panicked".to_owned())?

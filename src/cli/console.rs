@@ -2,8 +2,10 @@
 //! lines, the transcript and error sentences on standard error, and the exit code they add up to.
 
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Stdout, Write};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
@@ -14,9 +16,12 @@ use crate::engine::multicast::{DestinationKind, JoinedGroup, MulticastEvent};
 use crate::engine::payload::{hex_dump, to_hex, to_visible_text};
 use crate::engine::tls::{CertInfo, Trust};
 use crate::engine::{
-    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileStage, StopReason, TlsEvent,
-    TlsStep, Verification,
+    CloseReason, CounterSnapshot, EngineError, Event, EventKind, FileSendEvent, FileStage,
+    SharedOutput, StopReason, TlsEvent, TlsStep, Verification,
 };
+
+/// How the engine names standard output when the readers write it themselves (`--output raw`).
+const STDOUT_NAME: &str = "standard output";
 
 /// Which role the console speaks for: it changes the wording and what counts as a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,9 @@ pub(crate) struct Console {
     started: bool,
     /// What framing made of the received data (only counted when framing is on).
     framed: FramedTotals,
+    /// The first failed write of the engine's readers to standard output, when they write it
+    /// themselves (see [`Console::raw_output`]).
+    raw_output_failure: Option<Arc<Mutex<Option<std::io::Error>>>>,
 }
 
 /// Totals of a framed run, for the final line.
@@ -86,11 +94,83 @@ impl Console {
                 on: common.framing.is_on(),
                 ..FramedTotals::default()
             },
+            raw_output_failure: None,
+        }
+    }
+
+    /// Standard output for the engine's readers to write received bytes to themselves, as they
+    /// arrive (`--output raw`): unbuffered and straight to the file descriptor, so a bulk transfer
+    /// costs one `write` per read and no copy, and nothing waits for this thread. `None` where
+    /// standard output cannot be shared that way; the events then carry the data as usual.
+    pub(crate) fn raw_output(&mut self) -> Option<SharedOutput> {
+        let file = stdout_file()?;
+        let failure = Arc::new(Mutex::new(None));
+        self.raw_output_failure = Some(Arc::clone(&failure));
+        Some(SharedOutput::new(
+            STDOUT_NAME,
+            WatchedStdout {
+                file,
+                first_failure: failure,
+            },
+        ))
+    }
+
+    /// A failed write of the readers to standard output: handled as this console's own would be
+    /// (a reader that went away ends the run quietly), instead of as a client's error.
+    fn raw_output_failed(&mut self, kind: &EventKind) -> bool {
+        let (EventKind::Error(error)
+        | EventKind::Disconnected {
+            reason: CloseReason::Failed(error),
+            ..
+        }) = kind
+        else {
+            return false;
+        };
+        if !matches!(error, EngineError::Capture { path, .. } if path == STDOUT_NAME) {
+            return false;
+        }
+        let Some(slot) = &self.raw_output_failure else {
+            return false;
+        };
+        let failure = slot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|e| std::io::Error::new(e.kind(), e.to_string()));
+        if let Some(e) = failure
+            && !self.stdout_closed
+        {
+            self.stdout_failed(&e);
+        }
+        true
+    }
+
+    /// A file send's end on standard error. A client's file that did not all go out is the
+    /// run's failure; a server's is one client's.
+    fn file_status(&mut self, file: &FileSendEvent, server: bool) {
+        if let FileStage::Failed(e) = &file.stage {
+            if server {
+                eprintln!("{}", e.plain_sentence());
+            } else {
+                self.engine_failure(e);
+            }
+        } else if file.is_final() {
+            eprintln!(
+                "file {}: {:?}, {} of {} bytes sent to {}",
+                file.path.display(),
+                file.stage,
+                file.sent,
+                file.total,
+                file.to
+            );
         }
     }
 
     /// Prints one event in every form it takes.
     pub(crate) fn event(&mut self, event: &Event) {
+        if self.raw_output_failed(&event.kind) {
+            return;
+        }
         if self.explain
             && let Some(line) = event.kind.transcript_line()
         {
@@ -277,20 +357,7 @@ impl Console {
                 // A client's connection end was reported by `Disconnected` just before.
                 StopReason::Requested | StopReason::ConnectionEnded(_) => self.release_held(),
             },
-            EventKind::FileSend(file) => {
-                if let FileStage::Failed(e) = &file.stage {
-                    eprintln!("{}", e.plain_sentence());
-                } else if file.is_final() {
-                    eprintln!(
-                        "file {}: {:?}, {} of {} bytes sent to {}",
-                        file.path.display(),
-                        file.stage,
-                        file.sent,
-                        file.total,
-                        file.to
-                    );
-                }
-            }
+            EventKind::FileSend(file) => self.file_status(file, server),
             EventKind::Messages { peer, batch, .. } => self.count_messages(*peer, batch),
             EventKind::Generator(g) => super::traffic::generator_status(g),
             EventKind::Relay(r) => super::relay::relay_status(r),
@@ -721,6 +788,59 @@ fn tls_json(tls: &TlsEvent) -> Value {
         v["peer"] = json!(peer.to_string());
     }
     v
+}
+
+/// Standard output as a file of its own (a duplicate of its descriptor), written without the
+/// line buffering of [`std::io::Stdout`].
+fn stdout_file() -> Option<File> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .map(File::from)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsHandle as _;
+        std::io::stdout()
+            .as_handle()
+            .try_clone_to_owned()
+            .ok()
+            .map(File::from)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        None
+    }
+}
+
+/// Standard output that remembers its first failed write, so the console can tell a reader
+/// that went away (`| head`) from a client's error.
+struct WatchedStdout {
+    file: File,
+    first_failure: Arc<Mutex<Option<std::io::Error>>>,
+}
+
+impl WatchedStdout {
+    fn record(&self, e: &std::io::Error) {
+        self.first_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+    }
+}
+
+impl Write for WatchedStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf).inspect_err(|e| self.record(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush().inspect_err(|e| self.record(e))
+    }
 }
 
 /// A join, a leave or a silence as the lines standard error shows.

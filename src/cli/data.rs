@@ -5,16 +5,17 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::ArgMatches;
 use crossbeam_channel::{Receiver, bounded};
 
 use super::{DataArgs, Failure, Outgoing, TextArgs};
-use crate::engine::Payload;
 use crate::engine::error::file_reason;
 use crate::engine::payload::{EMPTY_STREAM_SEND, parse_hex};
 use crate::engine::template::TemplateState;
 use crate::engine::udp::{MAX_PAYLOAD_V4, MAX_PAYLOAD_V6, too_big_for_any_datagram};
+use crate::engine::{Payload, TcpClientCommand};
 
 /// Bytes per chunk when streaming a file or standard input over TCP: large enough to keep the
 /// connection busy, small enough that the bytes in flight stay bounded.
@@ -81,6 +82,52 @@ pub(crate) fn sources(
     }
     ordered.sort_by_key(|(at, kind, _)| (*at, *kind));
     Ok(ordered.into_iter().map(|(_, _, s)| s).collect())
+}
+
+/// What a TCP client sends when there is a file to send and every source can go to the session
+/// as one command: text and hex as bytes or a template, a regular `--file` (and standard input
+/// when it is a regular file, `< FILE`) as one of the engine's own file sends, which the
+/// connection's writer thread streams from the file to the socket itself: one thread, one `read`
+/// and one `send` per chunk, nothing handed across a channel per chunk. `None` when a source
+/// must be read here (a pipe, a terminal, a device), or when there is no file at all.
+pub(crate) fn whole_sends(sources: &[Source]) -> Option<Vec<TcpClientCommand>> {
+    if sources.iter().all(|s| matches!(s, Source::Message(_))) {
+        return None;
+    }
+    sources
+        .iter()
+        .map(|source| match source {
+            Source::Message(Outgoing::Bytes(bytes)) => Some(TcpClientCommand::Send(bytes.clone())),
+            Source::Message(Outgoing::Template(template)) => {
+                Some(TcpClientCommand::SendTemplate(Arc::clone(template)))
+            }
+            Source::File(path, file) => file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|_| TcpClientCommand::SendFile(path.clone())),
+            Source::Stdin => stdin_file_path().map(TcpClientCommand::SendFile),
+        })
+        .collect()
+}
+
+/// A path that opens the regular file standard input is redirected from, when it is one and
+/// nothing has been read from it yet (a fresh open starts at its beginning, as the redirect did).
+fn stdin_file_path() -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::io::Seek as _;
+        use std::os::fd::AsFd as _;
+        let stdin = File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+        let is_file = stdin.metadata().ok()?.is_file();
+        let at_start = (&stdin).stream_position().ok()? == 0;
+        let path = PathBuf::from("/dev/stdin");
+        (is_file && at_start && std::fs::metadata(&path).is_ok_and(|m| m.is_file())).then_some(path)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Refuses an empty `--send`/`--hex` over TCP: it would send nothing, silently. (Over UDP an

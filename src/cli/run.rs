@@ -13,8 +13,8 @@ use super::console::{Console, Role};
 use super::data::{self, Framing, STREAM_CHUNK};
 use super::traffic::print_sequence_report;
 use super::{
-    ClientTlsArgs, Failure, Outgoing, ServerArgs, ServerTlsArgs, TcpConnectArgs, TcpListenArgs,
-    UdpListenArgs, UdpSendArgs, alpn, auto_reply, bind_address, host, port, reply,
+    ClientTlsArgs, Failure, Outgoing, OutputMode, ServerArgs, ServerTlsArgs, TcpConnectArgs,
+    TcpListenArgs, UdpListenArgs, UdpSendArgs, alpn, auto_reply, bind_address, host, port, reply,
 };
 use crate::engine::generator::{SequenceCheck, StreamSequenceCheck};
 use crate::engine::payload::EMPTY_STREAM_SEND;
@@ -256,6 +256,9 @@ struct TcpConnect {
     outbox: Outbox<TcpClientCommand>,
     /// Over TLS, data waits for the handshake: it is sent once the connection is established.
     tls: bool,
+    /// Whole sends handed to the session at once (see [`data::whole_sends`]), instead of the
+    /// outbox's stream of chunks: those not queued yet, and how many are not finished.
+    whole: Option<WholeSends>,
     connected: bool,
     shutdown: bool,
     wait: Option<Duration>,
@@ -264,7 +267,60 @@ struct TcpConnect {
     close_asked: bool,
 }
 
+/// Sends that go to the session as whole commands, each finished by its own event (`Sent` for
+/// bytes, the final `FileSend` for a file, or the error that refused it).
+struct WholeSends {
+    unsent: VecDeque<TcpClientCommand>,
+    unfinished: usize,
+}
+
+impl WholeSends {
+    /// Queues what fits in the session's command queue; the rest waits for a finished send.
+    fn queue(&mut self, session: &Session<TcpClientCommand>, console: &mut Console) {
+        while let Some(command) = self.unsent.pop_front() {
+            match session.send(command.clone()) {
+                Ok(()) => {}
+                Err(EngineError::QueueFull { .. }) if self.unfinished > self.unsent.len() + 1 => {
+                    self.unsent.push_front(command);
+                    return;
+                }
+                Err(e) => {
+                    console.fail(&Failure::engine(&e));
+                    self.unsent.clear();
+                    self.unfinished = 0;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.unfinished == 0
+    }
+}
+
 impl TcpConnect {
+    /// True once every message has been sent (or refused, which the console reports).
+    fn all_sent(&self) -> bool {
+        self.outbox.finished() && self.whole.as_ref().is_none_or(WholeSends::finished)
+    }
+
+    /// Data may go out now (connected, and over TLS the handshake done).
+    fn established(&mut self, session: &Session<TcpClientCommand>, console: &mut Console) {
+        self.connected = true;
+        if let Some(whole) = self.whole.as_mut() {
+            whole.queue(session, console);
+        }
+    }
+
+    /// One whole send has finished: queue the next ones.
+    fn whole_finished(&mut self, session: &Session<TcpClientCommand>, console: &mut Console) {
+        if let Some(whole) = self.whole.as_mut() {
+            whole.unfinished = whole.unfinished.saturating_sub(1);
+            whole.queue(session, console);
+        }
+    }
+
     fn close(&mut self, session: &Session<TcpClientCommand>) {
         if !self.close_asked {
             self.close_asked = true;
@@ -274,7 +330,7 @@ impl TcpConnect {
 
     /// Moves on once everything is sent: half-close if asked, close if the peer is done too.
     fn progress(&mut self, session: &Session<TcpClientCommand>) {
-        if !self.connected || self.sends_done_at.is_some() || !self.outbox.finished() {
+        if !self.connected || self.sends_done_at.is_some() || !self.all_sent() {
             return;
         }
         self.sends_done_at = Some(Instant::now());
@@ -292,10 +348,15 @@ impl Driver for TcpConnect {
 
     fn on_event(&mut self, event: &Event, session: &Session<TcpClientCommand>, c: &mut Console) {
         match &event.kind {
-            EventKind::Connected { .. } => self.connected = !self.tls,
+            EventKind::Connected { .. } if !self.tls => self.established(session, c),
             EventKind::Tls(tls) if matches!(tls.step, TlsStep::Established { .. }) => {
-                self.connected = true;
+                self.established(session, c);
             }
+            EventKind::Sent { echo: false, .. } if self.whole.is_some() => {
+                self.whole_finished(session, c);
+            }
+            EventKind::FileSend(file) if file.is_final() => self.whole_finished(session, c),
+            EventKind::Error(EngineError::FileSend(_)) => self.whole_finished(session, c),
             EventKind::Sent { echo: false, .. } => {
                 if let Err(e) = self.outbox.completed(session) {
                     c.fail(&Failure::engine(&e));
@@ -365,10 +426,20 @@ pub(crate) fn tcp_connect(
     }
     config.tls = client_tls(&args.tls, args.timeout, &config.host)?;
     let mut console = Console::new(&args.common, Role::TcpClient);
-    let input = data::spawn_reader(sources, Framing::Stream);
     let config_tls = config.tls.is_some();
+    let whole = data::whole_sends(&sources).map(|commands| WholeSends {
+        unfinished: commands.len(),
+        unsent: commands.into(),
+    });
+    // With whole sends the outbox has nothing to read: its input ends at once.
+    let input = if whole.is_some() {
+        data::spawn_reader(Vec::new(), Framing::Stream)
+    } else {
+        data::spawn_reader(sources, Framing::Stream)
+    };
     let session = engine::tcp_client::start(config, engine::noop_waker());
     let mut driver = TcpConnect {
+        whole,
         outbox: Outbox::new(input, TcpClientCommand::Send),
         tls: config_tls,
         connected: false,
@@ -653,7 +724,7 @@ pub(crate) fn tcp_listen(
     if empty_reply || tcp_reply.as_ref().is_some_and(|r| r.is_empty()) {
         return Err(Failure::usage(format!("--reply: {EMPTY_STREAM_SEND}")));
     }
-    let config = TcpServerConfig {
+    let mut config = TcpServerConfig {
         bind: bind_address(&server.bind)?,
         port: port(&server.port, Protocol::Tcp, PortUse::Bind)?,
         max_clients: args.max_clients as usize,
@@ -684,6 +755,19 @@ pub(crate) fn tcp_listen(
         clients: 0,
     };
     let mut console = Console::new(&server.common, Role::TcpServer);
+    // Raw and no output need no event per read: the readers write standard output themselves,
+    // which is what keeps up with socat. `--reply` answers each read, `--sequence` checks each
+    // one, and framing shows messages, so those keep their events.
+    if driver.reply.is_none() && driver.sequence.is_none() && !config.framing.framing.is_on() {
+        match server.common.output {
+            OutputMode::Raw => {
+                config.output = console.raw_output();
+                config.data_events = config.output.is_none();
+            }
+            OutputMode::None => config.data_events = false,
+            OutputMode::Text | OutputMode::Hex | OutputMode::Json => {}
+        }
+    }
     let session = engine::tcp_server::start(config, engine::noop_waker());
     let result = drive(&session, &mut driver, &mut console);
     if let Some(check) = &driver.sequence {

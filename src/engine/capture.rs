@@ -14,9 +14,11 @@ use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::error::{EngineError, file_reason};
 use super::event::ConnId;
+use super::session::lock;
 
 /// Buffer between the reader and the file: large reads (64 KiB) go straight through, small ones
 /// are gathered so a chatty peer does not cost one `write` per `recv`.
@@ -186,6 +188,50 @@ impl CaptureWriter {
             message: file_reason(e),
             exists: false,
         }
+    }
+}
+
+/// A writer shared by a TCP server's readers, for an owner that only passes received bytes on
+/// (the command line's `--output raw` writes standard output through it). Each read goes out with
+/// one `write_all` from the thread that received it, at once and unbuffered: bulk data does not
+/// cross a channel or wait for the owner, a slow consumer of the output slows the peer through
+/// TCP flow control, and an interactive peer's bytes appear as they come. Reads of several
+/// clients are interleaved whole, in the order they were received.
+#[derive(Clone)]
+pub struct SharedOutput {
+    name: Arc<str>,
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+}
+
+impl SharedOutput {
+    /// Wraps `out`; `name` ("standard output") names it in the error a failed write ends a
+    /// connection with.
+    pub fn new(name: impl Into<String>, out: impl Write + Send + 'static) -> Self {
+        SharedOutput {
+            name: Arc::from(name.into()),
+            out: Arc::new(Mutex::new(Box::new(out))),
+        }
+    }
+
+    /// Writes one read's bytes and flushes them. A failure is an [`EngineError::Capture`] naming
+    /// the output: like a capture file, the output would no longer hold every byte.
+    pub(crate) fn write(&self, data: &[u8]) -> Result<(), EngineError> {
+        let mut out = lock(&self.out);
+        out.write_all(data)
+            .and_then(|()| out.flush())
+            .map_err(|e| EngineError::Capture {
+                path: self.name.to_string(),
+                message: file_reason(&e),
+                exists: false,
+            })
+    }
+}
+
+impl std::fmt::Debug for SharedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedOutput")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -34,8 +34,10 @@ pub mod tcp_state;
 pub mod template;
 pub mod tls;
 pub mod udp;
+#[cfg(target_os = "linux")]
+mod udp_burst;
 
-pub use capture::CaptureConfig;
+pub use capture::{CaptureConfig, SharedOutput};
 pub use checksum::Checksum;
 pub use error::{EngineError, ErrorClass, Op};
 pub use event::{

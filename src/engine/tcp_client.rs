@@ -17,7 +17,7 @@ use super::options::{
     TcpOptions, apply_tcp_options, bind, local_address, new_socket, peer_address,
 };
 use super::session::{EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, lock};
-use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection, PassOn};
 use super::template::Template;
 use super::tls::TlsClientSettings;
 
@@ -177,6 +177,7 @@ fn run(ctx: &WorkerCtx<TcpClientCommand>, config: &TcpClientConfig) {
         capture: None,
         framing: config.framing.clone(),
         tls,
+        pass_on: PassOn::default(),
     };
     let mut conn = match Connection::start(setup, sink, &ctx.shared, &pool, &notice_tx) {
         Ok(conn) => conn,

@@ -1,9 +1,10 @@
 //! One established TCP connection, shared by the client and the server roles.
 //!
-//! A reader thread owns the stream and blocks in `recv`; it reports every read, runs echo mode, and
-//! at the end tells the supervisor why the connection is over. A writer thread is started only when
-//! something is first sent, so thousands of idle server clients cost one thread each. Closing and
-//! aborting act through a clone of the socket (`shutdown` wakes a blocked `recv` at once).
+//! A reader thread blocks in `recv`; it reports every read, runs echo mode, and at the end tells
+//! the supervisor why the connection is over. A writer thread is started only when something is
+//! first sent, so thousands of idle server clients cost one thread each. The threads share the
+//! connection's one socket: closing and aborting act on it from any thread (`shutdown` wakes a
+//! blocked `recv` at once), and a connection costs one descriptor.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -13,10 +14,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded, select};
-use socket2::Socket;
+use socket2::SockRef;
 
 use super::autoreply::AutoReplyView;
-use super::capture::CaptureWriter;
+use super::capture::{CaptureWriter, SharedOutput};
 use super::error::{EngineError, ErrorClass, Op, classify};
 use super::event::{Chunk, CloseReason, ConnId, EventKind, Payload};
 use super::file_send::{
@@ -29,6 +30,10 @@ use super::tls::{TlsEvent, TlsFailure, TlsFailureKind, TlsStep};
 
 /// Size of a pooled read buffer: big reads keep bulk transfers near raw-socket speed.
 const BIG_READ: usize = 64 * 1024;
+/// Read size of a connection whose data goes only to a capture file or a [`SharedOutput`]: the
+/// buffer is reused in place, so it can be larger than a pooled one without costing memory per
+/// read, and fewer, larger reads and writes carry a bulk transfer.
+const PASS_ON_READ: usize = 256 * 1024;
 /// Size of a connection's first read buffer: small, so idle connections stay cheap.
 const SMALL_READ: usize = 4 * 1024;
 /// After this many small reads in a row, a connection gives its big buffer back.
@@ -103,8 +108,10 @@ struct ConnCtx {
     shared: Arc<SessionShared>,
     stats: Arc<ClientStats>,
     state: Arc<ConnState>,
-    /// A clone of the socket for shutdown and `SO_LINGER` from any thread.
-    control: Arc<Socket>,
+    /// The connection's one socket, shared by its reader, its writer and the supervisor: a
+    /// shutdown or `SO_LINGER` from any thread acts on it at once, and each connection costs one
+    /// descriptor (10,000 clients fit in an open-file limit of 20,000).
+    control: Arc<TcpStream>,
     wake_reader: Sender<()>,
     /// The TLS state, for a TLS connection.
     tls: Option<Arc<TlsLink>>,
@@ -187,7 +194,7 @@ impl ConnCtx {
         }
     }
 
-    fn write_all(&self, stream: &mut TcpStream, data: Payload, echo: bool) -> bool {
+    fn write_all(&self, stream: &TcpStream, data: Payload, echo: bool) -> bool {
         let result = self.write_patiently(stream, &data);
         self.finish_write(data, echo, result)
     }
@@ -195,7 +202,7 @@ impl ConnCtx {
     /// `write_all` that survives the send timeout a file send sets on the socket (it exists so
     /// Cancel can interrupt a send to a peer that does not read): a timeout only means "still
     /// full", so it waits on, unless the connection is closing.
-    fn write_patiently(&self, stream: &mut TcpStream, data: &[u8]) -> std::io::Result<()> {
+    fn write_patiently(&self, mut stream: &TcpStream, data: &[u8]) -> std::io::Result<()> {
         if let Some(tls) = &self.tls {
             let retry = |e: &std::io::Error| is_send_timeout(e) && self.state.closing().is_none();
             return tls.write_app(stream, data, &self.wire(), &retry);
@@ -268,6 +275,28 @@ pub(crate) struct ConnSetup {
     pub framing: FramingConfig,
     /// TLS over this connection: the reader runs the handshake first.
     pub tls: Option<TlsLink>,
+    /// What the reader does with received bytes besides capturing them.
+    pub pass_on: PassOn,
+}
+
+/// Where a reader passes received bytes on, besides a capture file.
+#[derive(Debug, Clone)]
+pub(crate) struct PassOn {
+    /// Written here by the reader as they arrive (see [`SharedOutput`]).
+    pub output: Option<SharedOutput>,
+    /// Queue a `Received` event for every read. Off for an owner that never looks at the data:
+    /// the reader then neither copies nor queues it, and reads into the same buffer again.
+    /// Framed connections always report their messages (the messages are what framing is for).
+    pub events: bool,
+}
+
+impl Default for PassOn {
+    fn default() -> Self {
+        PassOn {
+            output: None,
+            events: true,
+        }
+    }
 }
 
 impl Connection {
@@ -289,11 +318,9 @@ impl Connection {
             capture,
             framing,
             tls,
+            pass_on,
         } = setup;
-        let control = stream
-            .try_clone()
-            .map(|s| Arc::new(Socket::from(s)))
-            .map_err(|e| EngineError::io(Op::Socket, peer, &e))?;
+        let control = Arc::new(stream);
         let stats = Arc::new(ClientStats::new(id, local, peer));
         let tls = tls.map(Arc::new);
         if tls.is_some() {
@@ -335,19 +362,23 @@ impl Connection {
                     Some(tls) => tls_read_loop(
                         &reader_ctx,
                         &tls,
-                        stream,
+                        &reader_ctx.control,
                         &reader_notices,
                         &wake_rx,
                         &mut capture,
+                        &pass_on,
                     ),
                     None => read_loop(
                         &reader_ctx,
-                        stream,
+                        &reader_ctx.control,
                         &reader_pool,
                         &reader_notices,
                         &wake_rx,
                         &mut capture,
-                        &framing,
+                        &ReadPlan {
+                            framing: &framing,
+                            pass_on: &pass_on,
+                        },
                     ),
                 };
                 if let Some(failed) = flush_capture(&reader_ctx, &mut capture) {
@@ -383,18 +414,12 @@ impl Connection {
 
     fn writer(&mut self) -> Result<&Sender<WriteOp>, EngineError> {
         if self.writer.is_none() {
-            let stream: TcpStream = self
-                .ctx
-                .control
-                .try_clone()
-                .map_err(|e| EngineError::io(Op::Send, self.ctx.peer, &e))?
-                .into();
             let (tx, rx) = bounded(WRITE_QUEUE);
             let ctx = self.ctx.clone();
             let handle = spawn_worker(
                 format!("tcp-write {} {}", self.ctx.id, self.ctx.peer),
                 &self.ctx.sink,
-                move || write_loop(&ctx, stream, &rx),
+                move || write_loop(&ctx, &ctx.control, &rx),
                 EventKind::Error,
             );
             self.writer = Some((tx, handle));
@@ -508,7 +533,7 @@ impl Connection {
             &ctx.peer,
             "SO_LINGER",
             "{on, 0 s}",
-            ctx.control.set_linger(Some(Duration::ZERO)),
+            SockRef::from(&*ctx.control).set_linger(Some(Duration::ZERO)),
         );
         // Shutting down only the read side wakes the reader without sending FIN first; a writer
         // stuck on a full send buffer needs the write side shut too (the FIN then waits behind
@@ -607,19 +632,29 @@ fn flush_capture(ctx: &ConnCtx, capture: &mut Option<CaptureWriter>) -> Option<C
     Some(capture_failed(ctx, capture, error))
 }
 
+/// What a plain connection's reader makes of the bytes it receives.
+#[derive(Clone, Copy)]
+struct ReadPlan<'a> {
+    /// How the stream is cut into messages.
+    framing: &'a FramingConfig,
+    /// Where reads go besides the capture, and whether they become events.
+    pass_on: &'a PassOn,
+}
+
 #[allow(
     clippy::too_many_lines,
     reason = "a worker loop that owns its socket from open to close; to be split when the engine moves to its tcp/, udp/ and features/ folders (DESIGN.md)"
 )]
 fn read_loop(
     ctx: &ConnCtx,
-    mut stream: TcpStream,
+    mut stream: &TcpStream,
     pool: &BufferPool,
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
-    framing: &FramingConfig,
+    plan: &ReadPlan<'_>,
 ) -> CloseReason {
+    let ReadPlan { framing, pass_on } = *plan;
     let mut buf = vec![0; SMALL_READ];
     let mut small_streak = 0_u32;
     let mut auto_reply = AutoReplyView::default();
@@ -644,9 +679,7 @@ fn read_loop(
             Err(e) if timed && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if let Some(f) = framer.as_mut() {
                     let batch = f.idle();
-                    if let Some(end) =
-                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
-                    {
+                    if let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing) {
                         return end;
                     }
                 }
@@ -664,8 +697,7 @@ fn read_loop(
             if let Some(f) = framer.as_mut() {
                 let batch = f.finish();
                 if !batch.is_empty()
-                    && let Some(end) =
-                        deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing)
+                    && let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing)
                 {
                     return end;
                 }
@@ -674,6 +706,24 @@ fn read_loop(
         }
         if let Some(failed) = count_and_capture(ctx, &buf[..n], capture) {
             return failed;
+        }
+        match pass_on_read(
+            ctx,
+            stream,
+            &buf[..n],
+            &mut auto_reply,
+            pass_on,
+            framer.is_some(),
+        ) {
+            Err(end) => return end,
+            Ok(true) => {
+                // The buffer is reused in place: it grows once, to the pass-on size.
+                if n == buf.len() && buf.len() < PASS_ON_READ {
+                    buf = vec![0; PASS_ON_READ];
+                }
+                continue;
+            }
+            Ok(false) => {}
         }
 
         let capacity = buf.len();
@@ -699,16 +749,51 @@ fn read_loop(
 
         if let Some(f) = framer.as_mut() {
             let batch = f.push_chunk(data);
-            if let Some(end) = deliver_batch(ctx, &mut stream, &mut auto_reply, batch, framing) {
+            if let Some(end) = deliver_batch(ctx, stream, &mut auto_reply, batch, framing) {
                 return end;
             }
             continue;
         }
 
-        if let Some(reason) = deliver(ctx, &mut stream, data, &mut auto_reply) {
+        if let Some(reason) = deliver(ctx, stream, data, &mut auto_reply) {
             return reason;
         }
     }
+}
+
+/// Passes one read on to the shared output, if there is one; then, when the owner takes no data
+/// events (and the stream is not framed), answers the read here (echo or a rule) and is done
+/// with it: no copy, no event, no hand-over to the owner's thread. `Ok(true)` when the read
+/// needs no event; `Err` when the connection is over.
+fn pass_on_read(
+    ctx: &ConnCtx,
+    stream: &TcpStream,
+    data: &[u8],
+    auto_reply: &mut AutoReplyView,
+    pass_on: &PassOn,
+    framed: bool,
+) -> Result<bool, CloseReason> {
+    if let Some(output) = &pass_on.output
+        && let Err(error) = output.write(data)
+    {
+        ctx.sink.emit(EventKind::Error(error.clone()));
+        ctx.close_now(CloseReason::Failed(error.clone()));
+        return Err(CloseReason::Failed(error));
+    }
+    if pass_on.events || framed {
+        return Ok(false);
+    }
+    if let Some(reply) = auto_reply
+        .get(&ctx.shared.auto_reply)
+        .and_then(|auto| auto.reply_for(data, &ctx.shared.templates))
+    {
+        let payload = Payload::from(reply.as_ref());
+        let result = ctx.write_patiently(stream, &payload);
+        if !ctx.finish_write(payload, true, result) {
+            return Err(ctx.state.closing().unwrap_or(CloseReason::PeerClosed));
+        }
+    }
+    Ok(true)
 }
 
 /// A `recv` failed: a close we asked for explains it; otherwise the failed call is reported and
@@ -773,7 +858,7 @@ fn count_and_capture(
 /// Replies (echo or a rule) and reports received data; `Some` when the connection is over.
 fn deliver(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     mut data: Chunk,
     auto_reply: &mut AutoReplyView,
 ) -> Option<CloseReason> {
@@ -816,12 +901,13 @@ fn deliver(
 fn tls_read_loop(
     ctx: &ConnCtx,
     tls: &TlsLink,
-    mut stream: TcpStream,
+    mut stream: &TcpStream,
     notices: &Sender<ConnNotice>,
     wake: &Receiver<()>,
     capture: &mut Option<CaptureWriter>,
+    pass_on: &PassOn,
 ) -> CloseReason {
-    if let Err(error) = tls.handshake(&mut stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
+    if let Err(error) = tls.handshake(stream, &ctx.sink, ctx.id, ctx.peer, &ctx.wire()) {
         return ctx.state.closing().unwrap_or(CloseReason::Failed(error));
     }
     let retry = |e: &std::io::Error| is_send_timeout(e) && ctx.state.closing().is_none();
@@ -832,7 +918,7 @@ fn tls_read_loop(
     loop {
         let received = tls.feed(&buf[..n], ctx.peer);
         // Answers rustls owes the peer (key updates); a busy writer sends them after its data.
-        if let Err(e) = tls.flush_if_free(&mut stream, &ctx.wire(), &retry) {
+        if let Err(e) = tls.flush_if_free(stream, &ctx.wire(), &retry) {
             return ctx
                 .state
                 .closing()
@@ -843,9 +929,16 @@ fn tls_read_loop(
             if let Some(failed) = count_and_capture(ctx, &plain, capture) {
                 return failed;
             }
-            if let Some(reason) = deliver(ctx, &mut stream, Chunk::from_vec(plain), &mut auto_reply)
-            {
-                return reason;
+            match pass_on_read(ctx, stream, &plain, &mut auto_reply, pass_on, false) {
+                Err(end) => return end,
+                Ok(true) => {}
+                Ok(false) => {
+                    if let Some(reason) =
+                        deliver(ctx, stream, Chunk::from_vec(plain), &mut auto_reply)
+                    {
+                        return reason;
+                    }
+                }
             }
         }
         if let Some(error) = received.error {
@@ -889,7 +982,7 @@ fn tls_read_loop(
 /// gone, a reply failed, or the framer stopped at an oversized message.
 fn deliver_batch(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    stream: &TcpStream,
     auto_reply: &mut AutoReplyView,
     mut batch: MessageBatch,
     framing: &FramingConfig,
@@ -955,7 +1048,7 @@ fn deliver_batch(
     None
 }
 
-fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
+fn write_loop(ctx: &ConnCtx, stream: &TcpStream, ops: &Receiver<WriteOp>) {
     if let Some(tls) = &ctx.tls {
         // Application data waits for the handshake, which the reader runs.
         select! {
@@ -986,13 +1079,13 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
         let go_on = match op {
             WriteOp::Data(data) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let ok = ctx.write_all(&mut stream, data, false);
+                let ok = ctx.write_all(stream, data, false);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
             }
             WriteOp::Rest(data, written) => {
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let result = ctx.write_patiently(&mut stream, &data[written..]);
+                let result = ctx.write_patiently(stream, &data[written..]);
                 let ok = ctx.finish_write(data, false, result);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
@@ -1012,7 +1105,7 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
                     );
                 }
                 ctx.state.writer_busy.store(true, Ordering::Release);
-                let ok = send_file(ctx, &mut stream, source, token);
+                let ok = send_file(ctx, stream, source, token);
                 ctx.state.writer_busy.store(false, Ordering::Release);
                 ok
             }
@@ -1037,7 +1130,7 @@ fn write_loop(ctx: &ConnCtx, mut stream: TcpStream, ops: &Receiver<WriteOp>) {
 /// is cancelled or fails in the middle of a chunk.
 fn send_file(
     ctx: &ConnCtx,
-    stream: &mut TcpStream,
+    mut stream: &TcpStream,
     mut source: FileSource,
     token: CancelToken,
 ) -> bool {
@@ -1151,7 +1244,7 @@ fn is_send_timeout(e: &std::io::Error) -> bool {
 
 /// One `send` that does not wait for room in the send buffer. Where the system has no such flag
 /// (Windows), it reports "would block" and the writer thread sends instead.
-fn try_send_now(socket: &Socket, data: &[u8]) -> std::io::Result<usize> {
+fn try_send_now(socket: &TcpStream, data: &[u8]) -> std::io::Result<usize> {
     #[cfg(unix)]
     {
         // No SIGPIPE on a closed connection where the flag exists: the error is reported instead.
@@ -1160,7 +1253,7 @@ fn try_send_now(socket: &Socket, data: &[u8]) -> std::io::Result<usize> {
         #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
         let flags = libc::MSG_DONTWAIT;
         loop {
-            match socket.send_with_flags(data, flags) {
+            match SockRef::from(socket).send_with_flags(data, flags) {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 other => return other,
             }

@@ -14,7 +14,7 @@ use crossbeam_channel::{Sender, select, unbounded};
 use socket2::{Socket, Type};
 
 use super::autoreply::{AutoReply, set_auto_reply};
-use super::capture::CaptureConfig;
+use super::capture::{CaptureConfig, SharedOutput};
 use super::error::{EngineError, Op};
 use super::event::{CloseReason, ConnId, EventKind, Payload, StopReason};
 use super::file_send::{CancelToken, FileSource};
@@ -26,7 +26,7 @@ use super::options::{
 use super::session::{
     EventSink, QueueSizes, Session, SessionShared, Waker, WorkerCtx, add, lock, spawn_worker,
 };
-use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection};
+use super::tcp_conn::{BufferPool, ConnNotice, ConnSetup, Connection, PassOn};
 use super::template::Template;
 use super::tls::{ServerTls, TlsEvent, TlsServerSettings, TlsStep};
 
@@ -58,6 +58,13 @@ pub struct TcpServerConfig {
     pub options: TcpOptions,
     /// Write each client's received bytes to its own file (`dump.bin` → `dump-1.bin`, ...).
     pub capture: Option<CaptureConfig>,
+    /// Every client's received bytes also go here, written by its reader as they arrive (the
+    /// command line's `--output raw`).
+    pub output: Option<SharedOutput>,
+    /// Report received data as `Received` events (on by default). Off for an owner that never
+    /// looks at it (the command line with `--output raw` or `none`): the bytes still reach the
+    /// capture files, the output and the exact counters, without a copy or a thread hop per read.
+    pub data_events: bool,
     /// Queue sizes ([`QueueSizes::tcp`] by default).
     pub queues: QueueSizes,
     /// How each client's data is cut into messages (none by default: one event per `recv`).
@@ -83,6 +90,8 @@ impl Default for TcpServerConfig {
             close_when_client_finishes: true,
             options: TcpOptions::default(),
             capture: None,
+            output: None,
+            data_events: true,
             queues: QueueSizes::tcp(),
             framing: FramingConfig::default(),
             tls: None,
@@ -534,6 +543,10 @@ impl Supervisor<'_> {
             capture,
             framing: self.config.framing.clone(),
             tls,
+            pass_on: PassOn {
+                output: self.config.output.clone(),
+                events: self.config.data_events,
+            },
         };
         match Connection::start(setup, self.sink, self.shared, &self.pool, &self.notices) {
             Ok(conn) => {

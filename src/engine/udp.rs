@@ -1096,6 +1096,111 @@ impl Inbox {
     }
 }
 
+/// Where [`take_waiting`] puts the datagrams it takes in one `recvmmsg` burst (Linux).
+#[cfg(target_os = "linux")]
+type Waiting = super::udp_burst::Burst;
+/// Elsewhere the datagrams are taken one at a time into the reader's own buffer.
+#[cfg(not(target_os = "linux"))]
+struct Waiting;
+
+#[cfg(not(target_os = "linux"))]
+impl Waiting {
+    fn new() -> Self {
+        Waiting
+    }
+}
+
+/// Takes the datagrams already waiting, without waiting for more, until the batch is full:
+/// one event for a burst. Returns an error to report after the batch. A burst is one `recvmmsg`
+/// call; a socket that asks for each datagram's destination (`IP_PKTINFO`) takes them one
+/// `recvmsg` at a time, as everywhere without `recvmmsg`.
+fn take_waiting(
+    reader: &mut Reader<'_>,
+    waiting: &mut Waiting,
+    socket: &UdpSocket,
+    inbox: &mut Inbox,
+    buf: &mut [u8],
+    last_sender: &Mutex<Option<SocketAddr>>,
+) -> Option<std::io::Error> {
+    #[cfg(target_os = "linux")]
+    if inbox.control.is_none() {
+        return take_burst(reader, waiting, socket, inbox, last_sender);
+    }
+    let _ = (waiting, last_sender);
+    take_one_by_one(reader, socket, inbox, buf)
+}
+
+/// [`take_waiting`] with `recvmmsg`.
+#[cfg(target_os = "linux")]
+fn take_burst(
+    reader: &mut Reader<'_>,
+    burst: &mut Waiting,
+    socket: &UdpSocket,
+    inbox: &Inbox,
+    last_sender: &Mutex<Option<SocketAddr>>,
+) -> Option<std::io::Error> {
+    while !reader.batch_full() {
+        let room = BATCH_MAX.saturating_sub(reader.batch.len());
+        let n = match burst.take_waiting(socket, room) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Some(e),
+        };
+        for i in 0..n {
+            // The stop's wake-up datagram is not data.
+            if reader.shared.is_stopping() {
+                return None;
+            }
+            let (data, peer) = burst.datagram(i);
+            // A datagram always has a sender over IPv4 and IPv6; were one missing, it would
+            // still be counted, under the unspecified address.
+            let peer = peer
+                .or(inbox.connected_peer)
+                .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+            // No destination is asked for: every datagram counts as heard (see `Inbox::receive`).
+            inbox.heard.fetch_add(1, Ordering::Relaxed);
+            reader.take(data, peer, None);
+            // A burst of large datagrams ends the batch at its byte limit; the rest start the next.
+            if reader.batch_full() && i + 1 < n {
+                reader.flush(last_sender);
+            }
+        }
+        if n < room {
+            return None;
+        }
+    }
+    None
+}
+
+/// [`take_waiting`] one datagram at a time, the socket switched to non-blocking meanwhile.
+fn take_one_by_one(
+    reader: &mut Reader<'_>,
+    socket: &UdpSocket,
+    inbox: &mut Inbox,
+    buf: &mut [u8],
+) -> Option<std::io::Error> {
+    if socket.set_nonblocking(true).is_err() {
+        return None;
+    }
+    let mut pending_error = None;
+    while !reader.batch_full() {
+        match inbox.receive(socket, buf) {
+            // The stop's wake-up datagram is not data.
+            Ok(_) if reader.shared.is_stopping() => break,
+            Ok((n, peer, to)) => reader.take(&buf[..n], peer, to),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                pending_error = Some(e);
+                break;
+            }
+        }
+    }
+    let _ = socket.set_nonblocking(false);
+    pending_error
+}
+
 fn read_loop(
     sink: &EventSink,
     shared: &SessionShared,
@@ -1123,6 +1228,7 @@ fn read_loop(
     };
     // Large enough for any datagram, so none is ever cut short.
     let mut buf = vec![0_u8; 65_536];
+    let mut waiting = Waiting::new();
     // While something waits to be handed over, the next datagram is waited for only briefly: it
     // may never come, and the owner must still get the held batch or "not shown" report.
     let mut wait_is_short = false;
@@ -1166,33 +1272,28 @@ fn read_loop(
             reader.flush(last_sender);
         }
         // Take whatever else is already waiting, without waiting for more: one event for a burst.
-        // When datagrams come one at a time (request and reply), that look costs three system
-        // calls and finds nothing; after a few such looks, only every eighth datagram looks.
+        // When datagrams come one at a time (request and reply), that look costs a system call
+        // (three without `recvmmsg`) and finds nothing; after a few such looks, only every
+        // eighth datagram looks.
         let mut pending_error = None;
         let look = empty_looks < 4 || empty_looks.is_multiple_of(8) || sink.owner_behind();
-        if !look {
-            empty_looks = empty_looks.wrapping_add(1);
-        } else if socket.set_nonblocking(true).is_ok() {
+        if look {
             let taken_before = reader.datagrams_taken;
-            while !reader.batch_full() {
-                match inbox.receive(socket, &mut buf) {
-                    // The stop's wake-up datagram is not data.
-                    Ok(_) if shared.is_stopping() => break,
-                    Ok((n, peer, to)) => reader.take(&buf[..n], peer, to),
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        pending_error = Some(e);
-                        break;
-                    }
-                }
-            }
-            let _ = socket.set_nonblocking(false);
+            pending_error = take_waiting(
+                &mut reader,
+                &mut waiting,
+                socket,
+                &mut inbox,
+                &mut buf,
+                last_sender,
+            );
             empty_looks = if reader.datagrams_taken > taken_before {
                 0
             } else {
                 empty_looks.wrapping_add(1)
             };
+        } else {
+            empty_looks = empty_looks.wrapping_add(1);
         }
         // An owner that is behind (it drains once per frame) gets fuller batches, so a burst of
         // small events does not fill its queue and push datagrams out of view.

@@ -980,3 +980,6 @@ fn version_and_help_work_without_a_display() {
         );
     }
 }
+
+#[path = "fast_paths.rs"]
+mod fast_paths;

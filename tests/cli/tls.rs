@@ -291,3 +291,47 @@ fn tcp_listen_self_signed_prints_the_fingerprint_openssl_sees() {
         done.stdout_text()
     );
 }
+
+#[test]
+fn tcp_listen_tls_raw_output_writes_exactly_the_decrypted_bytes() {
+    if !have_openssl("tcp_listen_tls_raw_output_writes_exactly_the_decrypted_bytes") {
+        return;
+    }
+    let dir = scratch("listen-raw");
+    let saved = dir.join("server.pem");
+    let saved_arg = saved.display().to_string();
+    // Raw output over TLS takes the readers' own path to standard output (issue 18): the
+    // decrypted bytes, nothing of the records around them.
+    let mut server = Running::start(&[
+        "tcp-listen",
+        "0",
+        "--tls",
+        "--self-signed",
+        "--save-cert",
+        &saved_arg,
+        "--once",
+        "--output",
+        "raw",
+    ]);
+    let addr = server.listening();
+    stderr_until(&mut server, "saved the certificate");
+    let mut client = s_client(addr, &["-CAfile", &saved_arg, "-servername", "localhost"]);
+    client.expect("Verify return code: 0 (ok)");
+    stderr_until(&mut server, "TLS established");
+    client.type_line("first line");
+    client.type_line("second line");
+    client.close_stdin();
+    let done = server.finish();
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert_eq!(
+        done.stdout_text(),
+        "first line\nsecond line\n",
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("received 23 bytes"),
+        "the counters hold every decrypted byte: {}",
+        done.stderr
+    );
+}

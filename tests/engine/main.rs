@@ -22,6 +22,7 @@ mod generator;
 mod lookup;
 #[cfg(target_os = "linux")]
 mod multicast;
+mod pass_on;
 mod periodic;
 mod relay;
 mod script;

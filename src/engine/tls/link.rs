@@ -91,7 +91,7 @@ fn take_records(state: &mut rustls::Connection) -> Vec<u8> {
 /// Writes all of `bytes`; `retry` says which errors only mean "try again" (a send timeout while
 /// the connection is not closing).
 fn write_out(
-    stream: &mut TcpStream,
+    mut stream: &TcpStream,
     bytes: &[u8],
     wire: &Wire,
     retry: &dyn Fn(&io::Error) -> bool,
@@ -161,7 +161,7 @@ impl TlsLink {
     /// data may flow; on failure the error says why in TLS terms.
     pub(crate) fn handshake(
         &self,
-        stream: &mut TcpStream,
+        stream: &TcpStream,
         sink: &EventSink,
         conn: ConnId,
         peer: SocketAddr,
@@ -293,7 +293,7 @@ impl TlsLink {
 
     fn run_handshake(
         &self,
-        stream: &mut TcpStream,
+        mut stream: &TcpStream,
         peer: SocketAddr,
         wire: &Wire,
     ) -> Result<(), EngineError> {
@@ -373,7 +373,7 @@ impl TlsLink {
     }
 
     /// After a failure rustls has an alert queued for the peer: send it if nothing else writes.
-    fn send_alert(&self, stream: &mut TcpStream, wire: &Wire) {
+    fn send_alert(&self, stream: &TcpStream, wire: &Wire) {
         if let Ok(_wire) = self.wire.try_lock() {
             let out = take_records(&mut self.state());
             let _ = write_out(stream, &out, wire, &|_| false);
@@ -433,7 +433,7 @@ impl TlsLink {
     /// writes whatever the reader left for us.
     pub(crate) fn write_app(
         &self,
-        stream: &mut TcpStream,
+        stream: &TcpStream,
         data: &[u8],
         wire: &Wire,
         retry: &dyn Fn(&io::Error) -> bool,
@@ -464,7 +464,7 @@ impl TlsLink {
     /// own). The reader uses this, so it never waits for a writer stuck on a full socket.
     pub(crate) fn flush_if_free(
         &self,
-        stream: &mut TcpStream,
+        stream: &TcpStream,
         wire: &Wire,
         retry: &dyn Fn(&io::Error) -> bool,
     ) -> io::Result<()> {
