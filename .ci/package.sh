@@ -86,12 +86,14 @@ part "system packages (Windows: MinGW-w64, NSIS, Wine)"
 # gcc-mingw-w64-x86-64: the linker for x86_64-pc-windows-gnu, and the compiler of the smoke
 # test's bcryptprimitives.dll shim (Wine 8.0 lacks that DLL); binutils-mingw-w64-x86-64: windres
 # for build.rs's resources; nsis: makensis; wine, wine64: the smoke test; xvfb, xdotool,
-# imagemagick (import, identify), libgl1-mesa-dri (Mesa's software OpenGL, which Wine's
-# opengl32 draws with): the window under Wine; zip, unzip: the portable archive. Wine installs
-# about 150 packages: this is the slow part of the list.
+# imagemagick (import, identify), libgl1 and libgl1-mesa-dri (Mesa's software OpenGL, which
+# Wine's opengl32 draws with) and the X libraries Wine's X11 driver loads at run time (Wine only
+# recommends them, and --no-install-recommends leaves them out): the window under Wine; zip,
+# unzip: the portable archive. Wine installs about 150 packages: this is the slow part of the list.
 $sudo_cmd apt-get install -y -qq --no-install-recommends \
   gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 nsis wine wine64 zip unzip \
-  xvfb xdotool imagemagick libgl1-mesa-dri >/dev/null
+  xvfb xdotool imagemagick libgl1 libgl1-mesa-dri libxcursor1 libxi6 libxrandr2 libxrender1 \
+  libxfixes3 libxinerama1 libxcomposite1 libxxf86vm1 >/dev/null
 # rustup fetches the target's standard library from the Rust project's own server; CI must build
 # the Windows artefacts, so a failure here fails the run.
 rustup target add x86_64-pc-windows-gnu

@@ -151,8 +151,12 @@ exe_windows="$(within winepath -w "$instdir/socketlab.exe" 2>>"$work/wine.log" |
 # its received bytes go to $work/NAME.out, its reports to $work/NAME.err. Sets server_pid and port.
 start_listener() {
   local name="$1" deadline
+  # The files exist before the listener starts: the background job opens its redirections only
+  # once it runs, and the loop below may read before that.
+  : >"$work/$name.out"
+  : >"$work/$name.err"
   within wine "$exe_windows" tcp-listen 0 --bind 127.0.0.1 --once --echo --output raw \
-    >"$work/$name.out" 2>"$work/$name.err" &
+    >>"$work/$name.out" 2>>"$work/$name.err" &
   server_pid=$!
   port=""
   deadline=$((SECONDS + 120))
@@ -232,20 +236,21 @@ geometry="$(xdotool getwindowgeometry "$window" | sed -n 's/^ *Geometry: //p')"
 echo "   window $window, $geometry, drawn with OpenGL ($colours colours) $((SECONDS - started)) s after the start"
 
 # A fresh prefix opens the default layout, a TCP client tab in front. Its Port field is the one
-# thing found by position (window pixel 311,73, the field right of "Port" on the first row): if
-# the layout moves it, this fails at "connected" below and the screenshot shows where it went.
+# thing found by position: window pixel 298,67, the middle of the field right of "Port" on the
+# row under the tabs, measured on the screenshot. If the layout moves it, this fails at
+# "connected" below; the screenshot shows where the field went.
 # Enter in a field does what the tab's main button does (Connect); once connected, the message
 # field has the focus, and Enter sends.
 # The pauses are a person's pace, not a wait for an outcome: xdotool's keys arrive at machine
 # speed, and under Wine an Enter pressed the instant after the last digit can be handled before
 # that digit's character (measured: the window connected to port 4515 with 45155 in the field).
 timeout 10 xdotool windowfocus --sync "$window" || fail "cannot give the window the keyboard focus"
-xdotool mousemove --window "$window" 311 73 click 1
+xdotool mousemove --window "$window" 298 67 click 1
 xdotool key ctrl+a
 xdotool type --delay 50 "$port"
 sleep 0.5
 xdotool key Return
-wait_for_text "$work/window-server.err" "client 1 connected from 127.0.0.1:" "the window did not connect to 127.0.0.1:$port"
+wait_for_text "$work/window-server.err" "client 1 connected from 127.0.0.1:" "the window did not connect to 127.0.0.1:$port (was its Port field still at 298,67?)"
 echo "   typed port $port and Enter: $(tr -d '\r' <"$work/window-server.err" | grep -F 'client 1 connected')"
 message="hello from the Wine window"
 # The listener has accepted; the window moves the focus to the message field when it handles its
