@@ -11,7 +11,8 @@ pub const ROW_PREFIX: &str = "BENCH-ROW ";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     /// The item number (1–7 from the benchmark issue; 8 framing and 9 the traffic generator, both of
-    /// issue 14; 10 the window with 20 sessions, issue 19).
+    /// issue 14; 10–12 the comparisons with socat and iperf3, issue 18; 13 the window with 20
+    /// sessions, issue 19).
     pub item: u8,
     /// What was measured.
     pub what: String,

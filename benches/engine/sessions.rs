@@ -576,7 +576,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
         idle.woke
     );
     Row {
-        item: 10,
+        item: 13,
         what: format!(
             "The window with {SESSIONS} sessions (1280 × 800, headless; 3 tiles side by side): \
              {PAIRS} TCP server/client pairs, each client sending 100 messages/s that its server \
@@ -601,7 +601,7 @@ pub fn run(mode: Mode) -> Result<(), String> {
     }
     .emit();
     Row {
-        item: 10,
+        item: 13,
         what: format!(
             "Idle {:.0} s: the same {SESSIONS} sessions, {running} of them connected or bound, \
              nothing sent ({} engine threads); the window paints only when asked, as eframe does",
